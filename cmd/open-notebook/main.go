@@ -1,0 +1,204 @@
+// Command open-notebook is the Open Notebook server: one binary that serves
+// the API on an embedded SQLite database by default, or on PostgreSQL.
+//
+// Usage:
+//
+//	open-notebook [serve]   run the server (the default)
+//	open-notebook migrate   apply database migrations and exit
+//	open-notebook version   print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/open-notebook/open-notebook/internal/config"
+	"github.com/open-notebook/open-notebook/internal/httpapi"
+	"github.com/open-notebook/open-notebook/internal/notebook"
+	"github.com/open-notebook/open-notebook/internal/settings"
+	"github.com/open-notebook/open-notebook/internal/store"
+	"github.com/open-notebook/open-notebook/internal/update"
+)
+
+// version is the release; builds may override it with
+// -ldflags "-X main.version=1.2.3".
+var version = "0.1.0"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process globals, so tests can drive it.
+func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, env, stderr)
+	case "migrate":
+		err = migrate(ctx, env, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "open-notebook", version)
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "open-notebook: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "open-notebook:", err)
+		return 1
+	}
+	return 0
+}
+
+const usage = `Usage: open-notebook [command]
+
+Commands:
+  serve     run the server (default)
+  migrate   apply database migrations and exit
+  version   print the version
+
+Configuration comes from the environment; see README.md.
+`
+
+// setup loads the configuration and builds the logger it asks for.
+func setup(env config.Env, stderr io.Writer) (*config.Config, *slog.Logger, error) {
+	boot := slog.New(slog.NewTextHandler(stderr, nil))
+	cfg, err := config.Load(env, boot)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(stderr, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(stderr, opts)
+	}
+	return cfg, slog.New(h), nil
+}
+
+// openStore opens the configured database, naming the variable at fault
+// when it cannot.
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*store.DB, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	db, err := store.Open(ctx, cfg.DatabaseURL.Reveal(), cfg.DataDir, logger)
+	if err == nil {
+		return db, nil
+	}
+	if !cfg.DatabaseURL.Empty() {
+		return nil, &config.Error{Var: "OPEN_NOTEBOOK_DATABASE_URL", Msg: err.Error()}
+	}
+	return nil, &config.Error{Var: "OPEN_NOTEBOOK_DATA_DIR", Msg: err.Error()}
+}
+
+func migrate(ctx context.Context, env config.Env, stdout, stderr io.Writer) error {
+	cfg, logger, err := setup(env, stderr)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "migrations applied (%s)\n", db.Engine())
+	return db.Close()
+}
+
+// checkExposure refuses to serve an unprotected API beyond this machine
+// unless the operator explicitly accepts it.
+func checkExposure(cfg *config.Config) error {
+	if cfg.Password.Empty() && !config.IsLoopback(cfg.Listen) && !cfg.AllowNoPassword {
+		return fmt.Errorf("refusing to listen on %s without a password: anyone who can reach it could use "+
+			"your provider keys. Set OPEN_NOTEBOOK_PASSWORD (or OPEN_NOTEBOOK_PASSWORD_FILE), listen on "+
+			"127.0.0.1 with OPEN_NOTEBOOK_LISTEN, or set OPEN_NOTEBOOK_ALLOW_NO_PASSWORD=true", cfg.Listen)
+	}
+	return nil
+}
+
+func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
+	cfg, logger, err := setup(env, stderr)
+	if err != nil {
+		return err
+	}
+	if err := checkExposure(cfg); err != nil {
+		return err
+	}
+	if cfg.CORSWildcard {
+		logger.Warn("CORS_ORIGINS is not set: any web origin may call the API (without credentials). Set CORS_ORIGINS to your UI's origin to restrict it.")
+	}
+	if cfg.EncryptionKey.Empty() {
+		logger.Warn("OPEN_NOTEBOOK_ENCRYPTION_KEY not set. API key encryption will fail until this is configured. Set it to any secret string to store provider credentials.")
+	}
+
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			logger.Error("closing the database", "error", err)
+		}
+	}()
+
+	now := time.Now
+	deps := httpapi.Deps{
+		Logger:    logger,
+		Config:    cfg,
+		DB:        db,
+		Notebooks: notebook.NewService(db, now),
+		Settings:  settings.NewService(db),
+		Version:   version,
+	}
+	if cfg.VersionCheck {
+		deps.Latest = update.NewChecker(&http.Client{Timeout: 10 * time.Second}, cfg.VersionCheckURL, now)
+	}
+	api, err := httpapi.New(deps)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return &config.Error{Var: "OPEN_NOTEBOOK_LISTEN", Msg: err.Error()}
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "database", string(db.Engine()),
+		"auth", !cfg.Password.Empty(), "version", version)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}

@@ -1,0 +1,222 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/open-notebook/open-notebook/internal/config"
+	"github.com/open-notebook/open-notebook/internal/httpapi"
+	"github.com/open-notebook/open-notebook/internal/notebook"
+	"github.com/open-notebook/open-notebook/internal/secret"
+	"github.com/open-notebook/open-notebook/internal/settings"
+	"github.com/open-notebook/open-notebook/internal/store"
+	"github.com/open-notebook/open-notebook/internal/store/storetest"
+)
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type env struct {
+	t    *testing.T
+	srv  *httptest.Server
+	db   *store.DB
+	logs *syncBuffer
+}
+
+type option func(*config.Config)
+
+func withPassword(p string) option { return func(c *config.Config) { c.Password = secret.New(p) } }
+func withMaxBody(n int64) option   { return func(c *config.Config) { c.MaxUploadBytes = n } }
+func withCORS(origins ...string) option {
+	return func(c *config.Config) { c.CORSOrigins, c.CORSWildcard, c.CORSAllowCred = origins, false, true }
+}
+
+// newEnv serves the real API over a real database (SQLite unless engine
+// says otherwise) on a loopback test server.
+func newEnv(t *testing.T, engine store.Engine, opts ...option) *env {
+	t.Helper()
+	cfg, err := config.Load(func(string) (string, bool) { return "", false }, storetest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(cfg)
+	}
+	db := storetest.Open(t, engine)
+	logs := &syncBuffer{}
+	api, err := httpapi.New(httpapi.Deps{
+		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Config:    cfg,
+		DB:        db,
+		Notebooks: notebook.NewService(db, time.Now),
+		Settings:  settings.NewService(db),
+		Version:   "9.9.9",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	return &env{t: t, srv: srv, db: db, logs: logs}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (r response) json(t *testing.T) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(r.body), &v); err != nil {
+		t.Fatalf("body is not JSON: %q", r.body)
+	}
+	return v
+}
+
+func (e *env) do(method, path, body string, headers ...string) response {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+func TestRootEndpoints(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	cases := []struct {
+		path, want string
+	}{
+		{"/", `{"message":"Open Notebook API is running"}`},
+		{"/health", `{"status":"healthy"}`},
+		{"/api/auth/status", `{"auth_enabled":false,"message":"Authentication is disabled"}`},
+		{"/api/config", `{"version":"9.9.9","latestVersion":null,"hasUpdate":false,"dbStatus":"online"}`},
+		{"/api/nope", `{"detail":"Not Found"}`},
+	}
+	for _, tc := range cases {
+		r := e.do("GET", tc.path, "")
+		if r.body != tc.want {
+			t.Errorf("GET %s = %d %s, want %s", tc.path, r.status, r.body, tc.want)
+		}
+	}
+	if r := e.do("GET", "/api/nope", ""); r.status != 404 {
+		t.Errorf("unknown route status %d", r.status)
+	}
+	r := e.do("PATCH", "/api/notebooks", "")
+	if r.status != 405 || r.body != `{"detail":"Method Not Allowed"}` || !strings.Contains(r.header.Get("Allow"), "POST") {
+		t.Errorf("wrong method: %d %s allow=%q", r.status, r.body, r.header.Get("Allow"))
+	}
+	if id := r.header.Get("X-Request-ID"); len(id) != 16 {
+		t.Errorf("X-Request-ID = %q", id)
+	}
+	for _, h := range []string{"X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options"} {
+		if r.header.Get(h) == "" {
+			t.Errorf("missing security header %s", h)
+		}
+	}
+}
+
+func TestConfigReportsOfflineDatabaseWithoutTheError(t *testing.T) {
+	e := newEnv(t, store.SQLite, withPassword("pw"))
+	if err := e.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do("GET", "/api/config", "")
+	if r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	got := r.json(t).(map[string]any)
+	if got["dbStatus"] != "offline" || len(got) != 4 {
+		t.Fatalf("got %v", got)
+	}
+	if strings.Contains(r.body, "closed") || strings.Contains(r.body, "error") {
+		t.Fatalf("body leaks the database error: %s", r.body)
+	}
+	if !strings.Contains(e.logs.String(), "database ping failed") {
+		t.Fatal("the failure should be logged")
+	}
+}
+
+func TestOpenAPIDocumentCoversEveryRoute(t *testing.T) {
+	e := newEnv(t, store.SQLite, withPassword("pw"))
+	r := e.do("GET", "/openapi.json", "")
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.OpenAPI != "3.1.0" {
+		t.Fatalf("openapi %q", doc.OpenAPI)
+	}
+	want := map[string][]string{
+		"/": {"get"}, "/health": {"get"}, "/api/auth/status": {"get"}, "/api/config": {"get"},
+		"/api/settings":                {"get", "put"},
+		"/api/notebooks":               {"get", "post"},
+		"/api/notebooks/{notebook_id}": {"get", "put", "delete"},
+	}
+	for path, methods := range want {
+		for _, m := range methods {
+			op, ok := doc.Paths[path][m].(map[string]any)
+			if !ok {
+				t.Errorf("%s %s is not documented", m, path)
+				continue
+			}
+			if _, ok := op["responses"].(map[string]any)["200"]; !ok {
+				t.Errorf("%s %s has no 200 response", m, path)
+			}
+		}
+	}
+	post := doc.Paths["/api/notebooks"]["post"].(map[string]any)
+	if _, ok := post["requestBody"]; !ok {
+		t.Error("POST /api/notebooks documents no request body")
+	}
+	if _, ok := post["security"]; !ok {
+		t.Error("POST /api/notebooks documents no security")
+	}
+	if d := e.do("GET", "/docs", ""); d.status != 200 || !strings.Contains(d.body, "/static/vendor/swagger-ui/swagger-ui-bundle.js") {
+		t.Fatalf("docs page: %d", d.status)
+	}
+	if a := e.do("GET", "/static/vendor/swagger-ui/swagger-ui-bundle.js", ""); a.status != 200 || len(a.body) < 100000 {
+		t.Fatalf("docs asset: %d %d bytes", a.status, len(a.body))
+	}
+}

@@ -1,0 +1,256 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// bodyTooLargeDetail is the original's exact 413 detail.
+const bodyTooLargeDetail = "Request body exceeds the maximum allowed upload size"
+
+// chain wraps h in middleware, the first one outermost.
+func chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return h
+}
+
+// statusRecorder remembers the status and size of a response for the
+// access log. It forwards Flush so streaming responses keep working.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += int64(n)
+	return n, err
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// requestLog gives every request an id (the X-Request-ID response header),
+// a logger carrying it, and one access-log line. The query string is not
+// logged: it is the one part of a URL a client might put a secret in.
+func requestLog(base *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			id := newRequestID()
+			w.Header().Set("X-Request-ID", id)
+			l := base.With("request_id", id)
+			ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+			ctx = context.WithValue(ctx, loggerKey{}, l)
+			rec := &statusRecorder{ResponseWriter: w}
+			next.ServeHTTP(rec, r.WithContext(ctx))
+			if rec.status == 0 {
+				rec.status = http.StatusOK
+			}
+			l.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+				"bytes", rec.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000, "remote", r.RemoteAddr)
+		})
+	}
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// recoverPanics turns a panic in a handler into a logged 500 with a fixed
+// message. http.ErrAbortHandler is re-raised: it is how a handler asks the
+// server to drop the connection.
+func recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			logger(r).Error("panic while serving request", "panic", fmt.Sprint(v))
+			writeJSON(w, http.StatusInternalServerError, detail{Detail: internalDetail, RequestID: requestID(r)})
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets headers every response carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// corsPolicy reproduces the original's CORS setup (Starlette's
+// CORSMiddleware with allow_methods and allow_headers "*"): credentials are
+// allowed only with an explicit origin list.
+type corsPolicy struct {
+	origins     []string
+	allowAll    bool
+	credentials bool
+}
+
+const corsMethods = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
+
+func (c corsPolicy) allowed(origin string) bool {
+	return c.allowAll || slices.Contains(c.origins, origin)
+}
+
+func (c corsPolicy) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.Add("Vary", "Origin")
+			if !c.allowed(origin) {
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte("Disallowed CORS origin"))
+				return
+			}
+			if c.allowAll && !c.credentials {
+				h.Set("Access-Control-Allow-Origin", "*")
+			} else {
+				h.Set("Access-Control-Allow-Origin", origin)
+			}
+			if c.credentials {
+				h.Set("Access-Control-Allow-Credentials", "true")
+			}
+			h.Set("Access-Control-Allow-Methods", corsMethods)
+			if reqHeaders := r.Header.Get("Access-Control-Request-Headers"); reqHeaders != "" {
+				h.Set("Access-Control-Allow-Headers", reqHeaders)
+			}
+			h.Set("Access-Control-Max-Age", "600")
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write([]byte("OK"))
+			return
+		}
+		switch {
+		case c.allowAll && !c.credentials && r.Header.Get("Cookie") == "":
+			h.Set("Access-Control-Allow-Origin", "*")
+		case c.allowed(origin):
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+		}
+		if c.credentials && c.allowed(origin) {
+			h.Set("Access-Control-Allow-Credentials", "true")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody refuses bodies over max bytes with the original's 413: at once
+// when Content-Length says so, and while reading for streamed bodies (the
+// handler's read then fails with *http.MaxBytesError, which writeError turns
+// into the same 413).
+func limitBody(max int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > max {
+				// Close the connection rather than drain an upload we refuse.
+				w.Header().Set("Connection", "close")
+				writeJSON(w, http.StatusRequestEntityTooLarge, detail{Detail: bodyTooLargeDetail})
+				return
+			}
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = http.MaxBytesReader(w, r.Body, max)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// publicPaths are reachable without a password: the original's exact list
+// (trailing-slash variants are not public), plus the docs' static assets.
+var publicPaths = []string{"/", "/health", "/docs", "/openapi.json", "/redoc", "/api/auth/status", "/api/config"}
+
+func isPublic(path string) bool {
+	return slices.Contains(publicPaths, path) || strings.HasPrefix(path, "/static/")
+}
+
+// passwordAuth is the original's PasswordAuthMiddleware: the bearer token is
+// the password. Comparison is over SHA-256 digests in constant time, so
+// neither the content nor the length of the password leaks through timing.
+type passwordAuth struct {
+	digest [32]byte
+	on     bool
+}
+
+func newPasswordAuth(password string) passwordAuth {
+	return passwordAuth{digest: sha256.Sum256([]byte(password)), on: password != ""}
+}
+
+func (a passwordAuth) middleware(next http.Handler) http.Handler {
+	if !a.on {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions || isPublic(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		header := r.Header.Get("Authorization")
+		if header == "" {
+			unauthorized(w, "Missing authorization header")
+			return
+		}
+		scheme, token, ok := strings.Cut(header, " ")
+		if !ok || !strings.EqualFold(scheme, "bearer") {
+			unauthorized(w, "Invalid authorization header format")
+			return
+		}
+		got := sha256.Sum256([]byte(token))
+		if subtle.ConstantTimeCompare(got[:], a.digest[:]) != 1 {
+			unauthorized(w, "Invalid password")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func unauthorized(w http.ResponseWriter, msg string) {
+	w.Header().Set("WWW-Authenticate", "Bearer")
+	writeJSON(w, http.StatusUnauthorized, detail{Detail: msg})
+}
+

@@ -1,0 +1,138 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/open-notebook/open-notebook/internal/apperr"
+)
+
+// writeJSON writes v as the response body. Like the original (Starlette's
+// JSONResponse) the output is compact and HTML characters are not escaped.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, `{"detail":"Internal Server Error"}`, http.StatusInternalServerError)
+		return
+	}
+	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// detail is the error envelope of every error response.
+type detail struct {
+	Detail    any    `json:"detail"`
+	RequestID string `json:"request_id,omitempty"` // only on 500s, to match a report with the log
+}
+
+// validationItem is one entry of a 422's detail list, in the original's
+// (pydantic's) shape.
+type validationItem struct {
+	Type  string `json:"type"`
+	Loc   []any  `json:"loc"`
+	Msg   string `json:"msg"`
+	Input any    `json:"input"`
+}
+
+// statusOf is the one place where error codes become HTTP statuses.
+func statusOf(code apperr.Code) int {
+	switch code {
+	case apperr.Invalid:
+		return http.StatusBadRequest
+	case apperr.Unprocessable:
+		return http.StatusUnprocessableEntity
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Conflict, apperr.Locked:
+		return http.StatusConflict
+	case apperr.Unauthorized:
+		return http.StatusUnauthorized
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.RateLimited:
+		return http.StatusTooManyRequests
+	case apperr.Upstream:
+		return http.StatusBadGateway
+	case apperr.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case apperr.Unsupported:
+		return http.StatusUnsupportedMediaType
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// internalDetail is the fixed message of every 500: the cause is logged
+// with the request id and never shown.
+const internalDetail = "Internal Server Error"
+
+// writeError writes err as an error response. *apperr.Error values show
+// their message; anything else is logged and becomes a fixed 500.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeJSON(w, http.StatusRequestEntityTooLarge, detail{Detail: bodyTooLargeDetail})
+		return
+	}
+	e, ok := apperr.As(err)
+	if !ok || e.Code == apperr.Internal {
+		logger(r).Error("request failed", "error", err)
+		writeJSON(w, http.StatusInternalServerError, detail{Detail: internalMessage(e), RequestID: requestID(r)})
+		return
+	}
+	if e.Err != nil {
+		logger(r).Info("request refused", "status", statusOf(e.Code), "detail", e.Message, "cause", e.Err)
+	}
+	if e.Code == apperr.RateLimited && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
+	if e.Code == apperr.Unauthorized {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	}
+	if len(e.Fields) > 0 {
+		items := make([]validationItem, len(e.Fields))
+		for i, f := range e.Fields {
+			items[i] = validationItem{Type: f.Type, Loc: f.Loc, Msg: f.Msg, Input: f.Input}
+		}
+		writeJSON(w, statusOf(e.Code), detail{Detail: items})
+		return
+	}
+	writeJSON(w, statusOf(e.Code), detail{Detail: e.Message})
+}
+
+// internalMessage is the fixed text of a 500. A domain error marked Internal
+// may carry a router-specific fixed message (e.g. "Error fetching sources"),
+// which is safe to show because it never includes the cause.
+func internalMessage(e *apperr.Error) string {
+	if e != nil && e.Message != "" {
+		return e.Message
+	}
+	return internalDetail
+}
+
+func logger(r *http.Request) *slog.Logger {
+	if l, ok := r.Context().Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey{}).(string)
+	return id
+}
+
+type (
+	loggerKey    struct{}
+	requestIDKey struct{}
+)

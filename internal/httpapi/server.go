@@ -1,0 +1,159 @@
+// Package httpapi serves the HTTP API: routing, middleware, request
+// decoding and the handlers, one file per resource. It is the one place
+// where errors become HTTP statuses (respond.go).
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/open-notebook/open-notebook/internal/config"
+	"github.com/open-notebook/open-notebook/internal/notebook"
+	"github.com/open-notebook/open-notebook/internal/settings"
+)
+
+// Pinger checks that the database answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// LatestVersion reports the newest released version, when checking is on.
+type LatestVersion interface {
+	Latest(ctx context.Context) (version string, ok bool)
+}
+
+// Deps is what the API needs from the rest of the program.
+type Deps struct {
+	Logger    *slog.Logger
+	Config    *config.Config
+	DB        Pinger
+	Notebooks *notebook.Service
+	Settings  *settings.Service
+	Version   string
+	Latest    LatestVersion // nil: no outbound version check
+}
+
+// Server is the HTTP API.
+type Server struct {
+	deps    Deps
+	routes  []route
+	handler http.Handler
+	spec    []byte
+}
+
+// route is one endpoint: how it is served and how it is documented.
+type route struct {
+	method, path string
+	summary      string
+	tag          string
+	in           any // request shape for the OpenAPI document (path, query and body fields)
+	out          any // success body for the OpenAPI document
+	status       int // success status; 200 when zero
+	handle       func(w http.ResponseWriter, r *http.Request) error
+}
+
+// New builds the API.
+func New(d Deps) (*Server, error) {
+	s := &Server{deps: d}
+	s.routes = s.allRoutes()
+	spec, err := buildSpec(s.routes, d.Version)
+	if err != nil {
+		return nil, err
+	}
+	s.spec = spec
+
+	mux := http.NewServeMux()
+	for _, rt := range s.routes {
+		mux.Handle(rt.method+" "+rt.path, s.adapt(rt.handle))
+	}
+	cfg := d.Config
+	s.handler = chain(jsonNotFound(mux),
+		requestLog(d.Logger),
+		securityHeaders,
+		corsPolicy{origins: cfg.CORSOrigins, allowAll: slices.Contains(cfg.CORSOrigins, "*"), credentials: cfg.CORSAllowCred}.middleware,
+		limitBody(cfg.MaxUploadBytes),
+		newPasswordAuth(cfg.Password.Reveal()).middleware,
+		recoverPanics,
+	)
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) allRoutes() []route {
+	var rs []route
+	rs = append(rs, s.rootRoutes()...)
+	rs = append(rs, s.settingsRoutes()...)
+	rs = append(rs, s.notebookRoutes()...)
+	return rs
+}
+
+// adapt turns a handler that returns an error into an http.Handler.
+func (s *Server) adapt(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeError(w, r, err)
+		}
+	})
+}
+
+// jsonNotFound answers route misses with the original's JSON bodies
+// (404 "Not Found", 405 "Method Not Allowed" with Allow) instead of the
+// standard mux's plain text.
+func jsonNotFound(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		probe := &headerProbe{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		switch probe.status {
+		case http.StatusMethodNotAllowed:
+			if allow := probe.header.Get("Allow"); allow != "" {
+				w.Header().Set("Allow", allow)
+			}
+			writeJSON(w, http.StatusMethodNotAllowed, detail{Detail: "Method Not Allowed"})
+		case http.StatusNotFound:
+			writeJSON(w, http.StatusNotFound, detail{Detail: "Not Found"})
+		default: // a redirect the mux chose (path cleaning): let it through
+			mux.ServeHTTP(w, r)
+		}
+	})
+}
+
+// headerProbe captures the status and headers the mux's own fallback
+// handler would write, discarding its plain-text body.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header { return p.header }
+func (p *headerProbe) WriteHeader(code int) {
+	if p.status == 0 {
+		p.status = code
+	}
+}
+func (p *headerProbe) Write(b []byte) (int, error) {
+	if p.status == 0 {
+		p.status = http.StatusOK
+	}
+	return len(b), nil
+}
+
+// formatTime renders a time the way the original does (Python's
+// str(datetime) of an aware UTC value): "2026-01-02 03:04:05.123456+00:00",
+// without the fraction when it is zero.
+func formatTime(t time.Time) string {
+	t = t.UTC()
+	if t.Nanosecond()/1000 == 0 {
+		return t.Format("2006-01-02 15:04:05") + "+00:00"
+	}
+	return t.Format("2006-01-02 15:04:05.000000") + "+00:00"
+}

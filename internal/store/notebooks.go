@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/open-notebook/open-notebook/internal/notebook"
+)
+
+const notebookColumns = `id, name, description, archived, created, updated, last_viewed_at`
+
+// CreateNotebook implements notebook.Store.
+func (db *DB) CreateNotebook(ctx context.Context, n *notebook.Notebook) error {
+	_, err := db.write.ExecContext(ctx,
+		`INSERT INTO notebooks (`+notebookColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		n.ID, n.Name, n.Description, n.Archived, micros(n.Created), micros(n.Updated), nullMicros(n.LastViewedAt))
+	return db.conflict(err, "Notebook already exists")
+}
+
+// Notebook implements notebook.Store.
+func (db *DB) Notebook(ctx context.Context, id string) (*notebook.Notebook, error) {
+	row := db.read.QueryRowContext(ctx, `SELECT `+notebookColumns+` FROM notebooks WHERE id = $1`, id)
+	n, err := scanNotebook(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notebook.ErrNotFound
+	}
+	return n, err
+}
+
+// ListNotebooks implements notebook.Store. The order field was validated by
+// notebook.ParseOrder, so it is one of three column names; id breaks ties
+// so pages are stable.
+func (db *DB) ListNotebooks(ctx context.Context, f notebook.ListFilter) ([]notebook.Notebook, error) {
+	q := `SELECT ` + notebookColumns + ` FROM notebooks`
+	var args []any
+	if f.Archived != nil {
+		q += ` WHERE archived = $1`
+		args = append(args, *f.Archived)
+	}
+	col := map[string]string{"name": "lower(name)", "created": "created", "updated": "updated"}[f.Order.Field]
+	if col == "" {
+		col = "updated"
+	}
+	dir := " ASC"
+	if f.Order.Desc {
+		dir = " DESC"
+	}
+	q += ` ORDER BY ` + col + dir + `, id` + dir
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []notebook.Notebook{}
+	for rows.Next() {
+		n, err := scanNotebook(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *n)
+	}
+	return out, rows.Err()
+}
+
+// UpdateNotebook implements notebook.Store.
+func (db *DB) UpdateNotebook(ctx context.Context, n *notebook.Notebook) error {
+	res, err := db.write.ExecContext(ctx,
+		`UPDATE notebooks SET name = $2, description = $3, archived = $4, updated = $5 WHERE id = $1`,
+		n.ID, n.Name, n.Description, n.Archived, micros(n.Updated))
+	return affected(res, err, notebook.ErrNotFound)
+}
+
+// TouchNotebook implements notebook.Store.
+func (db *DB) TouchNotebook(ctx context.Context, id string, at time.Time) error {
+	res, err := db.write.ExecContext(ctx, `UPDATE notebooks SET last_viewed_at = $2 WHERE id = $1`, id, micros(at))
+	return affected(res, err, notebook.ErrNotFound)
+}
+
+// DeleteNotebook implements notebook.Store.
+func (db *DB) DeleteNotebook(ctx context.Context, id string) (notebook.Deleted, error) {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM notebooks WHERE id = $1`, id)
+	return notebook.Deleted{}, affected(res, err, notebook.ErrNotFound)
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanNotebook(s scanner) (*notebook.Notebook, error) {
+	var (
+		n                notebook.Notebook
+		created, updated int64
+		viewed           sql.NullInt64
+	)
+	if err := s.Scan(&n.ID, &n.Name, &n.Description, &n.Archived, &created, &updated, &viewed); err != nil {
+		return nil, err
+	}
+	n.Created, n.Updated, n.LastViewedAt = fromMicros(created), fromMicros(updated), fromNullMicros(viewed)
+	return &n, nil
+}
+
+// affected returns notFound when an UPDATE or DELETE touched no row.
+func affected(res sql.Result, err error, notFound error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound
+	}
+	return nil
+}

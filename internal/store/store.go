@@ -1,0 +1,130 @@
+// Package store is the one database implementation of the domain packages'
+// Store interfaces. The same SQL, written with $N placeholders, runs on the
+// embedded SQLite database and on PostgreSQL; only the DDL (in each engine's
+// migrations) and a few error codes differ.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/store/postgres"
+	"github.com/open-notebook/open-notebook/internal/store/sqlite"
+)
+
+// Engine names a database engine.
+type Engine string
+
+// Engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// DB is an open database. It is safe for concurrent use.
+type DB struct {
+	engine Engine
+	read   *sql.DB // SQLite: a read-only pool; PostgreSQL: the same pool as write
+	write  *sql.DB // SQLite: one connection, transactions take the lock at BEGIN
+
+	isUnique     func(error) bool
+	isForeignKey func(error) bool
+}
+
+// FileName is the SQLite database file inside the data directory.
+const FileName = "open-notebook.db"
+
+// Open opens the database named by url (PostgreSQL), or the SQLite database
+// in dataDir when url is empty, and applies pending migrations.
+func Open(ctx context.Context, url, dataDir string, logger *slog.Logger) (*DB, error) {
+	if url != "" {
+		db, err := postgres.Open(ctx, url, logger)
+		if err != nil {
+			return nil, err
+		}
+		return &DB{engine: Postgres, read: db, write: db,
+			isUnique: postgres.IsUniqueViolation, isForeignKey: postgres.IsForeignKeyViolation}, nil
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", dataDir, err)
+	}
+	read, write, err := sqlite.Open(ctx, filepath.Join(dataDir, FileName), logger)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{engine: SQLite, read: read, write: write,
+		isUnique: sqlite.IsUniqueViolation, isForeignKey: sqlite.IsForeignKeyViolation}, nil
+}
+
+// Engine reports which engine db runs on.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.read.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+}
+
+// Close closes the pools. On SQLite it first checkpoints the WAL so the
+// database file is complete on its own.
+func (db *DB) Close() error {
+	var errs []error
+	if db.engine == SQLite {
+		if _, err := db.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			errs = append(errs, err)
+		}
+		errs = append(errs, db.read.Close())
+	}
+	errs = append(errs, db.write.Close())
+	return errors.Join(errs...)
+}
+
+// tx runs fn in a write transaction, committing when it returns nil.
+func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// conflict turns a unique-constraint failure into an apperr Conflict with
+// msg; other errors pass through.
+func (db *DB) conflict(err error, msg string) error {
+	if err != nil && db.isUnique(err) {
+		return apperr.Wrap(apperr.Conflict, msg, err)
+	}
+	return err
+}
+
+// micros converts a time to the stored form, Unix microseconds.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros converts a stored time back, in UTC.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func nullMicros(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: micros(*t), Valid: true}
+}
+
+func fromNullMicros(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromMicros(n.Int64)
+	return &t
+}
