@@ -253,4 +253,3 @@ func unauthorized(w http.ResponseWriter, msg string) {
 	w.Header().Set("WWW-Authenticate", "Bearer")
 	writeJSON(w, http.StatusUnauthorized, detail{Detail: msg})
 }
-

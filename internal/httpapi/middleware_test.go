@@ -137,7 +137,7 @@ func TestBodySizeLimit(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return response{resp.StatusCode, resp.Header, string(b)}
 	}
-	exactly := `{"name":"0123456789"}` // 21 bytes
+	exactly := `{"name":"0123456789"}`             // 21 bytes
 	exactly = exactly[:0] + `{"name":"012345678"}` // 20 bytes: the limit itself is allowed
 	cases := []struct {
 		name    string

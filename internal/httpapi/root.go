@@ -96,4 +96,3 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
-

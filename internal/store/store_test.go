@@ -189,4 +189,3 @@ func TestConcurrentWritersNeverSeeBusy(t *testing.T) {
 		}
 	})
 }
-
