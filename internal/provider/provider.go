@@ -23,8 +23,19 @@ const (
 	TypeTextToSpeech = "text_to_speech"
 )
 
-// Types lists the four model types in the order the API reports them.
-var Types = []string{TypeLanguage, TypeEmbedding, TypeSpeechToText, TypeTextToSpeech}
+// ModelTypes returns the four model types in the order the API reports them.
+func ModelTypes() []string {
+	return []string{TypeLanguage, TypeEmbedding, TypeSpeechToText, TypeTextToSpeech}
+}
+
+// IsModelType reports whether t is one of the four model types.
+func IsModelType(t string) bool {
+	switch t {
+	case TypeLanguage, TypeEmbedding, TypeSpeechToText, TypeTextToSpeech:
+		return true
+	}
+	return false
+}
 
 // Config is a decrypted credential, the input every client is built from.
 // Empty strings mean "not set"; clients fall back to their provider's public

@@ -1,0 +1,300 @@
+// Package anthropic is the client for the Anthropic Messages API, serving
+// both anthropic and anthropic_compatible gateways.
+package anthropic
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/secret"
+)
+
+const (
+	// DefaultBaseURL is Anthropic's API, used for the anthropic provider
+	// when neither the credential nor the options name a base.
+	DefaultBaseURL = "https://api.anthropic.com/v1"
+	// compatible is the provider whose base URL is mandatory and whose
+	// gateway may lack a model listing.
+	compatible = "anthropic_compatible"
+	apiVersion = "2023-06-01"
+	// defaultMaxTokens fills max_tokens, which the Messages API requires.
+	defaultMaxTokens = 1024
+	// pageSize and maxPages bound the model listing: 2,000 models is far
+	// more than Anthropic offers, and a gateway that always says has_more
+	// cannot keep the client looping.
+	pageSize = 100
+	maxPages = 20
+	maxBody  = 32 << 20
+)
+
+// Options are what the caller may set beyond the credential.
+type Options struct {
+	// DefaultBaseURL is used when the credential has no base URL. It is
+	// normalized like one, so "https://api.anthropic.com" will do.
+	DefaultBaseURL string
+}
+
+// Client calls one Anthropic-style API with one credential. It is safe for
+// concurrent use.
+type Client struct {
+	name string
+	key  secret.String
+	base string // ends in /v1; empty when none is configured
+	hc   *http.Client
+}
+
+var _ provider.Client = (*Client)(nil)
+
+// New returns a client for cfg. The base URL is cfg.BaseURL, else
+// opts.DefaultBaseURL, else (for anthropic, never for anthropic_compatible,
+// which must name its gateway) DefaultBaseURL; it is normalized to end in
+// /v1. hc carries every request and must not be nil.
+func New(cfg provider.Config, hc *http.Client, opts Options) *Client {
+	name := cfg.Provider
+	if name == "" {
+		name = "anthropic"
+	}
+	raw := cfg.BaseURL
+	if strings.TrimSpace(raw) == "" {
+		raw = opts.DefaultBaseURL
+	}
+	if strings.TrimSpace(raw) == "" && name != compatible {
+		raw = DefaultBaseURL
+	}
+	return &Client{
+		name: name,
+		key:  secret.New(strings.TrimSpace(cfg.APIKey.Reveal())),
+		base: normalizeBase(raw),
+		hc:   hc,
+	}
+}
+
+// normalizeBase ports the original's normalize_anthropic_compatible_base_url:
+// users paste the host, the /v1 base or the /models URL, and all of them
+// mean the same API.
+func normalizeBase(raw string) string {
+	u := strings.TrimRight(strings.TrimSpace(raw), "/")
+	if u == "" {
+		return ""
+	}
+	u = strings.TrimRight(strings.TrimSuffix(u, "/models"), "/")
+	if !strings.HasSuffix(u, "/v1") {
+		u += "/v1"
+	}
+	return u
+}
+
+// ListModels lists GET {base}/models, following has_more/last_id pages with
+// after_id. Every Anthropic model is a language model.
+func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
+	models := []provider.Model{}
+	afterID := ""
+	for range maxPages {
+		query := url.Values{"limit": {strconv.Itoa(pageSize)}}
+		if afterID != "" {
+			query.Set("after_id", afterID)
+		}
+		u, err := c.urlFor("/models?" + query.Encode())
+		if err != nil {
+			return nil, err
+		}
+		var page struct {
+			Data []struct {
+				ID          string `json:"id"`
+				DisplayName string `json:"display_name"`
+			} `json:"data"`
+			HasMore bool   `json:"has_more"`
+			LastID  string `json:"last_id"`
+		}
+		if err := c.call(ctx, http.MethodGet, u, nil, &page); err != nil {
+			return nil, err
+		}
+		if page.Data == nil {
+			return nil, provider.Malformed(c.name, errors.New("the listing has no data array"))
+		}
+		for _, m := range page.Data {
+			if m.ID != "" {
+				models = append(models, provider.Model{
+					Name: m.ID, Provider: c.name, Type: provider.TypeLanguage, Description: m.DisplayName,
+				})
+			}
+		}
+		if !page.HasMore || page.LastID == "" {
+			break
+		}
+		afterID = page.LastID
+	}
+	return models, nil
+}
+
+// ProbeResult is what a connection probe found.
+type ProbeResult struct {
+	// Models is the listing; nil when ListingUnsupported is set.
+	Models []provider.Model
+	// ListingUnsupported is the HTTP status (404 or 405) with which an
+	// anthropic_compatible gateway refused GET /models. Such gateways
+	// answer, so the connection works, but they have no listing and
+	// models must be added by hand. It is 0 when the listing answered.
+	ListingUnsupported int
+}
+
+// ProbeDetail lists the models, the free authenticated call of the API. For
+// anthropic_compatible, a 404 or 405 on the listing is not a failure: it is
+// reported in ListingUnsupported with a nil error.
+func (c *Client) ProbeDetail(ctx context.Context) (ProbeResult, error) {
+	models, err := c.ListModels(ctx)
+	var pe *provider.Error
+	if c.name == compatible && errors.As(err, &pe) &&
+		(pe.HTTPStatus == http.StatusNotFound || pe.HTTPStatus == http.StatusMethodNotAllowed) {
+		return ProbeResult{ListingUnsupported: pe.HTTPStatus}, nil
+	}
+	if err != nil {
+		return ProbeResult{}, err
+	}
+	return ProbeResult{Models: models}, nil
+}
+
+// Probe is ProbeDetail without the detail: (nil, nil) means an
+// anthropic_compatible gateway answered but has no model listing, while a
+// listing that answered returns a non-nil (possibly empty) slice. Callers
+// that report the refusing status use ProbeDetail.
+func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
+	r, err := c.ProbeDetail(ctx)
+	return r.Models, err
+}
+
+type message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Chat posts to {base}/messages. System turns go to the top-level system
+// field, as the Messages API accepts only user and assistant turns.
+func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.ChatResponse, error) {
+	u, err := c.urlFor("/messages")
+	if err != nil {
+		return provider.ChatResponse{}, err
+	}
+	body := struct {
+		Model       string    `json:"model"`
+		MaxTokens   int       `json:"max_tokens"`
+		System      string    `json:"system,omitempty"`
+		Messages    []message `json:"messages"`
+		Temperature *float64  `json:"temperature,omitempty"`
+	}{Model: req.Model, MaxTokens: req.MaxTokens, Temperature: req.Temperature, Messages: []message{}}
+	if body.MaxTokens <= 0 {
+		body.MaxTokens = defaultMaxTokens
+	}
+	var system []string
+	for _, m := range req.Messages {
+		if m.Role == "system" {
+			system = append(system, m.Content)
+			continue
+		}
+		body.Messages = append(body.Messages, message{Role: m.Role, Content: m.Content})
+	}
+	body.System = strings.Join(system, "\n\n")
+
+	var doc struct {
+		Model   string `json:"model"`
+		Content []struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		} `json:"content"`
+		Usage struct {
+			InputTokens  int `json:"input_tokens"`
+			OutputTokens int `json:"output_tokens"`
+		} `json:"usage"`
+	}
+	if err := c.call(ctx, http.MethodPost, u, body, &doc); err != nil {
+		return provider.ChatResponse{}, err
+	}
+	if doc.Content == nil {
+		return provider.ChatResponse{}, provider.Malformed(c.name, errors.New("the message has no content"))
+	}
+	var text strings.Builder
+	for _, block := range doc.Content {
+		if block.Type == "text" { // thinking and tool_use blocks are not the answer
+			text.WriteString(block.Text)
+		}
+	}
+	return provider.ChatResponse{
+		Content:      text.String(),
+		Model:        doc.Model,
+		InputTokens:  doc.Usage.InputTokens,
+		OutputTokens: doc.Usage.OutputTokens,
+	}, nil
+}
+
+// Embed is unsupported: Anthropic has no embedding models.
+func (c *Client) Embed(context.Context, provider.EmbedRequest) ([][]float64, error) {
+	return nil, provider.Unsupported(c.name, "embeddings")
+}
+
+// Speak is unsupported: Anthropic has no text-to-speech models.
+func (c *Client) Speak(context.Context, provider.SpeechRequest) (provider.Speech, error) {
+	return provider.Speech{}, provider.Unsupported(c.name, "text-to-speech")
+}
+
+// Transcribe is unsupported: Anthropic has no speech-to-text models.
+func (c *Client) Transcribe(context.Context, provider.TranscriptionRequest) (string, error) {
+	return "", provider.Unsupported(c.name, "speech-to-text")
+}
+
+// urlFor joins the base and path, failing when no base is configured.
+func (c *Client) urlFor(path string) (string, error) {
+	if c.base == "" {
+		return "", &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "No base URL configured"}
+	}
+	return c.base + path, nil
+}
+
+// call makes one authenticated request, sending in (when not nil) as JSON,
+// and decodes the 2xx JSON answer into out.
+func (c *Client) call(ctx context.Context, method, u string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		payload, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("%s: encoding the request: %w", c.name, err)
+		}
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "invalid base URL", Err: err}
+	}
+	req.Header.Set("anthropic-version", apiVersion)
+	req.Header.Set("content-type", "application/json")
+	if !c.key.Empty() {
+		req.Header.Set("x-api-key", c.key.Reveal())
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return provider.FromTransport(c.name, err, c.key.Reveal())
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return provider.FromResponse(c.name, resp, c.key.Reveal())
+	}
+	defer resp.Body.Close()
+	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return provider.FromTransport(c.name, err, c.key.Reveal())
+	}
+	if len(payload) > maxBody {
+		return provider.Malformed(c.name, fmt.Errorf("the response exceeds %d bytes", maxBody))
+	}
+	if err := json.Unmarshal(payload, out); err != nil {
+		return provider.Malformed(c.name, err)
+	}
+	return nil
+}

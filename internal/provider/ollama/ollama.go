@@ -1,0 +1,222 @@
+// Package ollama is the client for an Ollama server's native API.
+package ollama
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/secret"
+)
+
+// DefaultBaseURL is where Ollama listens out of the box.
+const DefaultBaseURL = "http://localhost:11434"
+
+// maxBody bounds every response read.
+const maxBody = 32 << 20
+
+// Client calls one Ollama server. It is safe for concurrent use.
+type Client struct {
+	name   string
+	key    secret.String
+	base   string
+	numCtx int
+	hc     *http.Client
+}
+
+var _ provider.Client = (*Client)(nil)
+
+// New returns a client for cfg: the server at cfg.BaseURL, else
+// DefaultBaseURL. Ollama has no keys of its own; a key, when set, is sent as
+// a Bearer token for an authenticating proxy in front of it. cfg.NumCtx, when
+// positive, sets the context window of every chat. hc carries every request
+// and must not be nil.
+func New(cfg provider.Config, hc *http.Client) *Client {
+	name := cfg.Provider
+	if name == "" {
+		name = "ollama"
+	}
+	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	return &Client{
+		name:   name,
+		key:    secret.New(strings.TrimSpace(cfg.APIKey.Reveal())),
+		base:   base,
+		numCtx: cfg.NumCtx,
+		hc:     hc,
+	}
+}
+
+// ListModels lists the locally pulled models: GET {base}/api/tags. The
+// description is the model family and size, e.g. "llama 3.2B".
+func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
+	var doc struct {
+		Models []struct {
+			Name    string `json:"name"`
+			Details struct {
+				Family        string `json:"family"`
+				ParameterSize string `json:"parameter_size"`
+			} `json:"details"`
+		} `json:"models"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/tags", nil, &doc); err != nil {
+		return nil, err
+	}
+	if doc.Models == nil {
+		return nil, provider.Malformed(c.name, errors.New("the listing has no models array"))
+	}
+	models := make([]provider.Model, 0, len(doc.Models))
+	for _, m := range doc.Models {
+		if m.Name == "" {
+			continue
+		}
+		models = append(models, provider.Model{
+			Name:        m.Name,
+			Provider:    c.name,
+			Description: strings.TrimSpace(m.Details.Family + " " + m.Details.ParameterSize),
+		})
+	}
+	return models, nil
+}
+
+// Probe lists the models: GET {base}/api/tags is Ollama's cheapest call and
+// passes through any authenticating proxy in front of it.
+func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
+	return c.ListModels(ctx)
+}
+
+type message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// chatOptions are Ollama's model parameters; unset ones keep the model's
+// own defaults.
+type chatOptions struct {
+	NumCtx      int      `json:"num_ctx,omitempty"`
+	NumPredict  int      `json:"num_predict,omitempty"`
+	Temperature *float64 `json:"temperature,omitempty"`
+}
+
+// Chat posts a non-streaming request to {base}/api/chat.
+func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.ChatResponse, error) {
+	body := struct {
+		Model    string       `json:"model"`
+		Messages []message    `json:"messages"`
+		Stream   bool         `json:"stream"`
+		Options  *chatOptions `json:"options,omitempty"`
+	}{Model: req.Model, Messages: []message{}}
+	for _, m := range req.Messages {
+		body.Messages = append(body.Messages, message{Role: m.Role, Content: m.Content})
+	}
+	opts := chatOptions{Temperature: req.Temperature}
+	if c.numCtx > 0 {
+		opts.NumCtx = c.numCtx
+	}
+	if req.MaxTokens > 0 { // Ollama reads a negative num_predict as "no limit"
+		opts.NumPredict = req.MaxTokens
+	}
+	if opts != (chatOptions{}) {
+		body.Options = &opts
+	}
+	var doc struct {
+		Model   string `json:"model"`
+		Message *struct {
+			Content string `json:"content"`
+		} `json:"message"`
+		PromptEvalCount int `json:"prompt_eval_count"`
+		EvalCount       int `json:"eval_count"`
+	}
+	if err := c.call(ctx, http.MethodPost, "/api/chat", body, &doc); err != nil {
+		return provider.ChatResponse{}, err
+	}
+	if doc.Message == nil {
+		return provider.ChatResponse{}, provider.Malformed(c.name, errors.New("the answer has no message"))
+	}
+	return provider.ChatResponse{
+		Content:      doc.Message.Content,
+		Model:        doc.Model,
+		InputTokens:  doc.PromptEvalCount,
+		OutputTokens: doc.EvalCount,
+	}, nil
+}
+
+// Embed posts to {base}/api/embed, which embeds a batch in input order.
+func (c *Client) Embed(ctx context.Context, req provider.EmbedRequest) ([][]float64, error) {
+	body := struct {
+		Model string   `json:"model"`
+		Input []string `json:"input"`
+	}{req.Model, req.Input}
+	var doc struct {
+		Embeddings [][]float64 `json:"embeddings"`
+	}
+	if err := c.call(ctx, http.MethodPost, "/api/embed", body, &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Embeddings) != len(req.Input) {
+		return nil, provider.Malformed(c.name,
+			fmt.Errorf("%d embeddings for %d inputs", len(doc.Embeddings), len(req.Input)))
+	}
+	return doc.Embeddings, nil
+}
+
+// Speak is unsupported: Ollama serves no text-to-speech models.
+func (c *Client) Speak(context.Context, provider.SpeechRequest) (provider.Speech, error) {
+	return provider.Speech{}, provider.Unsupported(c.name, "text-to-speech")
+}
+
+// Transcribe is unsupported: Ollama serves no speech-to-text models.
+func (c *Client) Transcribe(context.Context, provider.TranscriptionRequest) (string, error) {
+	return "", provider.Unsupported(c.name, "speech-to-text")
+}
+
+// call makes one request to {base}{path}, sending in (when not nil) as JSON,
+// and decodes the 2xx JSON answer into out. Ollama's errors are
+// {"error":"..."}, which FromResponse reads.
+func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		payload, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("%s: encoding the request: %w", c.name, err)
+		}
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "invalid base URL", Err: err}
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if !c.key.Empty() {
+		req.Header.Set("Authorization", "Bearer "+c.key.Reveal())
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return provider.FromTransport(c.name, err, c.key.Reveal())
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return provider.FromResponse(c.name, resp, c.key.Reveal())
+	}
+	defer resp.Body.Close()
+	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return provider.FromTransport(c.name, err, c.key.Reveal())
+	}
+	if len(payload) > maxBody {
+		return provider.Malformed(c.name, fmt.Errorf("the response exceeds %d bytes", maxBody))
+	}
+	if err := json.Unmarshal(payload, out); err != nil {
+		return provider.Malformed(c.name, err)
+	}
+	return nil
+}

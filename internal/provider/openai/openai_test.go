@@ -1,0 +1,484 @@
+package openai
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/secret"
+)
+
+const openAIModels = `{"object":"list","data":[
+ {"id":"gpt-4o-mini","object":"model","created":1721172741,"owned_by":"system"},
+ {"id":"text-embedding-3-small","object":"model","created":1705948997,"owned_by":"system"}]}`
+
+const mistralModels = `{"object":"list","data":[
+ {"id":"mistral-small-latest","object":"model","created":1741305600,"owned_by":"mistralai",
+  "capabilities":{"completion_chat":true,"completion_fim":false,"function_calling":true,"fine_tuning":false,"vision":true},
+  "name":"mistral-small-2503","description":"Our latest enterprise-grade small model","max_context_length":131072,
+  "aliases":["mistral-small-2503"],"deprecation":null,"default_model_temperature":0.3,"type":"base"},
+ {"id":"mistral-embed","object":"model","created":1741305600,"owned_by":"mistralai",
+  "capabilities":{"completion_chat":false,"completion_fim":false,"function_calling":false,"fine_tuning":false,"vision":false},
+  "name":"mistral-embed","description":"Official mistral-embed","max_context_length":8192,
+  "aliases":[],"deprecation":null,"type":"base"}]}`
+
+const openRouterModels = `{"data":[
+ {"id":"openai/gpt-4o-mini","canonical_slug":"openai/gpt-4o-mini","name":"OpenAI: GPT-4o-mini","created":1721260800,
+  "description":"GPT-4o mini is OpenAI's newest model after GPT-4 Omni.","context_length":128000,
+  "architecture":{"modality":"text+image->text","input_modalities":["text","image"],"output_modalities":["text"]},
+  "pricing":{"prompt":"0.00000015","completion":"0.0000006"}}]}`
+
+func TestListModelsSendsTheListingRequestAndReadsItsModels(t *testing.T) {
+	tests := []struct {
+		name        string
+		provider    string
+		base        string // cfg.BaseURL; {url} is the fake's URL
+		defaultBase string // Options.DefaultBaseURL; {url} is the fake's URL
+		modelsQuery string
+		key         string
+		answer      string
+		wantPath    string
+		wantQuery   string
+		wantAuth    string
+		want        []provider.Model
+	}{
+		{
+			name: "openai lists data ids with a bearer key", provider: "openai", base: "{url}/v1", key: testKey,
+			answer: openAIModels, wantPath: "/v1/models", wantAuth: "Bearer " + testKey,
+			want: []provider.Model{
+				{Name: "gpt-4o-mini", Provider: "openai"},
+				{Name: "text-embedding-3-small", Provider: "openai"},
+			},
+		},
+		{
+			name: "the default base URL is used when the credential has none", provider: "groq",
+			defaultBase: "{url}/openai/v1", key: testKey, answer: openAIModels,
+			wantPath: "/openai/v1/models", wantAuth: "Bearer " + testKey,
+			want: []provider.Model{
+				{Name: "gpt-4o-mini", Provider: "groq"},
+				{Name: "text-embedding-3-small", Provider: "groq"},
+			},
+		},
+		{
+			name: "a base URL ending in /models/ lists it exactly once", provider: "openai_compatible",
+			base: "{url}/v1/models/", key: testKey, answer: openAIModels,
+			wantPath: "/v1/models", wantAuth: "Bearer " + testKey,
+			want: []provider.Model{
+				{Name: "gpt-4o-mini", Provider: "openai_compatible"},
+				{Name: "text-embedding-3-small", Provider: "openai_compatible"},
+			},
+		},
+		{
+			name: "a keyless server gets no Authorization header", provider: "omlx",
+			base: " {url}/v1/ ", answer: `{"object":"list","data":[{"id":"qwen3-8b","object":"model","owned_by":"omlx"}]}`,
+			wantPath: "/v1/models",
+			want:     []provider.Model{{Name: "qwen3-8b", Provider: "omlx"}},
+		},
+		{
+			name:     "mistral marks chat-capable models as language and leaves the rest to the classifier",
+			provider: "mistral", base: "{url}/v1", key: testKey, answer: mistralModels,
+			wantPath: "/v1/models", wantAuth: "Bearer " + testKey,
+			want: []provider.Model{
+				{Name: "mistral-small-latest", Provider: "mistral", Type: provider.TypeLanguage, Description: "mistral-small-2503"},
+				{Name: "mistral-embed", Provider: "mistral", Description: "mistral-embed"},
+			},
+		},
+		{
+			name: "openrouter describes models by their name", provider: "openrouter",
+			base: "{url}/api/v1", key: testKey, answer: openRouterModels,
+			wantPath: "/api/v1/models", wantAuth: "Bearer " + testKey,
+			want: []provider.Model{{Name: "openai/gpt-4o-mini", Provider: "openrouter", Description: "OpenAI: GPT-4o-mini"}},
+		},
+		{
+			name: "ppq asks for every model type", provider: "ppq", defaultBase: "{url}/v1", modelsQuery: "type=all",
+			key: testKey, answer: `{"object":"list","data":[{"id":"auto","object":"model"},{"id":"nova-3","object":"model"}]}`,
+			wantPath: "/v1/models", wantQuery: "type=all", wantAuth: "Bearer " + testKey,
+			want: []provider.Model{{Name: "auto", Provider: "ppq"}, {Name: "nova-3", Provider: "ppq"}},
+		},
+		{
+			name: "an empty listing is an empty list", provider: "deepseek", defaultBase: "{url}",
+			key: testKey, answer: `{"object":"list","data":[]}`,
+			wantPath: "/models", wantAuth: "Bearer " + testKey,
+			want: []provider.Model{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, reply(http.StatusOK, tt.answer))
+			cfg := provider.Config{Provider: tt.provider, APIKey: secret.New(tt.key),
+				BaseURL: strings.ReplaceAll(tt.base, "{url}", f.URL)}
+			opts := Options{ModelsQuery: tt.modelsQuery, DefaultBaseURL: strings.ReplaceAll(tt.defaultBase, "{url}", f.URL)}
+
+			for _, call := range []func(context.Context) ([]provider.Model, error){
+				New(cfg, f.Client(), opts).ListModels,
+				New(cfg, f.Client(), opts).Probe,
+			} {
+				got, err := call(t.Context())
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				if !reflect.DeepEqual(got, tt.want) {
+					t.Errorf("models = %+v, want %+v", got, tt.want)
+				}
+			}
+			reqs := f.requests()
+			if len(reqs) != 2 {
+				t.Fatalf("the provider received %d requests, want 1 per call", len(reqs))
+			}
+			req := reqs[0]
+			if req.Method != http.MethodGet || req.Path != tt.wantPath || req.Query != tt.wantQuery {
+				t.Errorf("request = %s %s?%s, want GET %s?%s", req.Method, req.Path, req.Query, tt.wantPath, tt.wantQuery)
+			}
+			if got := req.Header.Get("Authorization"); got != tt.wantAuth {
+				t.Errorf("Authorization = %q, want %q", got, tt.wantAuth)
+			}
+		})
+	}
+}
+
+func TestListModelsRefusesAnAnswerThatIsNotAListing(t *testing.T) {
+	tests := []struct{ name, answer string }{
+		{"a JSON object without data is malformed", `{"status":"ok"}`},
+		{"an HTML page is malformed", `<!doctype html><html><body>Welcome</body></html>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, reply(http.StatusOK, tt.answer))
+			c := New(provider.Config{Provider: "openai_compatible", BaseURL: f.URL}, f.Client(), Options{})
+			_, err := c.ListModels(t.Context())
+			wantProviderError(t, err, provider.StatusError, 0, "could not be read")
+		})
+	}
+}
+
+func TestEveryCallFailsWithoutABaseURL(t *testing.T) {
+	c := New(provider.Config{Provider: "openai_compatible", APIKey: secret.New(testKey), BaseURL: "  / "},
+		http.DefaultClient, Options{})
+	for name, call := range operations() {
+		t.Run(name+" fails before sending anything", func(t *testing.T) {
+			wantProviderError(t, call(t.Context(), c), provider.StatusError, 0, "No base URL configured")
+		})
+	}
+}
+
+func TestChatSendsTheConversationAndReadsTheCompletion(t *testing.T) {
+	temp := 0.2
+	tests := []struct {
+		name     string
+		req      provider.ChatRequest
+		wantBody map[string]any
+	}{
+		{
+			name: "limits and temperature are sent when set",
+			req: provider.ChatRequest{Model: "gpt-4o-mini", MaxTokens: 64, Temperature: &temp, Messages: []provider.Message{
+				{Role: "system", Content: "Be brief."}, {Role: "user", Content: "Hi!"},
+			}},
+			wantBody: map[string]any{
+				"model": "gpt-4o-mini", "max_tokens": 64.0, "temperature": 0.2,
+				"messages": []any{
+					map[string]any{"role": "system", "content": "Be brief."},
+					map[string]any{"role": "user", "content": "Hi!"},
+				},
+			},
+		},
+		{
+			name: "unset limits and temperature are left to the provider",
+			req:  provider.ChatRequest{Model: "gpt-4o-mini", Messages: []provider.Message{{Role: "user", Content: "Hi!"}}},
+			wantBody: map[string]any{
+				"model":    "gpt-4o-mini",
+				"messages": []any{map[string]any{"role": "user", "content": "Hi!"}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, reply(http.StatusOK, `{"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion",
+				"created":1741569952,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant",
+				"content":"Hello! How can I help?","refusal":null},"logprobs":null,"finish_reason":"stop"}],
+				"usage":{"prompt_tokens":9,"completion_tokens":7,"total_tokens":16},"system_fingerprint":"fp_06737a9306"}`))
+			c := New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL + "/v1"}, f.Client(), Options{})
+
+			got, err := c.Chat(t.Context(), tt.req)
+			if err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			want := provider.ChatResponse{Content: "Hello! How can I help?", Model: "gpt-4o-mini-2024-07-18", InputTokens: 9, OutputTokens: 7}
+			if got != want {
+				t.Errorf("response = %+v, want %+v", got, want)
+			}
+			req := f.only(t)
+			if req.Method != http.MethodPost || req.Path != "/v1/chat/completions" {
+				t.Errorf("request = %s %s, want POST /v1/chat/completions", req.Method, req.Path)
+			}
+			if req.Header.Get("Authorization") != "Bearer "+testKey || req.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("headers = %v", req.Header)
+			}
+			wantJSON(t, req.Body, tt.wantBody)
+		})
+	}
+}
+
+func TestChatRefusesACompletionWithoutChoices(t *testing.T) {
+	f := newFake(t, reply(http.StatusOK, `{"id":"chatcmpl-1","object":"chat.completion","choices":[],"usage":{}}`))
+	c := New(provider.Config{Provider: "openai", BaseURL: f.URL}, f.Client(), Options{})
+	_, err := c.Chat(t.Context(), provider.ChatRequest{Model: "gpt-4o-mini"})
+	wantProviderError(t, err, provider.StatusError, 0, "could not be read")
+}
+
+func TestEmbedReturnsVectorsInInputOrder(t *testing.T) {
+	tests := []struct {
+		name    string
+		answer  string
+		want    [][]float64
+		wantErr bool
+	}{
+		{
+			name: "vectors answered out of order are put back in input order",
+			answer: `{"object":"list","data":[{"object":"embedding","index":1,"embedding":[0.3,0.4]},
+				{"object":"embedding","index":0,"embedding":[0.1,0.2]}],"model":"text-embedding-3-small",
+				"usage":{"prompt_tokens":4,"total_tokens":4}}`,
+			want: [][]float64{{0.1, 0.2}, {0.3, 0.4}},
+		},
+		{
+			name:    "fewer vectors than inputs is malformed",
+			answer:  `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1]}],"model":"m"}`,
+			wantErr: true,
+		},
+		{
+			name: "a repeated index is malformed",
+			answer: `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1]},
+				{"object":"embedding","index":0,"embedding":[0.2]}],"model":"m"}`,
+			wantErr: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, reply(http.StatusOK, tt.answer))
+			c := New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL + "/v1"}, f.Client(), Options{})
+
+			got, err := c.Embed(t.Context(), provider.EmbedRequest{Model: "text-embedding-3-small", Input: []string{"first", "second"}})
+			if tt.wantErr {
+				wantProviderError(t, err, provider.StatusError, 0, "could not be read")
+			} else {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				if !reflect.DeepEqual(got, tt.want) {
+					t.Errorf("vectors = %v, want %v", got, tt.want)
+				}
+			}
+			req := f.only(t)
+			if req.Method != http.MethodPost || req.Path != "/v1/embeddings" {
+				t.Errorf("request = %s %s, want POST /v1/embeddings", req.Method, req.Path)
+			}
+			wantJSON(t, req.Body, map[string]any{"model": "text-embedding-3-small", "input": []any{"first", "second"}})
+		})
+	}
+}
+
+func TestSpeakReturnsTheAudioAsSent(t *testing.T) {
+	audio := "ID3\x04\x00\x00\x00\x00\x00\x00\xff\xfb\x90\x00"
+	tests := []struct {
+		name, voice, wantVoice   string
+		contentType, wantContent string
+	}{
+		{name: "an unset voice defaults to alloy", wantVoice: "alloy", contentType: "audio/mpeg", wantContent: "audio/mpeg"},
+		{name: "a chosen voice is sent", voice: "nova", wantVoice: "nova", contentType: "audio/wav", wantContent: "audio/wav"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", tt.contentType)
+				w.Write([]byte(audio))
+			})
+			c := New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL + "/v1"}, f.Client(), Options{})
+
+			got, err := c.Speak(t.Context(), provider.SpeechRequest{Model: "gpt-4o-mini-tts", Voice: tt.voice, Text: "Hello from Open Notebook"})
+			if err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if string(got.Audio) != audio || got.ContentType != tt.wantContent {
+				t.Errorf("speech = %q (%s), want %q (%s)", got.Audio, got.ContentType, audio, tt.wantContent)
+			}
+			req := f.only(t)
+			if req.Method != http.MethodPost || req.Path != "/v1/audio/speech" || req.Header.Get("Authorization") != "Bearer "+testKey {
+				t.Errorf("request = %s %s %v", req.Method, req.Path, req.Header)
+			}
+			wantJSON(t, req.Body, map[string]any{"model": "gpt-4o-mini-tts", "input": "Hello from Open Notebook", "voice": tt.wantVoice})
+		})
+	}
+}
+
+func TestTranscribeUploadsTheAudioAsAForm(t *testing.T) {
+	tests := []struct {
+		name     string
+		req      provider.TranscriptionRequest
+		wantFile formPart
+		wantLang string
+	}{
+		{
+			name:     "the file keeps its name, type and language",
+			req:      provider.TranscriptionRequest{Model: "whisper-1", Audio: []byte("RIFF....WAVE"), Filename: "clip.wav", ContentType: "audio/wav", Language: "en"},
+			wantFile: formPart{Filename: "clip.wav", ContentType: "audio/wav", Data: "RIFF....WAVE"},
+			wantLang: "en",
+		},
+		{
+			name:     "an unnamed clip of unknown type is still uploaded and the language is auto-detected",
+			req:      provider.TranscriptionRequest{Model: "whisper-large-v3", Audio: []byte{0xff, 0xfb}},
+			wantFile: formPart{Filename: "audio", ContentType: "application/octet-stream", Data: "\xff\xfb"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, reply(http.StatusOK, `{"text":"Hello from Open Notebook.","usage":{"type":"duration","seconds":2}}`))
+			c := New(provider.Config{Provider: "groq", APIKey: secret.New(testKey), BaseURL: f.URL + "/openai/v1"}, f.Client(), Options{})
+
+			got, err := c.Transcribe(t.Context(), tt.req)
+			if err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if got != "Hello from Open Notebook." {
+				t.Errorf("text = %q", got)
+			}
+			req := f.only(t)
+			if req.Method != http.MethodPost || req.Path != "/openai/v1/audio/transcriptions" || req.Header.Get("Authorization") != "Bearer "+testKey {
+				t.Errorf("request = %s %s %v", req.Method, req.Path, req.Header)
+			}
+			form := parseForm(t, req)
+			if form["file"] != tt.wantFile {
+				t.Errorf("file part = %+v, want %+v", form["file"], tt.wantFile)
+			}
+			if form["model"].Data != tt.req.Model {
+				t.Errorf("model = %q, want %q", form["model"].Data, tt.req.Model)
+			}
+			if lang, sent := form["language"]; lang.Data != tt.wantLang || sent != (tt.wantLang != "") {
+				t.Errorf("language = %q (sent %v), want %q", lang.Data, sent, tt.wantLang)
+			}
+		})
+	}
+}
+
+// operations calls every capability once with a plausible request.
+func operations() map[string]func(context.Context, *Client) error {
+	return map[string]func(context.Context, *Client) error{
+		"ListModels": func(ctx context.Context, c *Client) error { _, err := c.ListModels(ctx); return err },
+		"Probe":      func(ctx context.Context, c *Client) error { _, err := c.Probe(ctx); return err },
+		"Chat": func(ctx context.Context, c *Client) error {
+			_, err := c.Chat(ctx, provider.ChatRequest{Model: "gpt-4o-mini", Messages: []provider.Message{{Role: "user", Content: "Hi!"}}})
+			return err
+		},
+		"Embed": func(ctx context.Context, c *Client) error {
+			_, err := c.Embed(ctx, provider.EmbedRequest{Model: "text-embedding-3-small", Input: []string{"x"}})
+			return err
+		},
+		"Speak": func(ctx context.Context, c *Client) error {
+			_, err := c.Speak(ctx, provider.SpeechRequest{Model: "tts-1", Text: "Hi"})
+			return err
+		},
+		"Transcribe": func(ctx context.Context, c *Client) error {
+			_, err := c.Transcribe(ctx, provider.TranscriptionRequest{Model: "whisper-1", Audio: []byte("RIFF")})
+			return err
+		},
+	}
+}
+
+func TestEveryCallReportsProviderFailures(t *testing.T) {
+	tests := []struct {
+		name        string
+		answer      http.HandlerFunc
+		timeout     time.Duration
+		status      provider.Status
+		httpStatus  int
+		message     string
+		retryAfter  time.Duration
+		jsonAnswers bool // only calls that decode JSON can see a malformed answer
+	}{
+		{
+			name: "a rejected key is auth_failed with the provider's message and without the key",
+			answer: reply(http.StatusUnauthorized, `{"error":{"message":"Incorrect API key provided: `+testKey+
+				`. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error",
+				"param":null,"code":"invalid_api_key"}}`),
+			status: provider.StatusAuthFailed, httpStatus: 401, message: "Incorrect API key provided: [REDACTED]",
+		},
+		{
+			name: "a key without access is forbidden",
+			answer: reply(http.StatusForbidden, `{"error":{"message":"You are not allowed to sample from this model",
+				"type":"invalid_request_error","param":null,"code":null}}`),
+			status: provider.StatusForbidden, httpStatus: 403, message: "not allowed to sample",
+		},
+		{
+			name: "an unknown model is not_found",
+			answer: reply(http.StatusNotFound, `{"error":{"message":"The model 'gpt-9' does not exist or you do not have access to it.",
+				"type":"invalid_request_error","param":null,"code":"model_not_found"}}`),
+			status: provider.StatusNotFound, httpStatus: 404, message: "The model 'gpt-9' does not exist",
+		},
+		{
+			name: "a rate limit is rate_limited and says when to retry",
+			answer: reply(http.StatusTooManyRequests, `{"error":{"message":"Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3.",
+				"type":"requests","param":null,"code":"rate_limit_exceeded"}}`, "Retry-After", "20"),
+			status: provider.StatusRateLimited, httpStatus: 429, message: "Rate limit reached", retryAfter: 20 * time.Second,
+		},
+		{
+			name: "a server failure is an error with the provider's explanation",
+			answer: reply(http.StatusInternalServerError, `{"error":{"message":"The server had an error while processing your request. Sorry about that!",
+				"type":"server_error","param":null,"code":null}}`),
+			status: provider.StatusError, httpStatus: 500, message: "The server had an error",
+		},
+		{
+			name:   "an undecodable success is malformed",
+			answer: reply(http.StatusOK, `{"object":"list","data":[{"id":`),
+			status: provider.StatusError, message: "could not be read", jsonAnswers: true,
+		},
+		{
+			name:   "an answer slower than the deadline is a timeout",
+			answer: stall, timeout: 50 * time.Millisecond,
+			status: provider.StatusTimeout, message: "did not answer in time",
+		},
+	}
+	for _, tt := range tests {
+		for op, call := range operations() {
+			if tt.jsonAnswers && op == "Speak" {
+				continue
+			}
+			t.Run(op+": "+tt.name, func(t *testing.T) {
+				f := newFake(t, tt.answer)
+				c := New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL + "/v1"}, f.Client(), Options{})
+				ctx := t.Context()
+				if tt.timeout > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+					defer cancel()
+				}
+				pe := wantProviderError(t, call(ctx, c), tt.status, tt.httpStatus, tt.message)
+				if pe.RetryAfter != tt.retryAfter {
+					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
+				}
+				for _, req := range f.requests() {
+					if strings.Contains(req.Path+"?"+req.Query, testKey) {
+						t.Errorf("the key was sent in the URL %s?%s", req.Path, req.Query)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestACancelledCallSendsNothingAndSaysSo(t *testing.T) {
+	f := newFake(t, reply(http.StatusOK, openAIModels))
+	c := New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client(), Options{})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := c.ListModels(ctx)
+	wantProviderError(t, err, provider.StatusError, 0, "cancelled")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want it to wrap context.Canceled", err)
+	}
+	if n := len(f.requests()); n != 0 {
+		t.Errorf("the provider received %d requests", n)
+	}
+}
