@@ -1,0 +1,250 @@
+// Package cohere is the client for Cohere's API: the model listing, v2 chat
+// and v2 embed.
+package cohere
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/secret"
+)
+
+const (
+	defaultBaseURL = "https://api.cohere.com"
+	// maxBody bounds every response read.
+	maxBody = 32 << 20
+	// maxPages bounds the model listing, so that a server that keeps
+	// answering with a page token cannot keep the client busy forever.
+	maxPages = 20
+	// embedBatch is the most texts one v2/embed request accepts.
+	embedBatch = 96
+)
+
+// Client calls Cohere with one API key. It is safe for concurrent use.
+type Client struct {
+	name string
+	key  secret.String
+	base string
+	hc   *http.Client
+}
+
+var _ provider.Client = (*Client)(nil)
+
+// New returns a client for cfg. The base URL is cfg.BaseURL, else
+// https://api.cohere.com; a trailing API version pasted with it is dropped,
+// since the client addresses both v1 and v2. hc carries every request and
+// must not be nil.
+func New(cfg provider.Config, hc *http.Client) *Client {
+	name := cfg.Provider
+	if name == "" {
+		name = "cohere"
+	}
+	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
+	base = strings.TrimSuffix(strings.TrimSuffix(base, "/v1"), "/v2")
+	if base == "" {
+		base = defaultBaseURL
+	}
+	return &Client{name: name, key: secret.New(strings.TrimSpace(cfg.APIKey.Reveal())), base: base, hc: hc}
+}
+
+// ListModels lists GET {base}/v1/models, following next_page_token. Only
+// models served by the chat or embed endpoint are kept; rerank and
+// classification models are of no use to the product.
+func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
+	var models []provider.Model
+	query := url.Values{"page_size": {"1000"}}
+	for range maxPages {
+		var page struct {
+			Models []struct {
+				Name      string   `json:"name"`
+				Endpoints []string `json:"endpoints"`
+			} `json:"models"`
+			NextPageToken string `json:"next_page_token"`
+		}
+		if err := c.call(ctx, http.MethodGet, c.base+"/v1/models?"+query.Encode(), nil, &page); err != nil {
+			return nil, err
+		}
+		for _, m := range page.Models {
+			model := provider.Model{Name: m.Name, Provider: c.name}
+			switch {
+			case m.Name == "":
+				continue
+			case slices.Contains(m.Endpoints, "chat"):
+				model.Type = provider.TypeLanguage
+			case slices.Contains(m.Endpoints, "embed"):
+				model.Type = provider.TypeEmbedding
+			default:
+				continue
+			}
+			models = append(models, model)
+		}
+		if page.NextPageToken == "" {
+			return models, nil
+		}
+		query.Set("page_token", page.NextPageToken)
+	}
+	return nil, &provider.Error{Provider: c.name, Status: provider.StatusError,
+		Message: fmt.Sprintf("the model listing did not end after %d pages", maxPages)}
+}
+
+// Probe lists the models: the listing is free and needs a valid key.
+func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
+	return c.ListModels(ctx)
+}
+
+type message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+type tokenCounts struct {
+	InputTokens  int `json:"input_tokens"`
+	OutputTokens int `json:"output_tokens"`
+}
+
+// Chat posts to {base}/v2/chat.
+func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.ChatResponse, error) {
+	body := struct {
+		Model       string    `json:"model"`
+		Messages    []message `json:"messages"`
+		MaxTokens   int       `json:"max_tokens,omitempty"`
+		Temperature *float64  `json:"temperature,omitempty"`
+	}{Model: req.Model, MaxTokens: req.MaxTokens, Temperature: req.Temperature}
+	for _, m := range req.Messages {
+		role := m.Role
+		if role != "system" && role != "assistant" {
+			role = "user"
+		}
+		body.Messages = append(body.Messages, message{Role: role, Content: m.Content})
+	}
+	var doc struct {
+		Message *struct {
+			Content []struct {
+				Type string `json:"type"`
+				Text string `json:"text"`
+			} `json:"content"`
+		} `json:"message"`
+		Usage struct {
+			BilledUnits tokenCounts  `json:"billed_units"`
+			Tokens      *tokenCounts `json:"tokens"`
+		} `json:"usage"`
+	}
+	if err := c.call(ctx, http.MethodPost, c.base+"/v2/chat", body, &doc); err != nil {
+		return provider.ChatResponse{}, err
+	}
+	if doc.Message == nil {
+		return provider.ChatResponse{}, provider.Malformed(c.name, errors.New("the answer has no message"))
+	}
+	var text strings.Builder
+	for _, part := range doc.Message.Content {
+		// Reasoning models add "thinking" parts, which are not the answer.
+		if part.Type == "text" {
+			text.WriteString(part.Text)
+		}
+	}
+	// tokens is what the model processed, billed_units what was charged;
+	// the latter is only the fallback.
+	usage := doc.Usage.BilledUnits
+	if doc.Usage.Tokens != nil {
+		usage = *doc.Usage.Tokens
+	}
+	return provider.ChatResponse{
+		Content:      text.String(),
+		Model:        req.Model,
+		InputTokens:  usage.InputTokens,
+		OutputTokens: usage.OutputTokens,
+	}, nil
+}
+
+// Embed posts the inputs to {base}/v2/embed as documents to be searched, in
+// batches of the most the API accepts, and returns the float vectors in
+// input order.
+func (c *Client) Embed(ctx context.Context, req provider.EmbedRequest) ([][]float64, error) {
+	vectors := make([][]float64, 0, len(req.Input))
+	for start := 0; start < len(req.Input); start += embedBatch {
+		batch := req.Input[start:min(start+embedBatch, len(req.Input))]
+		body := struct {
+			Model          string   `json:"model"`
+			Texts          []string `json:"texts"`
+			InputType      string   `json:"input_type"`
+			EmbeddingTypes []string `json:"embedding_types"`
+		}{req.Model, batch, "search_document", []string{"float"}}
+		var doc struct {
+			Embeddings struct {
+				Float [][]float64 `json:"float"`
+			} `json:"embeddings"`
+		}
+		if err := c.call(ctx, http.MethodPost, c.base+"/v2/embed", body, &doc); err != nil {
+			return nil, err
+		}
+		if len(doc.Embeddings.Float) != len(batch) {
+			return nil, provider.Malformed(c.name,
+				fmt.Errorf("%d embeddings for %d inputs", len(doc.Embeddings.Float), len(batch)))
+		}
+		vectors = append(vectors, doc.Embeddings.Float...)
+	}
+	return vectors, nil
+}
+
+// Speak is not offered by Cohere.
+func (c *Client) Speak(context.Context, provider.SpeechRequest) (provider.Speech, error) {
+	return provider.Speech{}, provider.Unsupported(c.name, "text to speech")
+}
+
+// Transcribe is not offered: the registry lists no speech-to-text for
+// Cohere.
+func (c *Client) Transcribe(context.Context, provider.TranscriptionRequest) (string, error) {
+	return "", provider.Unsupported(c.name, "speech to text")
+}
+
+// call sends in (when not nil) as JSON with the bearer key and decodes the
+// JSON answer into out.
+func (c *Client) call(ctx context.Context, method, target string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		payload, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("%s: encoding the request: %w", c.name, err)
+		}
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "invalid base URL", Err: err}
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if !c.key.Empty() {
+		req.Header.Set("Authorization", "Bearer "+c.key.Reveal())
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return provider.FromTransport(c.name, err, c.key.Reveal())
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return provider.FromResponse(c.name, resp, c.key.Reveal())
+	}
+	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return provider.FromTransport(c.name, err, c.key.Reveal())
+	}
+	if len(payload) > maxBody {
+		return provider.Malformed(c.name, fmt.Errorf("the response exceeds %d bytes", maxBody))
+	}
+	if err := json.Unmarshal(payload, out); err != nil {
+		return provider.Malformed(c.name, err)
+	}
+	return nil
+}

@@ -1,0 +1,320 @@
+package cohere
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/open-notebook/open-notebook/internal/provider"
+)
+
+const (
+	firstPage = `{"models": [
+	  {"name": "command-a-03-2025", "endpoints": ["generate", "chat", "summarize"], "finetuned": false,
+	   "context_length": 256000, "tokenizer_url": "https://storage.googleapis.com/cohere-public/tokenizers/command-a-03-2025.json",
+	   "default_endpoints": ["chat"], "features": ["json_mode", "tools", "strict_tools"]},
+	  {"name": "rerank-v3.5", "endpoints": ["rerank"], "finetuned": false, "context_length": 4096, "default_endpoints": []}
+	], "next_page_token": "MTAwfGNvbW1hbmQ="}`
+	secondPage = `{"models": [
+	  {"name": "embed-v4.0", "endpoints": ["embed"], "finetuned": false, "context_length": 128000,
+	   "default_endpoints": ["embed"], "features": null},
+	  {"name": "command-r7b-12-2024", "endpoints": ["generate", "chat", "summarize"], "finetuned": false, "context_length": 128000}
+	]}`
+)
+
+func TestListModelsFollowsPagesAndKeepsChatAndEmbedModels(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("page_token") == "" {
+			reply(http.StatusOK, firstPage)(w, r)
+			return
+		}
+		reply(http.StatusOK, secondPage)(w, r)
+	})
+	models, err := f.client().Probe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []provider.Model{
+		{Name: "command-a-03-2025", Provider: "cohere", Type: provider.TypeLanguage},
+		{Name: "embed-v4.0", Provider: "cohere", Type: provider.TypeEmbedding},
+		{Name: "command-r7b-12-2024", Provider: "cohere", Type: provider.TypeLanguage},
+	}
+	if !reflect.DeepEqual(models, want) {
+		t.Errorf("models = %+v\nwant %+v", models, want)
+	}
+	reqs := f.requests()
+	wantQueries := []string{"page_size=1000", "page_size=1000&page_token=MTAwfGNvbW1hbmQ%3D"}
+	if len(reqs) != len(wantQueries) {
+		t.Fatalf("%d requests, want %d", len(reqs), len(wantQueries))
+	}
+	for i, req := range reqs {
+		if req.Method != http.MethodGet || req.Path != "/v1/models" || req.Query != wantQueries[i] {
+			t.Errorf("request %d = %s %s?%s, want GET /v1/models?%s", i, req.Method, req.Path, req.Query, wantQueries[i])
+		}
+		wantAuth(t, req)
+	}
+}
+
+func TestListModelsGivesUpOnAListingThatNeverEnds(t *testing.T) {
+	f := newFake(t, reply(http.StatusOK, `{"models": [], "next_page_token": "again"}`))
+	_, err := f.client().ListModels(context.Background())
+	wantProviderError(t, err, provider.StatusError, 0, "did not end after 20 pages")
+	if n := len(f.requests()); n != maxPages {
+		t.Errorf("%d pages fetched, want %d", n, maxPages)
+	}
+}
+
+func TestBaseURLs(t *testing.T) {
+	tests := []struct {
+		name   string
+		suffix string
+	}{
+		{"a bare host is used as it is", ""},
+		{"a pasted v1 is dropped", "/v1/"},
+		{"a pasted v2 is dropped", "/v2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, reply(http.StatusOK, `{"models": []}`))
+			c := New(provider.Config{Provider: "cohere", BaseURL: f.URL + tt.suffix}, f.Client())
+			if _, err := c.ListModels(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.only(t).Path; got != "/v1/models" {
+				t.Errorf("path = %q", got)
+			}
+		})
+	}
+	if got := New(provider.Config{}, http.DefaultClient).base; got != "https://api.cohere.com" {
+		t.Errorf("default base = %q", got)
+	}
+}
+
+func TestErrorsAreClassified(t *testing.T) {
+	calls := map[string]func(*Client, context.Context) error{
+		"ListModels": func(c *Client, ctx context.Context) error { _, err := c.ListModels(ctx); return err },
+		"Chat": func(c *Client, ctx context.Context) error {
+			_, err := c.Chat(ctx, provider.ChatRequest{Model: "command-a-03-2025", Messages: []provider.Message{{Role: "user", Content: "Hi"}}})
+			return err
+		},
+		"Embed": func(c *Client, ctx context.Context) error {
+			_, err := c.Embed(ctx, provider.EmbedRequest{Model: "embed-v4.0", Input: []string{"x"}})
+			return err
+		},
+	}
+	tests := []struct {
+		name       string
+		answer     http.HandlerFunc
+		status     provider.Status
+		httpStatus int
+		message    string
+		retryAfter time.Duration
+	}{
+		{
+			name:   "a 401 is auth_failed with Cohere's message",
+			answer: reply(http.StatusUnauthorized, `{"id": "0b5a7d1c-2f3e-4a6b-9c8d-1e2f3a4b5c6d", "message": "invalid api token"}`),
+			status: provider.StatusAuthFailed, httpStatus: 401, message: "invalid api token",
+		},
+		{
+			name:   "a 403 is forbidden",
+			answer: reply(http.StatusForbidden, `{"id": "a1", "message": "You do not have access to this resource."}`),
+			status: provider.StatusForbidden, httpStatus: 403, message: "do not have access",
+		},
+		{
+			name:   "a 404 is not_found",
+			answer: reply(http.StatusNotFound, `{"id": "a2", "message": "model 'command-x' not found, make sure the correct model ID was used"}`),
+			status: provider.StatusNotFound, httpStatus: 404, message: "model 'command-x' not found",
+		},
+		{
+			name: "a 429 is rate_limited and keeps Retry-After",
+			answer: reply(http.StatusTooManyRequests, `{"id": "a3", "message": "You are using a Trial key, which is limited to 10 API calls / minute."}`,
+				"Retry-After", "60"),
+			status: provider.StatusRateLimited, httpStatus: 429, message: "Trial key", retryAfter: time.Minute,
+		},
+		{
+			name:   "a 500 is an error",
+			answer: reply(http.StatusInternalServerError, `{"id": "a4", "message": "internal server error, this has been reported to our developers"}`),
+			status: provider.StatusError, httpStatus: 500, message: "internal server error",
+		},
+		{
+			name:   "a message that echoes the key is redacted",
+			answer: reply(http.StatusUnauthorized, `{"id": "a5", "message": "invalid api token `+testKey+`"}`),
+			status: provider.StatusAuthFailed, httpStatus: 401, message: "invalid api token [REDACTED]",
+		},
+		{
+			name:   "an unreadable 200 is malformed",
+			answer: reply(http.StatusOK, `{"models": [`),
+			status: provider.StatusError, message: "could not be read",
+		},
+		{
+			name:   "an answer slower than the deadline is a timeout",
+			answer: stall,
+			status: provider.StatusTimeout, message: "did not answer in time",
+		},
+	}
+	for _, tt := range tests {
+		for call, do := range calls {
+			t.Run(call+"/"+tt.name, func(t *testing.T) {
+				f := newFake(t, tt.answer)
+				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+				defer cancel()
+				pe := wantProviderError(t, do(f.client(), ctx), tt.status, tt.httpStatus, tt.message)
+				if pe.RetryAfter != tt.retryAfter {
+					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
+				}
+				wantAuth(t, f.only(t))
+			})
+		}
+	}
+}
+
+func TestChat(t *testing.T) {
+	temperature := 0.3
+	tests := []struct {
+		name     string
+		req      provider.ChatRequest
+		answer   string
+		wantBody string
+		want     provider.ChatResponse
+	}{
+		{
+			name: "a conversation with options sends them and reads the processed token counts",
+			req: provider.ChatRequest{
+				Model: "command-a-03-2025",
+				Messages: []provider.Message{
+					{Role: "system", Content: "Be brief."}, {Role: "user", Content: "Hi"},
+					{Role: "assistant", Content: "Hello!"}, {Role: "user", Content: "How are you?"},
+				},
+				MaxTokens: 100, Temperature: &temperature,
+			},
+			answer: `{"id": "c14c80c3-18eb-4519-9460-6c92edd8cfb4", "finish_reason": "COMPLETE",
+				"message": {"role": "assistant", "content": [{"type": "thinking", "thinking": "A greeting."},
+				{"type": "text", "text": "Fine, "}, {"type": "text", "text": "thanks."}]},
+				"usage": {"billed_units": {"input_tokens": 9, "output_tokens": 3}, "tokens": {"input_tokens": 215, "output_tokens": 3}}}`,
+			wantBody: `{"model": "command-a-03-2025", "max_tokens": 100, "temperature": 0.3, "messages": [
+				{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
+				{"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "How are you?"}]}`,
+			want: provider.ChatResponse{Content: "Fine, thanks.", Model: "command-a-03-2025", InputTokens: 215, OutputTokens: 3},
+		},
+		{
+			name: "a plain question leaves the options out and falls back to billed units",
+			req:  provider.ChatRequest{Model: "command-r7b-12-2024", Messages: []provider.Message{{Role: "user", Content: "Hi"}}},
+			answer: `{"id": "d2", "finish_reason": "COMPLETE", "message": {"role": "assistant",
+				"content": [{"type": "text", "text": "Hello!"}]}, "usage": {"billed_units": {"input_tokens": 1, "output_tokens": 2}}}`,
+			wantBody: `{"model": "command-r7b-12-2024", "messages": [{"role": "user", "content": "Hi"}]}`,
+			want:     provider.ChatResponse{Content: "Hello!", Model: "command-r7b-12-2024", InputTokens: 1, OutputTokens: 2},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, reply(http.StatusOK, tt.answer))
+			got, err := f.client().Chat(context.Background(), tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("Chat = %+v, want %+v", got, tt.want)
+			}
+			req := f.only(t)
+			if req.Method != http.MethodPost || req.Path != "/v2/chat" {
+				t.Errorf("request = %s %s, want POST /v2/chat", req.Method, req.Path)
+			}
+			if ct := req.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+			wantAuth(t, req)
+			wantJSON(t, req.Body, tt.wantBody)
+		})
+	}
+}
+
+func TestChatWithoutAMessageIsMalformed(t *testing.T) {
+	f := newFake(t, reply(http.StatusOK, `{"id": "x", "finish_reason": "ERROR"}`))
+	_, err := f.client().Chat(context.Background(), provider.ChatRequest{Model: "command-a-03-2025"})
+	wantProviderError(t, err, provider.StatusError, 0, "could not be read")
+}
+
+// embedAnswer answers v2/embed with one float vector per text whose first
+// value is the number in the text ("t7" → 7).
+func embedAnswer(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Texts []string `json:"texts"`
+	}
+	json.NewDecoder(r.Body).Decode(&body)
+	var vectors []string
+	for _, text := range body.Texts {
+		vectors = append(vectors, fmt.Sprintf("[%s, 0.125]", strings.TrimPrefix(text, "t")))
+	}
+	texts, _ := json.Marshal(body.Texts)
+	reply(http.StatusOK, `{"id": "e1", "embeddings": {"float": [`+strings.Join(vectors, ",")+`]}, "texts": `+string(texts)+`,
+		"meta": {"api_version": {"version": "2"}, "billed_units": {"input_tokens": 4}}, "response_type": "embeddings_by_type"}`)(w, r)
+}
+
+func TestEmbed(t *testing.T) {
+	tests := []struct {
+		name      string
+		inputs    int
+		wantSizes []int
+	}{
+		{"a few texts go in one request", 2, []int{2}},
+		{"more texts than a request holds are split", 100, []int{96, 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, embedAnswer)
+			var input []string
+			for i := range tt.inputs {
+				input = append(input, fmt.Sprintf("t%d", i))
+			}
+			vectors, err := f.client().Embed(context.Background(), provider.EmbedRequest{Model: "embed-v4.0", Input: input})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(vectors) != tt.inputs {
+				t.Fatalf("%d vectors for %d inputs", len(vectors), tt.inputs)
+			}
+			for i, v := range vectors {
+				if len(v) != 2 || v[0] != float64(i) || v[1] != 0.125 {
+					t.Fatalf("vector %d = %v", i, v)
+				}
+			}
+			reqs := f.requests()
+			if len(reqs) != len(tt.wantSizes) {
+				t.Fatalf("%d requests, want %d", len(reqs), len(tt.wantSizes))
+			}
+			first := 0
+			for i, req := range reqs {
+				if req.Method != http.MethodPost || req.Path != "/v2/embed" {
+					t.Errorf("request %d = %s %s", i, req.Method, req.Path)
+				}
+				wantAuth(t, req)
+				texts, _ := json.Marshal(input[first : first+tt.wantSizes[i]])
+				wantJSON(t, req.Body, `{"model": "embed-v4.0", "texts": `+string(texts)+`,
+					"input_type": "search_document", "embedding_types": ["float"]}`)
+				first += tt.wantSizes[i]
+			}
+		})
+	}
+}
+
+func TestEmbedRejectsAMissingVector(t *testing.T) {
+	f := newFake(t, reply(http.StatusOK, `{"id": "e2", "embeddings": {"float": [[0.1]]}, "response_type": "embeddings_by_type"}`))
+	_, err := f.client().Embed(context.Background(), provider.EmbedRequest{Model: "embed-v4.0", Input: []string{"a", "b"}})
+	wantProviderError(t, err, provider.StatusError, 0, "could not be read")
+}
+
+func TestAudioIsUnsupported(t *testing.T) {
+	c := New(provider.Config{Provider: "cohere"}, http.DefaultClient)
+	if _, err := c.Speak(context.Background(), provider.SpeechRequest{}); !errors.Is(err, provider.ErrUnsupported) {
+		t.Errorf("Speak err = %v, want ErrUnsupported", err)
+	}
+	if _, err := c.Transcribe(context.Background(), provider.TranscriptionRequest{}); !errors.Is(err, provider.ErrUnsupported) {
+		t.Errorf("Transcribe err = %v, want ErrUnsupported", err)
+	}
+}

@@ -1,0 +1,245 @@
+// Package deepgram is the client for Deepgram's speech API: Aura text to
+// speech and pre-recorded speech to text.
+package deepgram
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/secret"
+)
+
+const (
+	defaultBaseURL = "https://api.deepgram.com"
+	// maxBody bounds every response read, audio included.
+	maxBody = 32 << 20
+	// defaultSpeakModel is the voice used when the caller names none; it is
+	// also the original's test voice for Deepgram.
+	defaultSpeakModel = "aura-2-thalia-en"
+	// defaultListenModel is Deepgram's current general transcription model.
+	defaultListenModel = "nova-3"
+)
+
+// Client calls Deepgram with one API key. It is safe for concurrent use.
+type Client struct {
+	name string
+	key  secret.String
+	base string
+	hc   *http.Client
+}
+
+var _ provider.Client = (*Client)(nil)
+
+// New returns a client for cfg. The base URL is cfg.BaseURL, else
+// https://api.deepgram.com; a trailing /v1 pasted with it is dropped. hc
+// carries every request and must not be nil.
+func New(cfg provider.Config, hc *http.Client) *Client {
+	name := cfg.Provider
+	if name == "" {
+		name = "deepgram"
+	}
+	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
+	base = strings.TrimSuffix(base, "/v1")
+	if base == "" {
+		base = defaultBaseURL
+	}
+	return &Client{name: name, key: secret.New(strings.TrimSpace(cfg.APIKey.Reveal())), base: base, hc: hc}
+}
+
+type listedModel struct {
+	Name          string `json:"name"`
+	CanonicalName string `json:"canonical_name"`
+}
+
+// ListModels lists GET {base}/v1/models: its stt models are speech to text,
+// its tts models text to speech. The listing repeats a model once per
+// version, so names are deduplicated.
+func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
+	var doc struct {
+		STT []listedModel `json:"stt"`
+		TTS []listedModel `json:"tts"`
+	}
+	if err := c.call(ctx, http.MethodGet, c.base+"/v1/models", &doc); err != nil {
+		return nil, err
+	}
+	var models []provider.Model
+	for _, group := range []struct {
+		modelType string
+		listed    []listedModel
+	}{{provider.TypeSpeechToText, doc.STT}, {provider.TypeTextToSpeech, doc.TTS}} {
+		seen := map[string]bool{}
+		for _, m := range group.listed {
+			name := m.CanonicalName
+			if name == "" {
+				name = m.Name
+			}
+			if name == "" || seen[name] {
+				continue
+			}
+			seen[name] = true
+			models = append(models, provider.Model{Name: name, Provider: c.name, Type: group.modelType})
+		}
+	}
+	return models, nil
+}
+
+// Probe lists the key's projects (GET {base}/v1/projects), which is free
+// and fails without a valid key. It returns nil models.
+func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
+	var doc struct {
+		Projects []json.RawMessage `json:"projects"`
+	}
+	if err := c.call(ctx, http.MethodGet, c.base+"/v1/projects", &doc); err != nil {
+		return nil, err
+	}
+	if doc.Projects == nil {
+		return nil, provider.Malformed(c.name, errors.New("the answer has no projects"))
+	}
+	return nil, nil
+}
+
+// Speak posts the text to {base}/v1/speak. Deepgram selects a voice by its
+// model id (aura-2-thalia-en), so a requested voice is sent as the model,
+// else the requested model, else aura-2-thalia-en.
+func (c *Client) Speak(ctx context.Context, req provider.SpeechRequest) (provider.Speech, error) {
+	model := req.Voice
+	if model == "" {
+		model = req.Model
+	}
+	if model == "" {
+		model = defaultSpeakModel
+	}
+	payload, err := json.Marshal(struct {
+		Text string `json:"text"`
+	}{req.Text})
+	if err != nil {
+		return provider.Speech{}, fmt.Errorf("%s: encoding the speech request: %w", c.name, err)
+	}
+	target := c.base + "/v1/speak?" + url.Values{"model": {model}}.Encode()
+	resp, err := c.send(ctx, http.MethodPost, target, "application/json", bytes.NewReader(payload))
+	if err != nil {
+		return provider.Speech{}, err
+	}
+	contentType := resp.Header.Get("Content-Type")
+	audio, err := c.read(resp)
+	if err != nil {
+		return provider.Speech{}, err
+	}
+	if contentType == "" {
+		contentType = "audio/mpeg" // Deepgram's default encoding is MP3
+	}
+	return provider.Speech{Audio: audio, ContentType: contentType}, nil
+}
+
+// Transcribe posts the raw audio to {base}/v1/listen with smart formatting.
+// Without a language, Deepgram is asked to detect it.
+func (c *Client) Transcribe(ctx context.Context, req provider.TranscriptionRequest) (string, error) {
+	model := req.Model
+	if model == "" {
+		model = defaultListenModel
+	}
+	query := url.Values{"model": {model}, "smart_format": {"true"}}
+	if req.Language != "" {
+		query.Set("language", req.Language)
+	} else {
+		query.Set("detect_language", "true")
+	}
+	contentType := req.ContentType
+	if contentType == "" {
+		contentType = "application/octet-stream" // Deepgram detects the format itself
+	}
+	resp, err := c.send(ctx, http.MethodPost, c.base+"/v1/listen?"+query.Encode(), contentType, bytes.NewReader(req.Audio))
+	if err != nil {
+		return "", err
+	}
+	var doc struct {
+		Results struct {
+			Channels []struct {
+				Alternatives []struct {
+					Transcript string `json:"transcript"`
+				} `json:"alternatives"`
+			} `json:"channels"`
+		} `json:"results"`
+	}
+	if err := c.decode(resp, &doc); err != nil {
+		return "", err
+	}
+	if len(doc.Results.Channels) == 0 || len(doc.Results.Channels[0].Alternatives) == 0 {
+		return "", provider.Malformed(c.name, errors.New("the answer has no transcript"))
+	}
+	return doc.Results.Channels[0].Alternatives[0].Transcript, nil
+}
+
+// Chat is not offered: Deepgram is a speech provider.
+func (c *Client) Chat(context.Context, provider.ChatRequest) (provider.ChatResponse, error) {
+	return provider.ChatResponse{}, provider.Unsupported(c.name, "chat")
+}
+
+// Embed is not offered: Deepgram is a speech provider.
+func (c *Client) Embed(context.Context, provider.EmbedRequest) ([][]float64, error) {
+	return nil, provider.Unsupported(c.name, "embeddings")
+}
+
+// call makes a bodiless request and decodes the JSON answer into out.
+func (c *Client) call(ctx context.Context, method, target string, out any) error {
+	resp, err := c.send(ctx, method, target, "", nil)
+	if err != nil {
+		return err
+	}
+	return c.decode(resp, out)
+}
+
+// send makes one request authenticated with "Token <key>" and returns its
+// 2xx response, whose body the caller must close (read and decode do).
+func (c *Client) send(ctx context.Context, method, target, contentType string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return nil, &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "invalid base URL", Err: err}
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if !c.key.Empty() {
+		req.Header.Set("Authorization", "Token "+c.key.Reveal())
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, provider.FromTransport(c.name, err, c.key.Reveal())
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, provider.FromResponse(c.name, resp, c.key.Reveal())
+	}
+	return resp, nil
+}
+
+func (c *Client) decode(resp *http.Response, out any) error {
+	payload, err := c.read(resp)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(payload, out); err != nil {
+		return provider.Malformed(c.name, err)
+	}
+	return nil
+}
+
+// read reads and closes the body, refusing one larger than maxBody.
+func (c *Client) read(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, provider.FromTransport(c.name, err, c.key.Reveal())
+	}
+	if len(payload) > maxBody {
+		return nil, provider.Malformed(c.name, fmt.Errorf("the response exceeds %d bytes", maxBody))
+	}
+	return payload, nil
+}

@@ -1,0 +1,249 @@
+// Package elevenlabs is the client for ElevenLabs' speech API: text to
+// speech and the Scribe speech-to-text models.
+package elevenlabs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+
+	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/secret"
+)
+
+const (
+	defaultBaseURL = "https://api.elevenlabs.io"
+	// maxBody bounds every response read, audio included.
+	maxBody = 32 << 20
+	// defaultVoice is the voice ElevenLabs' own examples use ("Rachel"),
+	// for callers that name none.
+	defaultVoice = "21m00Tcm4TlvDq8ikWAM"
+)
+
+// Client calls ElevenLabs with one API key. It is safe for concurrent use.
+type Client struct {
+	name string
+	key  secret.String
+	base string
+	hc   *http.Client
+}
+
+var _ provider.Client = (*Client)(nil)
+
+// New returns a client for cfg. The base URL is cfg.BaseURL, else
+// https://api.elevenlabs.io; a trailing /v1 pasted with it is dropped. hc
+// carries every request and must not be nil.
+func New(cfg provider.Config, hc *http.Client) *Client {
+	name := cfg.Provider
+	if name == "" {
+		name = "elevenlabs"
+	}
+	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
+	base = strings.TrimSuffix(base, "/v1")
+	if base == "" {
+		base = defaultBaseURL
+	}
+	return &Client{name: name, key: secret.New(strings.TrimSpace(cfg.APIKey.Reveal())), base: base, hc: hc}
+}
+
+// ListModels lists GET {base}/v1/models, keeping the text-to-speech models,
+// and adds the Scribe speech-to-text models, which that listing leaves out.
+func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
+	var listed []struct {
+		ModelID           string `json:"model_id"`
+		Name              string `json:"name"`
+		Description       string `json:"description"`
+		CanDoTextToSpeech bool   `json:"can_do_text_to_speech"`
+	}
+	resp, err := c.send(ctx, http.MethodGet, c.base+"/v1/models", "", nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.decode(resp, &listed); err != nil {
+		return nil, err
+	}
+	var models []provider.Model
+	seen := map[string]bool{}
+	for _, m := range listed {
+		if m.ModelID == "" || !m.CanDoTextToSpeech {
+			continue
+		}
+		description := m.Description
+		if description == "" {
+			description = m.Name
+		}
+		models = append(models, provider.Model{
+			Name: m.ModelID, Provider: c.name, Type: provider.TypeTextToSpeech, Description: description,
+		})
+		seen[m.ModelID] = true
+	}
+	for _, m := range provider.StaticModels("elevenlabs") {
+		if m.Type == provider.TypeSpeechToText && !seen[m.Name] {
+			m.Provider = c.name
+			models = append(models, m)
+		}
+	}
+	return models, nil
+}
+
+// Probe lists the models: the listing is free and needs a valid key.
+func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
+	return c.ListModels(ctx)
+}
+
+// Speak posts the text to {base}/v1/text-to-speech/{voice} and returns the
+// MP3 audio. The voice defaults to ElevenLabs' "Rachel".
+func (c *Client) Speak(ctx context.Context, req provider.SpeechRequest) (provider.Speech, error) {
+	voice := req.Voice
+	if voice == "" {
+		voice = defaultVoice
+	}
+	payload, err := json.Marshal(struct {
+		Text    string `json:"text"`
+		ModelID string `json:"model_id,omitempty"`
+	}{req.Text, req.Model})
+	if err != nil {
+		return provider.Speech{}, fmt.Errorf("%s: encoding the speech request: %w", c.name, err)
+	}
+	resp, err := c.send(ctx, http.MethodPost, c.base+"/v1/text-to-speech/"+url.PathEscape(voice),
+		"application/json", bytes.NewReader(payload), "Accept", "audio/mpeg")
+	if err != nil {
+		return provider.Speech{}, err
+	}
+	contentType := resp.Header.Get("Content-Type")
+	audio, err := c.read(resp)
+	if err != nil {
+		return provider.Speech{}, err
+	}
+	if contentType == "" {
+		contentType = "audio/mpeg"
+	}
+	return provider.Speech{Audio: audio, ContentType: contentType}, nil
+}
+
+// Transcribe uploads the audio to {base}/v1/speech-to-text as multipart
+// form data.
+func (c *Client) Transcribe(ctx context.Context, req provider.TranscriptionRequest) (string, error) {
+	body, contentType, err := transcriptionForm(req)
+	if err != nil {
+		return "", fmt.Errorf("%s: encoding the transcription request: %w", c.name, err)
+	}
+	resp, err := c.send(ctx, http.MethodPost, c.base+"/v1/speech-to-text", contentType, body)
+	if err != nil {
+		return "", err
+	}
+	var doc struct {
+		Text *string `json:"text"`
+	}
+	if err := c.decode(resp, &doc); err != nil {
+		return "", err
+	}
+	if doc.Text == nil {
+		return "", provider.Malformed(c.name, errors.New("the transcription has no text"))
+	}
+	return *doc.Text, nil
+}
+
+func transcriptionForm(req provider.TranscriptionRequest) (*bytes.Buffer, string, error) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if err := w.WriteField("model_id", req.Model); err != nil {
+		return nil, "", err
+	}
+	if req.Language != "" {
+		if err := w.WriteField("language_code", req.Language); err != nil {
+			return nil, "", err
+		}
+	}
+	filename := req.Filename
+	if filename == "" {
+		filename = "audio"
+	}
+	fileType := req.ContentType
+	if fileType == "" {
+		fileType = "application/octet-stream"
+	}
+	h := make(textproto.MIMEHeader)
+	h.Set("Content-Disposition", multipart.FileContentDisposition("file", filename))
+	h.Set("Content-Type", fileType)
+	part, err := w.CreatePart(h)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := part.Write(req.Audio); err != nil {
+		return nil, "", err
+	}
+	if err := w.Close(); err != nil {
+		return nil, "", err
+	}
+	return &buf, w.FormDataContentType(), nil
+}
+
+// Chat is not offered: ElevenLabs is a speech provider.
+func (c *Client) Chat(context.Context, provider.ChatRequest) (provider.ChatResponse, error) {
+	return provider.ChatResponse{}, provider.Unsupported(c.name, "chat")
+}
+
+// Embed is not offered: ElevenLabs is a speech provider.
+func (c *Client) Embed(context.Context, provider.EmbedRequest) ([][]float64, error) {
+	return nil, provider.Unsupported(c.name, "embeddings")
+}
+
+// send makes one request with the xi-api-key header (and any extra header
+// pairs) and returns its 2xx response, whose body the caller must close
+// (read and decode do).
+func (c *Client) send(ctx context.Context, method, target, contentType string, body io.Reader, headerPairs ...string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return nil, &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "invalid base URL", Err: err}
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(headerPairs); i += 2 {
+		req.Header.Set(headerPairs[i], headerPairs[i+1])
+	}
+	if !c.key.Empty() {
+		req.Header.Set("xi-api-key", c.key.Reveal())
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, provider.FromTransport(c.name, err, c.key.Reveal())
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, provider.FromResponse(c.name, resp, c.key.Reveal())
+	}
+	return resp, nil
+}
+
+func (c *Client) decode(resp *http.Response, out any) error {
+	payload, err := c.read(resp)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(payload, out); err != nil {
+		return provider.Malformed(c.name, err)
+	}
+	return nil
+}
+
+// read reads and closes the body, refusing one larger than maxBody.
+func (c *Client) read(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, provider.FromTransport(c.name, err, c.key.Reveal())
+	}
+	if len(payload) > maxBody {
+		return nil, provider.Malformed(c.name, fmt.Errorf("the response exceeds %d bytes", maxBody))
+	}
+	return payload, nil
+}

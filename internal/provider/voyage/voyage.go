@@ -1,0 +1,158 @@
+// Package voyage is the client for Voyage AI's embeddings API.
+package voyage
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/secret"
+)
+
+const (
+	defaultBaseURL = "https://api.voyageai.com/v1"
+	// maxBody bounds every response read.
+	maxBody = 32 << 20
+	// embedBatch is how many texts one request carries. Voyage accepts
+	// 1,000 texts but, for several models, only 120,000 tokens per request;
+	// 64 keeps texts of up to about 1,800 tokens each within that.
+	embedBatch = 64
+	// probeModel is the cheapest model, embedded once by Probe.
+	probeModel = "voyage-3-lite"
+)
+
+// Client calls Voyage AI with one API key. It is safe for concurrent use.
+type Client struct {
+	name string
+	key  secret.String
+	base string
+	hc   *http.Client
+}
+
+var _ provider.Client = (*Client)(nil)
+
+// New returns a client for cfg. The base URL is cfg.BaseURL, else
+// https://api.voyageai.com/v1. hc carries every request and must not be nil.
+func New(cfg provider.Config, hc *http.Client) *Client {
+	name := cfg.Provider
+	if name == "" {
+		name = "voyage"
+	}
+	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
+	if base == "" {
+		base = defaultBaseURL
+	}
+	return &Client{name: name, key: secret.New(strings.TrimSpace(cfg.APIKey.Reveal())), base: base, hc: hc}
+}
+
+// ListModels returns Voyage's model catalogue without a call: the API has
+// no model listing.
+func (c *Client) ListModels(context.Context) ([]provider.Model, error) {
+	models := provider.StaticModels("voyage")
+	for i := range models {
+		models[i].Provider = c.name
+	}
+	return models, nil
+}
+
+// Probe embeds the single word "ping" with voyage-3-lite. Voyage has no free
+// authenticated endpoint, so the cheapest paid call is the only proof that
+// a key works; it costs one token. It returns nil models.
+func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
+	_, err := c.Embed(ctx, provider.EmbedRequest{Model: probeModel, Input: []string{"ping"}})
+	return nil, err
+}
+
+type embedding struct {
+	Index     int       `json:"index"`
+	Embedding []float64 `json:"embedding"`
+}
+
+// Embed posts the inputs to {base}/embeddings in batches and returns the
+// vectors in input order.
+func (c *Client) Embed(ctx context.Context, req provider.EmbedRequest) ([][]float64, error) {
+	vectors := make([][]float64, 0, len(req.Input))
+	for start := 0; start < len(req.Input); start += embedBatch {
+		batch := req.Input[start:min(start+embedBatch, len(req.Input))]
+		body := struct {
+			Input []string `json:"input"`
+			Model string   `json:"model"`
+		}{batch, req.Model}
+		var doc struct {
+			Data []embedding `json:"data"`
+		}
+		if err := c.call(ctx, c.base+"/embeddings", body, &doc); err != nil {
+			return nil, err
+		}
+		if len(doc.Data) != len(batch) {
+			return nil, provider.Malformed(c.name, fmt.Errorf("%d embeddings for %d inputs", len(doc.Data), len(batch)))
+		}
+		// index, not the order of data, says which input a vector is for.
+		slices.SortFunc(doc.Data, func(a, b embedding) int { return cmp.Compare(a.Index, b.Index) })
+		for i, d := range doc.Data {
+			if d.Index != i {
+				return nil, provider.Malformed(c.name, fmt.Errorf("embedding index %d is missing", i))
+			}
+			vectors = append(vectors, d.Embedding)
+		}
+	}
+	return vectors, nil
+}
+
+// Chat is not offered by Voyage AI.
+func (c *Client) Chat(context.Context, provider.ChatRequest) (provider.ChatResponse, error) {
+	return provider.ChatResponse{}, provider.Unsupported(c.name, "chat")
+}
+
+// Speak is not offered by Voyage AI.
+func (c *Client) Speak(context.Context, provider.SpeechRequest) (provider.Speech, error) {
+	return provider.Speech{}, provider.Unsupported(c.name, "text to speech")
+}
+
+// Transcribe is not offered by Voyage AI.
+func (c *Client) Transcribe(context.Context, provider.TranscriptionRequest) (string, error) {
+	return "", provider.Unsupported(c.name, "speech to text")
+}
+
+// call posts in as JSON with the bearer key and decodes the JSON answer
+// into out.
+func (c *Client) call(ctx context.Context, target string, in, out any) error {
+	payload, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("%s: encoding the request: %w", c.name, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(payload))
+	if err != nil {
+		return &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "invalid base URL", Err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if !c.key.Empty() {
+		req.Header.Set("Authorization", "Bearer "+c.key.Reveal())
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return provider.FromTransport(c.name, err, c.key.Reveal())
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return provider.FromResponse(c.name, resp, c.key.Reveal())
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return provider.FromTransport(c.name, err, c.key.Reveal())
+	}
+	if len(body) > maxBody {
+		return provider.Malformed(c.name, fmt.Errorf("the response exceeds %d bytes", maxBody))
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return provider.Malformed(c.name, err)
+	}
+	return nil
+}
