@@ -5,6 +5,8 @@
 //
 //	open-notebook [serve]   run the server (the default)
 //	open-notebook migrate   apply database migrations and exit
+//	open-notebook rotate-key
+//	open-notebook import-provider-config FILE
 //	open-notebook version   print the version
 package main
 
@@ -18,12 +20,18 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/config"
+	"github.com/open-notebook/open-notebook/internal/credential"
+	"github.com/open-notebook/open-notebook/internal/crypto/keyring"
 	"github.com/open-notebook/open-notebook/internal/httpapi"
+	"github.com/open-notebook/open-notebook/internal/model"
+	"github.com/open-notebook/open-notebook/internal/netguard"
 	"github.com/open-notebook/open-notebook/internal/notebook"
+	"github.com/open-notebook/open-notebook/internal/provider"
 	"github.com/open-notebook/open-notebook/internal/settings"
 	"github.com/open-notebook/open-notebook/internal/store"
 	"github.com/open-notebook/open-notebook/internal/update"
@@ -52,6 +60,10 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 		err = serve(ctx, env, stderr)
 	case "migrate":
 		err = migrate(ctx, env, stdout, stderr)
+	case "rotate-key":
+		err = rotateKey(ctx, env, stdout, stderr)
+	case "import-provider-config":
+		err = importProviderConfig(ctx, args, env, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "open-notebook", version)
 	case "help", "--help", "-h":
@@ -72,6 +84,12 @@ const usage = `Usage: open-notebook [command]
 Commands:
   serve     run the server (default)
   migrate   apply database migrations and exit
+  rotate-key
+            re-seal every stored secret under OPEN_NOTEBOOK_ENCRYPTION_KEY
+            (old keys in OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS); safe while
+            servers run, resumable
+  import-provider-config FILE
+            import the original's legacy provider configuration (JSON)
   version   print the version
 
 Configuration comes from the environment; see README.md.
@@ -120,6 +138,48 @@ func migrate(ctx context.Context, env config.Env, stdout, stderr io.Writer) erro
 	return db.Close()
 }
 
+// app holds the domain services, wired to the database and the outbound
+// guard.
+type app struct {
+	guard       *netguard.Guard
+	notebooks   *notebook.Service
+	settings    *settings.Service
+	credentials *credential.Service
+	models      *model.Service
+}
+
+func services(ctx context.Context, cfg *config.Config, db *store.DB, env config.Env, logger *slog.Logger) (*app, error) {
+	policy, err := netguard.ParsePolicy(cfg.Egress)
+	if err != nil {
+		return nil, &config.Error{Var: "OPEN_NOTEBOOK_EGRESS", Msg: err.Error()}
+	}
+	guard := netguard.New(netguard.Options{Policy: policy})
+	previous := make([]string, len(cfg.EncryptionKeyPrevious))
+	for i, p := range cfg.EncryptionKeyPrevious {
+		previous[i] = p.Reveal()
+	}
+	vault, err := credential.OpenVault(ctx, db, cfg.EncryptionKey.Reveal(), previous, keyring.DefaultKDFParams())
+	if err != nil {
+		return nil, fmt.Errorf("encryption key ring: %w", err)
+	}
+	// Deriving keys with Argon2id allocates 64 MiB each; give it back now
+	// rather than carrying it while idle.
+	debug.FreeOSMemory()
+	if vault.Configured() && !vault.Matches() {
+		logger.Error("OPEN_NOTEBOOK_ENCRYPTION_KEY does not match the key that encrypted the stored credentials: " +
+			"stored keys cannot be read and new keys are refused until the right key is configured " +
+			"(or given in OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS and rotated with 'open-notebook rotate-key')")
+	}
+	now := time.Now
+	return &app{
+		guard:       guard,
+		notebooks:   notebook.NewService(db, now),
+		settings:    settings.NewService(db),
+		credentials: credential.NewService(db, vault, guard, provider.Env(env), now),
+		models:      model.NewService(db, now),
+	}, nil
+}
+
 // checkExposure refuses to serve an unprotected API beyond this machine
 // unless the operator explicitly accepts it.
 func checkExposure(cfg *config.Config) error {
@@ -156,17 +216,22 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 		}
 	}()
 
-	now := time.Now
+	svc, err := services(ctx, cfg, db, env, logger)
+	if err != nil {
+		return err
+	}
 	deps := httpapi.Deps{
-		Logger:    logger,
-		Config:    cfg,
-		DB:        db,
-		Notebooks: notebook.NewService(db, now),
-		Settings:  settings.NewService(db),
-		Version:   version,
+		Logger:      logger,
+		Config:      cfg,
+		DB:          db,
+		Notebooks:   svc.notebooks,
+		Settings:    svc.settings,
+		Credentials: svc.credentials,
+		Models:      svc.models,
+		Version:     version,
 	}
 	if cfg.VersionCheck {
-		deps.Latest = update.NewChecker(&http.Client{Timeout: 10 * time.Second}, cfg.VersionCheckURL, now)
+		deps.Latest = update.NewChecker(svc.guard.ClientWithTimeout(10*time.Second), cfg.VersionCheckURL, time.Now)
 	}
 	api, err := httpapi.New(deps)
 	if err != nil {

@@ -46,6 +46,8 @@ type Config struct {
 	LogFormat string // "text" or "json"
 	LogLevel  slog.Level
 
+	Egress string // OPEN_NOTEBOOK_EGRESS: "" (private ranges allowed) or "public-only"
+
 	VersionCheck    bool   // OPEN_NOTEBOOK_VERSION_CHECK=true enables the outbound check
 	VersionCheckURL string // where the latest version is read from
 
@@ -75,6 +77,7 @@ func Load(env Env, logger *slog.Logger) (*Config, error) {
 		Password:        secret.New(SecretFromEnv(env, "OPEN_NOTEBOOK_PASSWORD", logger)),
 		EncryptionKey:   secret.New(SecretFromEnv(env, "OPEN_NOTEBOOK_ENCRYPTION_KEY", logger)),
 		LogFormat:       orDefault(strings.ToLower(get("OPEN_NOTEBOOK_LOG_FORMAT")), "text"),
+		Egress:          strings.ToLower(get("OPEN_NOTEBOOK_EGRESS")),
 		VersionCheckURL: orDefault(get("OPEN_NOTEBOOK_VERSION_CHECK_URL"), "https://raw.githubusercontent.com/lfnovo/open-notebook/main/pyproject.toml"),
 		ShutdownTimeout: 30 * time.Second,
 	}
@@ -96,6 +99,11 @@ func Load(env Env, logger *slog.Logger) (*Config, error) {
 	}
 	if c.VersionCheck, err = parseBool(env, "OPEN_NOTEBOOK_VERSION_CHECK"); err != nil {
 		return nil, err
+	}
+	switch c.Egress {
+	case "", "private", "allow-private", "public-only":
+	default:
+		return nil, &Error{"OPEN_NOTEBOOK_EGRESS", fmt.Sprintf("must be public-only or empty, not %q", c.Egress)}
 	}
 	switch c.LogFormat {
 	case "text", "json":

@@ -2,18 +2,24 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/config"
+	"github.com/open-notebook/open-notebook/internal/credential"
+	"github.com/open-notebook/open-notebook/internal/crypto/keyring"
 	"github.com/open-notebook/open-notebook/internal/httpapi"
+	"github.com/open-notebook/open-notebook/internal/model"
+	"github.com/open-notebook/open-notebook/internal/netguard"
 	"github.com/open-notebook/open-notebook/internal/notebook"
 	"github.com/open-notebook/open-notebook/internal/secret"
 	"github.com/open-notebook/open-notebook/internal/settings"
@@ -40,16 +46,35 @@ func (b *syncBuffer) String() string {
 }
 
 type env struct {
-	t    *testing.T
-	srv  *httptest.Server
-	db   *store.DB
-	logs *syncBuffer
+	t      *testing.T
+	srv    *httptest.Server
+	db     *store.DB
+	dbURL  string // to reopen the same database
+	dbDir  string
+	logs   *syncBuffer
+	vars   testEnv
+	engine store.Engine
 }
 
 type option func(*config.Config)
 
+// testEnv is the process environment the services see: provider keys for
+// the environment fallback and migration tests.
+type testEnv map[string]string
+
+func (e testEnv) lookup(k string) (string, bool) { v, ok := e[k]; return v, ok }
+
 func withPassword(p string) option { return func(c *config.Config) { c.Password = secret.New(p) } }
-func withMaxBody(n int64) option   { return func(c *config.Config) { c.MaxUploadBytes = n } }
+func withKey(k string, previous ...string) option {
+	return func(c *config.Config) {
+		c.EncryptionKey = secret.New(k)
+		c.EncryptionKeyPrevious = nil
+		for _, p := range previous {
+			c.EncryptionKeyPrevious = append(c.EncryptionKeyPrevious, secret.New(p))
+		}
+	}
+}
+func withMaxBody(n int64) option { return func(c *config.Config) { c.MaxUploadBytes = n } }
 func withCORS(origins ...string) option {
 	return func(c *config.Config) { c.CORSOrigins, c.CORSWildcard, c.CORSAllowCred = origins, false, true }
 }
@@ -58,6 +83,24 @@ func withCORS(origins ...string) option {
 // says otherwise) on a loopback test server.
 func newEnv(t *testing.T, engine store.Engine, opts ...option) *env {
 	t.Helper()
+	url, dir := storetest.URL(t, engine)
+	e := &env{t: t, dbURL: url, dbDir: dir, logs: &syncBuffer{}, vars: testEnv{}, engine: engine}
+	e.start(opts...)
+	return e
+}
+
+// testKDF keeps Argon2id cheap in tests; production uses the defaults.
+var testKDF = keyring.KDFParams{Memory: 64, Time: 1, Threads: 1}
+
+// start (re)starts the API on the env's database with a configuration,
+// as a restart of the server would.
+func (e *env) start(opts ...option) {
+	t := e.t
+	t.Helper()
+	if e.srv != nil {
+		e.srv.Close()
+		e.db.Close()
+	}
 	cfg, err := config.Load(func(string) (string, bool) { return "", false }, storetest.Logger())
 	if err != nil {
 		t.Fatal(err)
@@ -65,22 +108,45 @@ func newEnv(t *testing.T, engine store.Engine, opts ...option) *env {
 	for _, o := range opts {
 		o(cfg)
 	}
-	db := storetest.Open(t, engine)
-	logs := &syncBuffer{}
+	db, err := store.Open(t.Context(), e.dbURL, e.dbDir, storetest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var previous []string
+	for _, p := range cfg.EncryptionKeyPrevious {
+		previous = append(previous, p.Reveal())
+	}
+	vault, err := credential.OpenVault(t.Context(), db, cfg.EncryptionKey.Reveal(), previous, testKDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guard := netguard.New(netguard.Options{Resolver: fakeResolver{}})
 	api, err := httpapi.New(httpapi.Deps{
-		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Config:    cfg,
-		DB:        db,
-		Notebooks: notebook.NewService(db, time.Now),
-		Settings:  settings.NewService(db),
-		Version:   "9.9.9",
+		Logger:      slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Config:      cfg,
+		DB:          db,
+		Notebooks:   notebook.NewService(db, time.Now),
+		Settings:    settings.NewService(db),
+		Credentials: credential.NewService(db, vault, guard, e.vars.lookup, time.Now),
+		Models:      model.NewService(db, time.Now),
+		Version:     "9.9.9",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, db: db, logs: logs}
+	e.db, e.srv = db, httptest.NewServer(api)
+	t.Cleanup(func() { e.srv.Close(); e.db.Close() })
+}
+
+// fakeResolver answers like DNS with no network: names under .internal
+// resolve to the cloud metadata address, everything else to a public one.
+type fakeResolver struct{}
+
+func (fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if strings.HasSuffix(host, ".internal") {
+		return []netip.Addr{netip.MustParseAddr("169.254.169.254")}, nil
+	}
+	return []netip.Addr{netip.MustParseAddr("93.184.216.34")}, nil
 }
 
 type response struct {

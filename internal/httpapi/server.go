@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/config"
+	"github.com/open-notebook/open-notebook/internal/credential"
+	"github.com/open-notebook/open-notebook/internal/model"
 	"github.com/open-notebook/open-notebook/internal/notebook"
 	"github.com/open-notebook/open-notebook/internal/settings"
 )
@@ -25,15 +27,32 @@ type LatestVersion interface {
 	Latest(ctx context.Context) (version string, ok bool)
 }
 
+// AuditEvent is one security-relevant action.
+type AuditEvent struct {
+	Action   string         // e.g. "credential.create"
+	Target   string         // the record acted on, if any
+	Outcome  string         // "success" or "failure"
+	Details  map[string]any // field names and counts, never secret values
+	ClientIP string
+}
+
+// Auditor records audit events.
+type Auditor interface {
+	Record(ctx context.Context, e AuditEvent) error
+}
+
 // Deps is what the API needs from the rest of the program.
 type Deps struct {
-	Logger    *slog.Logger
-	Config    *config.Config
-	DB        Pinger
-	Notebooks *notebook.Service
-	Settings  *settings.Service
-	Version   string
-	Latest    LatestVersion // nil: no outbound version check
+	Logger      *slog.Logger
+	Config      *config.Config
+	DB          Pinger
+	Notebooks   *notebook.Service
+	Settings    *settings.Service
+	Credentials *credential.Service
+	Models      *model.Service
+	Audit       Auditor // nil: audit events go to the log only
+	Version     string
+	Latest      LatestVersion // nil: no outbound version check
 }
 
 // Server is the HTTP API.
@@ -89,6 +108,9 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.rootRoutes()...)
 	rs = append(rs, s.settingsRoutes()...)
 	rs = append(rs, s.notebookRoutes()...)
+	rs = append(rs, s.credentialRoutes()...)
+	rs = append(rs, s.modelRoutes()...)
+	rs = append(rs, s.adminRoutes()...)
 	return rs
 }
 
@@ -99,6 +121,18 @@ func (s *Server) adapt(h func(http.ResponseWriter, *http.Request) error) http.Ha
 			writeError(w, r, err)
 		}
 	})
+}
+
+// audit records an event in the log and, when configured, the audit log.
+// Details carry names and counts only, never secret values.
+func (s *Server) audit(r *http.Request, action, target, outcome string, details map[string]any) {
+	e := AuditEvent{Action: action, Target: target, Outcome: outcome, Details: details, ClientIP: r.RemoteAddr}
+	logger(r).Info("audit", "action", action, "target", target, "outcome", outcome, "details", details)
+	if s.deps.Audit != nil {
+		if err := s.deps.Audit.Record(r.Context(), e); err != nil {
+			logger(r).Error("audit log write failed", "action", action, "error", err)
+		}
+	}
 }
 
 // jsonNotFound answers route misses with the original's JSON bodies

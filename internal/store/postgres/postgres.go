@@ -9,6 +9,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/crc64"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -39,7 +40,16 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*sql.DB, error)
 		db.Close()
 		return nil, err
 	}
-	locker, err := lock.NewPostgresSessionLocker()
+	// Replicas migrating the same schema take the same advisory lock; other
+	// schemas (other deployments, parallel tests) do not wait on it.
+	var where string
+	if err := db.QueryRowContext(ctx, `SELECT current_database() || '.' || current_schema()`).Scan(&where); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("cannot read the current schema: %s", describe(err))
+	}
+	locker, err := lock.NewPostgresSessionLocker(
+		lock.WithLockID(int64(crc64.Checksum([]byte(where), crc64.MakeTable(crc64.ECMA))>>1)),
+		lock.WithLockTimeout(1, 300))
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -1,0 +1,526 @@
+package credential
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/record"
+	"github.com/open-notebook/open-notebook/internal/secret"
+)
+
+// URLValidator checks a user-supplied URL before it is stored (the
+// product's egress guard).
+type URLValidator interface {
+	ValidateURL(ctx context.Context, raw string) error
+}
+
+// Service implements the credentials API.
+type Service struct {
+	store Store
+	vault *Vault
+	urls  URLValidator
+	env   provider.Env
+	now   func() time.Time
+}
+
+// NewService returns a Service. env is the process environment (for the
+// environment fallback and its migration); now is the clock.
+func NewService(store Store, vault *Vault, urls URLValidator, env provider.Env, now func() time.Time) *Service {
+	return &Service{store: store, vault: vault, urls: urls, env: env, now: now}
+}
+
+// Vault returns the service's vault.
+func (s *Service) Vault() *Vault { return s.vault }
+
+var errNotFound = apperr.New(apperr.NotFound, "Credential not found")
+
+// NormalizeID returns id in full form, or a NotFound error.
+func NormalizeID(id string) (string, error) {
+	full, ok := record.Normalize(Table, id)
+	if !ok {
+		return "", errNotFound
+	}
+	return full, nil
+}
+
+// Input creates a credential. Nil pointers are absent fields.
+type Input struct {
+	Name            string
+	Provider        string
+	Modalities      []string
+	APIKey          string
+	BaseURL         string
+	Endpoint        string
+	APIVersion      string
+	EndpointLLM     string
+	EndpointEmbed   string
+	EndpointSTT     string
+	EndpointTTS     string
+	Project         string
+	Location        string
+	CredentialsPath string
+	NumCtx          *int
+}
+
+// Change updates a credential. A nil field is kept. For the nullable text
+// fields and the key, a pointer to "" clears the value; NumCtx pointing at
+// 0 clears it (the original's `value or None`).
+type Change struct {
+	Name            *string
+	Modalities      *[]string
+	APIKey          *string
+	BaseURL         *string
+	Endpoint        *string
+	APIVersion      *string
+	EndpointLLM     *string
+	EndpointEmbed   *string
+	EndpointSTT     *string
+	EndpointTTS     *string
+	Project         *string
+	Location        *string
+	CredentialsPath *string
+	NumCtx          *int
+}
+
+// Fields lists the names of the fields a change sets, for the audit log.
+func (c Change) Fields() []string {
+	var out []string
+	add := func(set bool, name string) {
+		if set {
+			out = append(out, name)
+		}
+	}
+	add(c.Name != nil, "name")
+	add(c.Modalities != nil, "modalities")
+	add(c.APIKey != nil, "api_key")
+	add(c.BaseURL != nil, "base_url")
+	add(c.Endpoint != nil, "endpoint")
+	add(c.APIVersion != nil, "api_version")
+	add(c.EndpointLLM != nil, "endpoint_llm")
+	add(c.EndpointEmbed != nil, "endpoint_embedding")
+	add(c.EndpointSTT != nil, "endpoint_stt")
+	add(c.EndpointTTS != nil, "endpoint_tts")
+	add(c.Project != nil, "project")
+	add(c.Location != nil, "location")
+	add(c.CredentialsPath != nil, "credentials_path")
+	add(c.NumCtx != nil, "num_ctx")
+	return out
+}
+
+// urlFields returns the URL-valued fields of a record, by API name.
+func (r *Record) urlFields() [][2]string {
+	return [][2]string{
+		{"base_url", r.BaseURL}, {"endpoint", r.Endpoint}, {"endpoint_llm", r.EndpointLLM},
+		{"endpoint_embedding", r.EndpointEmbedding}, {"endpoint_stt", r.EndpointSTT}, {"endpoint_tts", r.EndpointTTS},
+	}
+}
+
+func (s *Service) validateURLs(ctx context.Context, r *Record) error {
+	for _, f := range r.urlFields() {
+		if strings.TrimSpace(f[1]) == "" {
+			continue
+		}
+		if err := s.urls.ValidateURL(ctx, f[1]); err != nil {
+			return apperr.Wrap(apperr.Invalid, truncate(err.Error(), 200), err)
+		}
+	}
+	return nil
+}
+
+// requiredFields is the original's ensure_provider_required_fields: only
+// anthropic_compatible needs a base URL and a key.
+func requiredFields(providerName, baseURL string, hasKey bool) string {
+	if providerName != "anthropic_compatible" {
+		return ""
+	}
+	if strings.TrimSpace(baseURL) == "" {
+		return "Anthropic-compatible credentials require a base URL"
+	}
+	if !hasKey {
+		return "Anthropic-compatible credentials require an API key"
+	}
+	return ""
+}
+
+// Create validates and stores a new credential.
+func (s *Service) Create(ctx context.Context, in Input) (*Credential, error) {
+	var fe fieldErrors
+	fe.apiKey(in.APIKey)
+	in.APIKey = strings.TrimSpace(in.APIKey)
+	fe.name(in.Name)
+	fe.provider(in.Provider)
+	fe.modalities(in.Modalities)
+	fe.numCtx(in.NumCtx)
+	if msg := requiredFields(in.Provider, in.BaseURL, in.APIKey != ""); msg != "" {
+		fe.add([]any{}, "value_error", "Value error, "+msg, nil)
+	}
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	if !s.vault.Configured() {
+		return nil, apperr.New(apperr.Invalid, noKeyMessage)
+	}
+	now := s.now().UTC()
+	r := &Record{
+		ID: record.NewID(Table), Name: in.Name, Provider: strings.ToLower(in.Provider), Modalities: nonNil(in.Modalities),
+		BaseURL: in.BaseURL, Endpoint: in.Endpoint, APIVersion: in.APIVersion, EndpointLLM: in.EndpointLLM,
+		EndpointEmbedding: in.EndpointEmbed, EndpointSTT: in.EndpointSTT, EndpointTTS: in.EndpointTTS,
+		Project: in.Project, Location: in.Location, CredentialsPath: in.CredentialsPath, NumCtx: in.NumCtx,
+		Created: now, Updated: now,
+	}
+	if err := s.validateURLs(ctx, r); err != nil {
+		return nil, err
+	}
+	if err := s.setKey(r, in.APIKey); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateCredential(ctx, r); err != nil {
+		return nil, err
+	}
+	return s.view(r), nil
+}
+
+// setKey seals key into r ("" clears it).
+func (s *Service) setKey(r *Record, key string) error {
+	if key == "" {
+		r.APIKey, r.APIKeyHint = "", ""
+		return nil
+	}
+	sealed, err := s.vault.Seal(r.ID, key)
+	if err != nil {
+		return err
+	}
+	r.APIKey, r.APIKeyHint = sealed, keyHint(key)
+	return nil
+}
+
+// view hides the key and reports whether it can be opened.
+func (s *Service) view(r *Record) *Credential {
+	c := &Credential{Record: *r, HasAPIKey: r.APIKey != ""}
+	if c.HasAPIKey && !s.vault.Readable(r.ID, r.APIKey) {
+		c.DecryptionError = decryptionMessage
+	}
+	c.APIKey = ""
+	return c
+}
+
+// Get returns one credential.
+func (s *Service) Get(ctx context.Context, id string) (*Credential, error) {
+	id, err := NormalizeID(id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.store.Credential(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(r), nil
+}
+
+// List returns every credential, or those of one provider. Unlike the
+// original, credentials whose key cannot be opened are listed (with their
+// decryption error) in both cases, so a filtered list never hides one.
+func (s *Service) List(ctx context.Context, providerName string) ([]Credential, error) {
+	rs, err := s.store.ListCredentials(ctx, providerName)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Credential, len(rs))
+	for i := range rs {
+		out[i] = *s.view(&rs[i])
+	}
+	return out, nil
+}
+
+// Update applies a change. Like the original it needs a configured key
+// even when the key itself does not change.
+func (s *Service) Update(ctx context.Context, id string, ch Change) (*Credential, error) {
+	var fe fieldErrors
+	if ch.Name != nil {
+		fe.name(*ch.Name)
+	}
+	if ch.Modalities != nil {
+		fe.modalities(*ch.Modalities)
+	}
+	if ch.NumCtx != nil && *ch.NumCtx != 0 {
+		fe.numCtx(ch.NumCtx)
+	}
+	if ch.APIKey != nil {
+		fe.apiKey(*ch.APIKey)
+	}
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	if !s.vault.Configured() {
+		return nil, apperr.New(apperr.Invalid, noKeyMessage)
+	}
+	probe := &Record{}
+	applyURLs(probe, ch)
+	if err := s.validateURLs(ctx, probe); err != nil {
+		return nil, err
+	}
+	id, err := NormalizeID(id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.store.Credential(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if ch.Name != nil {
+		r.Name = *ch.Name
+	}
+	if ch.Modalities != nil {
+		r.Modalities = nonNil(*ch.Modalities)
+	}
+	applyURLs(r, ch)
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&r.APIVersion, ch.APIVersion)
+	set(&r.Project, ch.Project)
+	set(&r.Location, ch.Location)
+	set(&r.CredentialsPath, ch.CredentialsPath)
+	if ch.NumCtx != nil {
+		if *ch.NumCtx == 0 {
+			r.NumCtx = nil
+		} else {
+			n := *ch.NumCtx
+			r.NumCtx = &n
+		}
+	}
+	hasKey := r.APIKey != ""
+	if ch.APIKey != nil {
+		hasKey = strings.TrimSpace(*ch.APIKey) != ""
+	}
+	if msg := requiredFields(r.Provider, r.BaseURL, hasKey); msg != "" {
+		return nil, apperr.New(apperr.Invalid, msg)
+	}
+	if ch.APIKey != nil {
+		if err := s.setKey(r, strings.TrimSpace(*ch.APIKey)); err != nil {
+			return nil, err
+		}
+	}
+	r.Updated = s.now().UTC()
+	if err := s.store.UpdateCredential(ctx, r); err != nil {
+		return nil, err
+	}
+	return s.view(r), nil
+}
+
+func applyURLs(r *Record, ch Change) {
+	for _, f := range []struct {
+		dst *string
+		v   *string
+	}{
+		{&r.BaseURL, ch.BaseURL}, {&r.Endpoint, ch.Endpoint}, {&r.EndpointLLM, ch.EndpointLLM},
+		{&r.EndpointEmbedding, ch.EndpointEmbed}, {&r.EndpointSTT, ch.EndpointSTT}, {&r.EndpointTTS, ch.EndpointTTS},
+	} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+}
+
+// Delete removes a credential. With migrateTo its models move to that
+// credential, which must exist, be another credential and serve the same
+// provider; without it they are deleted. It returns the models deleted.
+func (s *Service) Delete(ctx context.Context, id, migrateTo string) (int, error) {
+	id, err := NormalizeID(id)
+	if err != nil {
+		return 0, err
+	}
+	cred, err := s.store.Credential(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if migrateTo != "" {
+		target, ok := record.Normalize(Table, migrateTo)
+		if !ok {
+			return 0, apperr.Newf(apperr.Invalid, "Target credential %s not found", migrateTo)
+		}
+		if target == id {
+			return 0, apperr.New(apperr.Invalid, "Cannot migrate models to the credential being deleted")
+		}
+		t, err := s.store.Credential(ctx, target)
+		if apperr.IsNotFound(err) {
+			return 0, apperr.Newf(apperr.Invalid, "Target credential %s not found", migrateTo)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if !strings.EqualFold(t.Provider, cred.Provider) {
+			return 0, apperr.Newf(apperr.Invalid, "Target credential %s is for provider '%s', not '%s'", target, t.Provider, cred.Provider)
+		}
+		migrateTo = target
+	}
+	return s.store.DeleteCredential(ctx, id, migrateTo)
+}
+
+// Status is the compatible credentials status, plus whether the
+// configured key matches the stored data.
+type Status struct {
+	Configured           map[string]bool   `json:"configured"`
+	Source               map[string]string `json:"source"`
+	EncryptionConfigured bool              `json:"encryption_configured"`
+	EncryptionKeyMatches bool              `json:"encryption_key_matches"`
+}
+
+// Status reports, per provider, whether it is configured and from where,
+// with one query whatever the number of credentials or providers.
+func (s *Service) Status(ctx context.Context) (Status, error) {
+	counts, err := s.store.CredentialCounts(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{Configured: map[string]bool{}, Source: map[string]string{},
+		EncryptionConfigured: s.vault.Configured(), EncryptionKeyMatches: s.vault.Matches()}
+	for _, p := range provider.Names() {
+		db, env := counts[p] > 0, provider.EnvConfigured(p, s.env)
+		st.Configured[p] = db || env
+		switch {
+		case db:
+			st.Source[p] = "database"
+		case env:
+			st.Source[p] = "environment"
+		default:
+			st.Source[p] = "none"
+		}
+	}
+	return st, nil
+}
+
+// EnvStatus reports which providers are configured through the
+// environment.
+func (s *Service) EnvStatus() map[string]bool {
+	out := map[string]bool{}
+	for _, p := range provider.Names() {
+		out[p] = provider.EnvConfigured(p, s.env)
+	}
+	return out
+}
+
+// EnvMigration reports a migration from environment variables.
+type EnvMigration struct {
+	Message       string   `json:"message"`
+	Migrated      []string `json:"migrated"`
+	Skipped       []string `json:"skipped"`
+	NotConfigured []string `json:"not_configured"`
+	Errors        []string `json:"errors"`
+}
+
+// MigrateFromEnv creates one credential per provider configured in the
+// environment that has none in the database, linking that provider's
+// unlinked models to it. Running it again changes nothing.
+func (s *Service) MigrateFromEnv(ctx context.Context) (*EnvMigration, error) {
+	if err := s.vault.CheckWritable(); err != nil {
+		return nil, err
+	}
+	counts, err := s.store.CredentialCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &EnvMigration{Migrated: []string{}, Skipped: []string{}, NotConfigured: []string{}, Errors: []string{}}
+	for _, spec := range provider.Providers() {
+		p := spec.Name
+		cfg, ok := provider.EnvConfig(p, s.env)
+		switch {
+		case !ok:
+			res.NotConfigured = append(res.NotConfigured, p)
+		case counts[p] > 0:
+			res.Skipped = append(res.Skipped, p)
+		default:
+			if err := s.createFrom(ctx, "Default (Migrated from env)", spec, cfg); err != nil {
+				res.Errors = append(res.Errors, p+": "+userMessage(err))
+				continue
+			}
+			res.Migrated = append(res.Migrated, p)
+		}
+	}
+	res.Message = fmt.Sprintf("Migration complete. Migrated %d providers.", len(res.Migrated))
+	return res, nil
+}
+
+// createFrom stores a credential built from a provider config and links
+// the provider's unlinked models to it, in one transaction.
+func (s *Service) createFrom(ctx context.Context, name string, spec provider.Spec, cfg provider.Config) error {
+	now := s.now().UTC()
+	r := &Record{
+		ID: record.NewID(Table), Name: name, Provider: spec.Name, Modalities: slices.Clone(spec.Modalities),
+		BaseURL: cfg.BaseURL, Endpoint: cfg.Endpoint, APIVersion: cfg.APIVersion, EndpointLLM: cfg.EndpointLLM,
+		EndpointEmbedding: cfg.EndpointEmbedding, EndpointSTT: cfg.EndpointSTT, EndpointTTS: cfg.EndpointTTS,
+		Project: cfg.Project, Location: cfg.Location, CredentialsPath: cfg.CredentialsPath, Created: now, Updated: now,
+	}
+	if cfg.NumCtx > 0 {
+		n := cfg.NumCtx
+		r.NumCtx = &n
+	}
+	if err := s.validateURLs(ctx, r); err != nil {
+		return err
+	}
+	if err := s.setKey(r, strings.TrimSpace(cfg.APIKey.Reveal())); err != nil {
+		return err
+	}
+	_, err := s.store.CreateCredentialLinking(ctx, r)
+	return err
+}
+
+// userMessage is an error's text when it is meant for users, else a
+// generic one: migration reports must not carry internal details.
+func userMessage(err error) string {
+	if e, ok := apperr.As(err); ok && e.Code != apperr.Internal {
+		return e.Message
+	}
+	return "could not be saved"
+}
+
+// ProviderConfig returns the decrypted configuration of a credential, for
+// calling its provider. The plaintext key lives only in the returned value.
+func (s *Service) ProviderConfig(ctx context.Context, id string) (provider.Config, *Record, error) {
+	id, err := NormalizeID(id)
+	if err != nil {
+		return provider.Config{}, nil, err
+	}
+	r, err := s.store.Credential(ctx, id)
+	if err != nil {
+		return provider.Config{}, nil, err
+	}
+	cfg, err := s.config(r)
+	return cfg, r, err
+}
+
+func (s *Service) config(r *Record) (provider.Config, error) {
+	cfg := provider.Config{
+		Provider: r.Provider, BaseURL: r.BaseURL, Endpoint: r.Endpoint, APIVersion: r.APIVersion,
+		EndpointLLM: r.EndpointLLM, EndpointEmbedding: r.EndpointEmbedding, EndpointSTT: r.EndpointSTT,
+		EndpointTTS: r.EndpointTTS, Project: r.Project, Location: r.Location, CredentialsPath: r.CredentialsPath,
+	}
+	if r.NumCtx != nil {
+		cfg.NumCtx = *r.NumCtx
+	}
+	if r.Provider == "azure" && cfg.Endpoint == "" {
+		cfg.Endpoint = r.BaseURL
+	}
+	if r.APIKey != "" {
+		key, err := s.vault.Open(r.ID, r.APIKey)
+		if err != nil {
+			return provider.Config{}, err
+		}
+		cfg.APIKey = secret.New(key)
+	}
+	return cfg, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
