@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -143,6 +144,7 @@ func migrate(ctx context.Context, env config.Env, stdout, stderr io.Writer) erro
 type app struct {
 	guard       *netguard.Guard
 	notebooks   *notebook.Service
+	content     *notebook.Content
 	settings    *settings.Service
 	credentials *credential.Service
 	models      *model.Service
@@ -174,6 +176,7 @@ func services(ctx context.Context, cfg *config.Config, db *store.DB, env config.
 	return &app{
 		guard:       guard,
 		notebooks:   notebook.NewService(db, now),
+		content:     notebook.NewContent(db, db, guard, filepath.Join(cfg.DataDir, "uploads"), now),
 		settings:    settings.NewService(db),
 		credentials: credential.NewService(db, vault, guard, provider.Env(env), now),
 		models:      model.NewService(db, now),
@@ -225,6 +228,7 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 		Config:      cfg,
 		DB:          db,
 		Notebooks:   svc.notebooks,
+		Content:     svc.content,
 		Settings:    svc.settings,
 		Credentials: svc.credentials,
 		Models:      svc.models,

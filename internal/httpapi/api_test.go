@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -46,14 +47,15 @@ func (b *syncBuffer) String() string {
 }
 
 type env struct {
-	t      *testing.T
-	srv    *httptest.Server
-	db     *store.DB
-	dbURL  string // to reopen the same database
-	dbDir  string
-	logs   *syncBuffer
-	vars   testEnv
-	engine store.Engine
+	t       *testing.T
+	srv     *httptest.Server
+	db      *store.DB
+	dbURL   string // to reopen the same database
+	dbDir   string
+	logs    *syncBuffer
+	vars    testEnv
+	engine  store.Engine
+	uploads string
 }
 
 type option func(*config.Config)
@@ -84,7 +86,7 @@ func withCORS(origins ...string) option {
 func newEnv(t *testing.T, engine store.Engine, opts ...option) *env {
 	t.Helper()
 	url, dir := storetest.URL(t, engine)
-	e := &env{t: t, dbURL: url, dbDir: dir, logs: &syncBuffer{}, vars: testEnv{}, engine: engine}
+	e := &env{t: t, dbURL: url, dbDir: dir, logs: &syncBuffer{}, vars: testEnv{}, engine: engine, uploads: t.TempDir()}
 	e.start(opts...)
 	return e
 }
@@ -126,6 +128,7 @@ func (e *env) start(opts ...option) {
 		Config:      cfg,
 		DB:          db,
 		Notebooks:   notebook.NewService(db, time.Now),
+		Content:     notebook.NewContent(db, db, guard, filepath.Join(e.uploads, "uploads"), time.Now),
 		Settings:    settings.NewService(db),
 		Credentials: credential.NewService(db, vault, guard, e.vars.lookup, time.Now),
 		Models:      model.NewService(db, time.Now),

@@ -133,10 +133,11 @@ func (s *Server) updateNotebook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteNotebook(w http.ResponseWriter, r *http.Request) error {
-	if _, err := queryBool(r, "delete_exclusive_sources"); err != nil {
+	exclusive, err := queryBool(r, "delete_exclusive_sources")
+	if err != nil {
 		return err
 	}
-	d, err := s.deps.Notebooks.Delete(r.Context(), r.PathValue("notebook_id"))
+	d, err := s.deps.Content.DeleteNotebook(r.Context(), r.PathValue("notebook_id"), exclusive != nil && *exclusive)
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,7 @@ type Deps struct {
 	Config      *config.Config
 	DB          Pinger
 	Notebooks   *notebook.Service
+	Content     *notebook.Content
 	Settings    *settings.Service
 	Credentials *credential.Service
 	Models      *model.Service
@@ -108,6 +109,9 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.rootRoutes()...)
 	rs = append(rs, s.settingsRoutes()...)
 	rs = append(rs, s.notebookRoutes()...)
+	rs = append(rs, s.sourceRoutes()...)
+	rs = append(rs, s.noteRoutes()...)
+	rs = append(rs, s.searchRoutes()...)
 	rs = append(rs, s.credentialRoutes()...)
 	rs = append(rs, s.modelRoutes()...)
 	rs = append(rs, s.adminRoutes()...)

@@ -39,8 +39,8 @@ type ListFilter struct {
 	Order    Order
 }
 
-// Deleted reports what a delete removed. Sources, notes and chat sessions
-// do not exist yet, so their counts are what the store found to remove.
+// Deleted reports what deleting a notebook removed. Chat sessions do not
+// exist in this server, so that count is always zero.
 type Deleted struct {
 	Notes          int
 	Sources        int
@@ -56,7 +56,6 @@ type Store interface {
 	ListNotebooks(ctx context.Context, f ListFilter) ([]Notebook, error)
 	UpdateNotebook(ctx context.Context, n *Notebook) error
 	TouchNotebook(ctx context.Context, id string, at time.Time) error
-	DeleteNotebook(ctx context.Context, id string) (Deleted, error)
 }
 
 // Service applies the rules of notebooks over a Store.
@@ -165,15 +164,6 @@ func (s *Service) Update(ctx context.Context, id string, u Update) (*Notebook, e
 		return nil, err
 	}
 	return n, nil
-}
-
-// Delete removes the notebook id.
-func (s *Service) Delete(ctx context.Context, id string) (Deleted, error) {
-	id, err := normalize(id)
-	if err != nil {
-		return Deleted{}, err
-	}
-	return s.store.DeleteNotebook(ctx, id)
 }
 
 func normalize(id string) (string, error) {

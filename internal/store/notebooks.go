@@ -11,6 +11,13 @@ import (
 
 const notebookColumns = `id, name, description, archived, created, updated, last_viewed_at`
 
+// notebookSelect reads notebooks with their source and note counts in the
+// same query.
+const notebookSelect = `SELECT n.id, n.name, n.description, n.archived, n.created, n.updated, n.last_viewed_at,
+	(SELECT COUNT(*) FROM notebook_sources ns WHERE ns.notebook_id = n.id),
+	(SELECT COUNT(*) FROM notes nt WHERE nt.notebook_id = n.id)
+	FROM notebooks n`
+
 // CreateNotebook implements notebook.Store.
 func (db *DB) CreateNotebook(ctx context.Context, n *notebook.Notebook) error {
 	_, err := db.write.ExecContext(ctx,
@@ -21,7 +28,7 @@ func (db *DB) CreateNotebook(ctx context.Context, n *notebook.Notebook) error {
 
 // Notebook implements notebook.Store.
 func (db *DB) Notebook(ctx context.Context, id string) (*notebook.Notebook, error) {
-	row := db.read.QueryRowContext(ctx, `SELECT `+notebookColumns+` FROM notebooks WHERE id = $1`, id)
+	row := db.read.QueryRowContext(ctx, notebookSelect+` WHERE n.id = $1`, id)
 	n, err := scanNotebook(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notebook.ErrNotFound
@@ -33,21 +40,21 @@ func (db *DB) Notebook(ctx context.Context, id string) (*notebook.Notebook, erro
 // notebook.ParseOrder, so it is one of three column names; id breaks ties
 // so pages are stable.
 func (db *DB) ListNotebooks(ctx context.Context, f notebook.ListFilter) ([]notebook.Notebook, error) {
-	q := `SELECT ` + notebookColumns + ` FROM notebooks`
+	q := notebookSelect
 	var args []any
 	if f.Archived != nil {
-		q += ` WHERE archived = $1`
+		q += ` WHERE n.archived = $1`
 		args = append(args, *f.Archived)
 	}
-	col := map[string]string{"name": "lower(name)", "created": "created", "updated": "updated"}[f.Order.Field]
+	col := map[string]string{"name": "lower(n.name)", "created": "n.created", "updated": "n.updated"}[f.Order.Field]
 	if col == "" {
-		col = "updated"
+		col = "n.updated"
 	}
 	dir := " ASC"
 	if f.Order.Desc {
 		dir = " DESC"
 	}
-	q += ` ORDER BY ` + col + dir + `, id` + dir
+	q += ` ORDER BY ` + col + dir + `, n.id` + dir
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -78,12 +85,6 @@ func (db *DB) TouchNotebook(ctx context.Context, id string, at time.Time) error 
 	return affected(res, err, notebook.ErrNotFound)
 }
 
-// DeleteNotebook implements notebook.Store.
-func (db *DB) DeleteNotebook(ctx context.Context, id string) (notebook.Deleted, error) {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM notebooks WHERE id = $1`, id)
-	return notebook.Deleted{}, affected(res, err, notebook.ErrNotFound)
-}
-
 type scanner interface{ Scan(dest ...any) error }
 
 func scanNotebook(s scanner) (*notebook.Notebook, error) {
@@ -92,7 +93,7 @@ func scanNotebook(s scanner) (*notebook.Notebook, error) {
 		created, updated int64
 		viewed           sql.NullInt64
 	)
-	if err := s.Scan(&n.ID, &n.Name, &n.Description, &n.Archived, &created, &updated, &viewed); err != nil {
+	if err := s.Scan(&n.ID, &n.Name, &n.Description, &n.Archived, &created, &updated, &viewed, &n.SourceCount, &n.NoteCount); err != nil {
 		return nil, err
 	}
 	n.Created, n.Updated, n.LastViewedAt = fromMicros(created), fromMicros(updated), fromNullMicros(viewed)

@@ -73,7 +73,7 @@ func TestNotebooks(t *testing.T) {
 			if err := db.TouchNotebook(ctx, "notebook:zzz", base); !apperr.IsNotFound(err) {
 				t.Fatalf("touch err = %v", err)
 			}
-			if _, err := db.DeleteNotebook(ctx, "notebook:zzz"); !apperr.IsNotFound(err) {
+			if _, _, err := db.DeleteNotebookContent(ctx, "notebook:zzz", true); !apperr.IsNotFound(err) {
 				t.Fatalf("delete err = %v", err)
 			}
 		})
@@ -124,7 +124,7 @@ func TestNotebooks(t *testing.T) {
 			}
 		})
 		t.Run("delete removes", func(t *testing.T) {
-			if _, err := db.DeleteNotebook(ctx, "notebook:c"); err != nil {
+			if _, _, err := db.DeleteNotebookContent(ctx, "notebook:c", false); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := db.Notebook(ctx, "notebook:c"); !apperr.IsNotFound(err) {

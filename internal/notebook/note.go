@@ -1,0 +1,132 @@
+package notebook
+
+import (
+	"context"
+	"strings"
+
+	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/record"
+)
+
+var errNoteNotFound = apperr.New(apperr.NotFound, "Note not found")
+
+// ErrNoteNotFound is returned by stores for a missing note.
+func ErrNoteNotFound() error { return errNoteNotFound }
+
+func validNoteType(t string) error {
+	if t != "human" && t != "ai" {
+		return apperr.New(apperr.Invalid, "note_type must be 'human' or 'ai'")
+	}
+	return nil
+}
+
+// NewNote is a request to create a note.
+type NewNote struct {
+	Title      string
+	Content    string
+	NoteType   string // "" means "human"
+	NotebookID string // "" for a note outside any notebook
+}
+
+// AddNote validates and stores a note. An AI note without a title gets
+// one from its first line, as the original gives it a generated title.
+func (c *Content) AddNote(ctx context.Context, in NewNote) (*Note, error) {
+	if in.NoteType == "" {
+		in.NoteType = "human"
+	}
+	if err := validNoteType(in.NoteType); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(in.Content) == "" {
+		return nil, apperr.New(apperr.Invalid, "Note content cannot be empty")
+	}
+	n := &Note{ID: record.NewID(NoteTable), Title: strings.TrimSpace(in.Title), Content: in.Content, NoteType: in.NoteType}
+	if in.NotebookID != "" {
+		id, ok := record.Normalize(Table, in.NotebookID)
+		if !ok {
+			return nil, ErrNotFound
+		}
+		if _, err := c.books.Notebook(ctx, id); err != nil {
+			return nil, err
+		}
+		n.NotebookID = id
+	}
+	if n.Title == "" && n.NoteType == "ai" {
+		line, _, _ := strings.Cut(strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(in.Content), "# ")), "\n")
+		n.Title = clip(strings.TrimSpace(line), 80)
+	}
+	n.Created = c.now().UTC()
+	n.Updated = n.Created
+	if err := c.store.CreateNote(ctx, n); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// GetNote returns a note.
+func (c *Content) GetNote(ctx context.Context, id string) (*Note, error) {
+	full, ok := record.Normalize(NoteTable, id)
+	if !ok {
+		return nil, errNoteNotFound
+	}
+	return c.store.Note(ctx, full)
+}
+
+// ListNotes lists the notes of a notebook, or all notes.
+func (c *Content) ListNotes(ctx context.Context, notebookID string) ([]Note, error) {
+	if notebookID != "" {
+		id, ok := record.Normalize(Table, notebookID)
+		if !ok {
+			return nil, ErrNotFound
+		}
+		if _, err := c.books.Notebook(ctx, id); err != nil {
+			return nil, err
+		}
+		notebookID = id
+	}
+	return c.store.ListNotes(ctx, notebookID)
+}
+
+// NoteUpdate changes a note; nil fields are kept.
+type NoteUpdate struct {
+	Title    *string
+	Content  *string
+	NoteType *string
+}
+
+// UpdateNote applies u.
+func (c *Content) UpdateNote(ctx context.Context, id string, u NoteUpdate) (*Note, error) {
+	n, err := c.GetNote(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.NoteType != nil {
+		if err := validNoteType(*u.NoteType); err != nil {
+			return nil, err
+		}
+		n.NoteType = *u.NoteType
+	}
+	if u.Content != nil {
+		if strings.TrimSpace(*u.Content) == "" {
+			return nil, apperr.New(apperr.Invalid, "Note content cannot be empty")
+		}
+		n.Content = *u.Content
+	}
+	if u.Title != nil {
+		n.Title = *u.Title
+	}
+	n.Updated = c.now().UTC()
+	if err := c.store.UpdateNote(ctx, n); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// DeleteNote deletes a note.
+func (c *Content) DeleteNote(ctx context.Context, id string) error {
+	full, ok := record.Normalize(NoteTable, id)
+	if !ok {
+		return errNoteNotFound
+	}
+	return c.store.DeleteNote(ctx, full)
+}

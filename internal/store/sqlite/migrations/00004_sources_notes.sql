@@ -1,0 +1,50 @@
+-- +goose Up
+CREATE TABLE sources (
+    id             TEXT PRIMARY KEY,
+    title          TEXT,
+    topics         TEXT NOT NULL DEFAULT '[]',
+    kind           TEXT NOT NULL CHECK (kind IN ('link', 'upload', 'text')),
+    url            TEXT,
+    file_path      TEXT,
+    full_text      TEXT NOT NULL DEFAULT '',
+    status         TEXT NOT NULL,
+    processing_info TEXT,
+    created        BIGINT NOT NULL,
+    updated        BIGINT NOT NULL,
+    last_viewed_at BIGINT
+);
+
+CREATE TABLE notebook_sources (
+    notebook_id TEXT NOT NULL REFERENCES notebooks (id) ON DELETE CASCADE,
+    source_id   TEXT NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+    added       BIGINT NOT NULL,
+    PRIMARY KEY (notebook_id, source_id)
+);
+CREATE INDEX notebook_sources_source ON notebook_sources (source_id);
+
+CREATE TABLE notes (
+    id          TEXT PRIMARY KEY,
+    notebook_id TEXT REFERENCES notebooks (id) ON DELETE CASCADE,
+    title       TEXT,
+    content     TEXT NOT NULL,
+    note_type   TEXT NOT NULL CHECK (note_type IN ('human', 'ai')),
+    created     BIGINT NOT NULL,
+    updated     BIGINT NOT NULL
+);
+CREATE INDEX notes_notebook ON notes (notebook_id, updated);
+
+-- Full-text index over source and note text, kept in step by the store in
+-- the same transaction as every write.
+CREATE VIRTUAL TABLE search_index USING fts5(
+    kind UNINDEXED,
+    id UNINDEXED,
+    title,
+    body,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+-- +goose Down
+DROP TABLE search_index;
+DROP TABLE notes;
+DROP TABLE notebook_sources;
+DROP TABLE sources;
