@@ -118,7 +118,8 @@ func TestBinaryStartsServesAndStopsOnSIGTERM(t *testing.T) {
 			cmd := exec.Command(bin) // no arguments: serve is the default
 			cmd.Env = append(os.Environ(),
 				"OPEN_NOTEBOOK_LISTEN="+addr, "OPEN_NOTEBOOK_DATA_DIR="+dir, "OPEN_NOTEBOOK_DATABASE_URL="+url,
-				"OPEN_NOTEBOOK_PASSWORD=startup-secret-pw", "OPEN_NOTEBOOK_LOG_FORMAT=json")
+				"OPEN_NOTEBOOK_PASSWORD=startup-secret-pw", "OPEN_NOTEBOOK_LOG_FORMAT=json",
+				"OPEN_NOTEBOOK_ENCRYPTION_KEY=startup-passphrase")
 			stderr, _ := cmd.StderrPipe()
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -134,7 +135,7 @@ func TestBinaryStartsServesAndStopsOnSIGTERM(t *testing.T) {
 			}()
 			start := time.Now()
 			waitHealthy(t, "http://"+addr+"/health")
-			t.Logf("%s: healthy after %v", engine, time.Since(start))
+			t.Logf("%s: healthy after %v, resident memory %s", engine, time.Since(start), rss(cmd.Process.Pid))
 
 			req, _ := http.NewRequest("POST", "http://"+addr+"/api/notebooks", strings.NewReader(`{"name":"x"}`))
 			req.Header.Set("Authorization", "Bearer startup-secret-pw")
@@ -159,6 +160,20 @@ func TestBinaryStartsServesAndStopsOnSIGTERM(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rss reads a process's resident memory from /proc.
+func rss(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
 }
 
 func freeAddr(t *testing.T) string {

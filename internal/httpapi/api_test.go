@@ -47,7 +47,7 @@ func (b *syncBuffer) String() string {
 }
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	db      *store.DB
 	dbURL   string // to reopen the same database
@@ -83,7 +83,7 @@ func withCORS(origins ...string) option {
 
 // newEnv serves the real API over a real database (SQLite unless engine
 // says otherwise) on a loopback test server.
-func newEnv(t *testing.T, engine store.Engine, opts ...option) *env {
+func newEnv(t testing.TB, engine store.Engine, opts ...option) *env {
 	t.Helper()
 	url, dir := storetest.URL(t, engine)
 	e := &env{t: t, dbURL: url, dbDir: dir, logs: &syncBuffer{}, vars: testEnv{}, engine: engine, uploads: t.TempDir()}
@@ -158,7 +158,7 @@ type response struct {
 	body   string
 }
 
-func (r response) json(t *testing.T) any {
+func (r response) json(t testing.TB) any {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal([]byte(r.body), &v); err != nil {

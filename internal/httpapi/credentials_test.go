@@ -19,7 +19,7 @@ const (
 )
 
 // obj decodes a JSON object response.
-func obj(t *testing.T, r response) map[string]any {
+func obj(t testing.TB, r response) map[string]any {
 	t.Helper()
 	m, ok := r.json(t).(map[string]any)
 	if !ok {

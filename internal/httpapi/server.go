@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/config"
@@ -141,49 +142,50 @@ func (s *Server) audit(r *http.Request, action, target, outcome string, details 
 
 // jsonNotFound answers route misses with the original's JSON bodies
 // (404 "Not Found", 405 "Method Not Allowed" with Allow) instead of the
-// standard mux's plain text.
+// standard mux's plain text. The mux routes once; its own plain-text error
+// replies (the only text/plain 404 and 405 in this server) are rewritten
+// as they are written.
 func jsonNotFound(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		probe := &headerProbe{header: http.Header{}}
-		h.ServeHTTP(probe, r)
-		switch probe.status {
-		case http.StatusMethodNotAllowed:
-			if allow := probe.header.Get("Allow"); allow != "" {
-				w.Header().Set("Allow", allow)
-			}
-			writeJSON(w, http.StatusMethodNotAllowed, detail{Detail: "Method Not Allowed"})
-		case http.StatusNotFound:
-			writeJSON(w, http.StatusNotFound, detail{Detail: "Not Found"})
-		default: // a redirect the mux chose (path cleaning): let it through
-			mux.ServeHTTP(w, r)
-		}
+		mux.ServeHTTP(&missWriter{ResponseWriter: w}, r)
 	})
 }
 
-// headerProbe captures the status and headers the mux's own fallback
-// handler would write, discarding its plain-text body.
-type headerProbe struct {
-	header http.Header
-	status int
+// missWriter rewrites plain-text 404 and 405 replies as JSON.
+type missWriter struct {
+	http.ResponseWriter
+	rewritten bool
 }
 
-func (p *headerProbe) Header() http.Header { return p.header }
-func (p *headerProbe) WriteHeader(code int) {
-	if p.status == 0 {
-		p.status = code
+func (m *missWriter) WriteHeader(code int) {
+	if (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) &&
+		strings.HasPrefix(m.Header().Get("Content-Type"), "text/plain") {
+		m.rewritten = true
+		msg := "Not Found"
+		if code == http.StatusMethodNotAllowed {
+			msg = "Method Not Allowed"
+		}
+		m.Header().Del("Content-Length")
+		writeJSON(m.ResponseWriter, code, detail{Detail: msg})
+		return
+	}
+	m.ResponseWriter.WriteHeader(code)
+}
+
+func (m *missWriter) Write(b []byte) (int, error) {
+	if m.rewritten {
+		return len(b), nil // the mux's plain-text body, already replaced
+	}
+	return m.ResponseWriter.Write(b)
+}
+
+func (m *missWriter) Flush() {
+	if f, ok := m.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
 	}
 }
-func (p *headerProbe) Write(b []byte) (int, error) {
-	if p.status == 0 {
-		p.status = http.StatusOK
-	}
-	return len(b), nil
-}
+
+func (m *missWriter) Unwrap() http.ResponseWriter { return m.ResponseWriter }
 
 // formatTime renders a time the way the original does (Python's
 // str(datetime) of an aware UTC value): "2026-01-02 03:04:05.123456+00:00",

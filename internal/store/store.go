@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
@@ -31,8 +33,10 @@ const (
 // DB is an open database. It is safe for concurrent use.
 type DB struct {
 	engine Engine
-	read   *sql.DB // SQLite: a read-only pool; PostgreSQL: the same pool as write
-	write  *sql.DB // SQLite: one connection, transactions take the lock at BEGIN
+	read   pool // SQLite: a read-only pool; PostgreSQL: the same pool as write
+	write  pool // SQLite: one connection, transactions take the lock at BEGIN
+
+	statements *atomic.Int64 // statements sent outside transactions, for tests and diagnostics
 
 	isUnique     func(error) bool
 	isForeignKey func(error) bool
@@ -49,8 +53,7 @@ func Open(ctx context.Context, url, dataDir string, logger *slog.Logger) (*DB, e
 		if err != nil {
 			return nil, err
 		}
-		return &DB{engine: Postgres, read: db, write: db,
-			isUnique: postgres.IsUniqueViolation, isForeignKey: postgres.IsForeignKeyViolation}, nil
+		return newDB(Postgres, db, db, postgres.IsUniqueViolation, postgres.IsForeignKeyViolation), nil
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", dataDir, err)
@@ -59,9 +62,78 @@ func Open(ctx context.Context, url, dataDir string, logger *slog.Logger) (*DB, e
 	if err != nil {
 		return nil, err
 	}
-	return &DB{engine: SQLite, read: read, write: write,
-		isUnique: sqlite.IsUniqueViolation, isForeignKey: sqlite.IsForeignKeyViolation}, nil
+	return newDB(SQLite, read, write, sqlite.IsUniqueViolation, sqlite.IsForeignKeyViolation), nil
 }
+
+func newDB(e Engine, read, write *sql.DB, isUnique, isForeignKey func(error) bool) *DB {
+	n := new(atomic.Int64)
+	rp := pool{DB: read, n: n, stmts: new(sync.Map)}
+	wp := rp
+	if write != read {
+		wp = pool{DB: write, n: n, stmts: new(sync.Map)}
+	}
+	return &DB{engine: e, read: rp, write: wp, statements: n, isUnique: isUnique, isForeignKey: isForeignKey}
+}
+
+// pool is a connection pool that prepares each statement once and reuses
+// it (SQLite would otherwise parse the SQL on every call), and counts the
+// statements it runs, so tests can prove that an endpoint costs a constant
+// number of queries. The cache is bounded by the SQL texts in this package.
+type pool struct {
+	*sql.DB
+	n     *atomic.Int64
+	stmts *sync.Map // SQL text → *sql.Stmt
+}
+
+func (p pool) stmt(ctx context.Context, q string) *sql.Stmt {
+	if s, ok := p.stmts.Load(q); ok {
+		return s.(*sql.Stmt)
+	}
+	s, err := p.DB.PrepareContext(ctx, q)
+	if err != nil {
+		return nil // the unprepared call below reports the error
+	}
+	if prev, loaded := p.stmts.LoadOrStore(q, s); loaded {
+		s.Close()
+		return prev.(*sql.Stmt)
+	}
+	return s
+}
+
+func (p pool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	p.n.Add(1)
+	if s := p.stmt(ctx, q); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return p.DB.QueryContext(ctx, q, args...)
+}
+
+func (p pool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	p.n.Add(1)
+	if s := p.stmt(ctx, q); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return p.DB.QueryRowContext(ctx, q, args...)
+}
+
+func (p pool) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	p.n.Add(1)
+	if s := p.stmt(ctx, q); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return p.DB.ExecContext(ctx, q, args...)
+}
+
+func (p pool) close() error {
+	p.stmts.Range(func(_, s any) bool {
+		s.(*sql.Stmt).Close()
+		return true
+	})
+	return p.DB.Close()
+}
+
+// Statements reports how many statements have run outside transactions.
+func (db *DB) Statements() int64 { return db.statements.Load() }
 
 // Engine reports which engine db runs on.
 func (db *DB) Engine() Engine { return db.engine }
@@ -77,12 +149,12 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	var errs []error
 	if db.engine == SQLite {
-		if _, err := db.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		if _, err := db.write.ExecContext(context.Background(), `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 			errs = append(errs, err)
 		}
-		errs = append(errs, db.read.Close())
+		errs = append(errs, db.read.close())
 	}
-	errs = append(errs, db.write.Close())
+	errs = append(errs, db.write.close())
 	return errors.Join(errs...)
 }
 
