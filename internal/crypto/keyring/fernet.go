@@ -4,8 +4,20 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/pbkdf2"
 	"crypto/sha256"
 	"fmt"
+	"strings"
+	"sync"
+)
+
+// Newer versions of the original server mark their values "pbkdf2v1:" and
+// derive the Fernet key with PBKDF2-HMAC-SHA256 (600,000 iterations, a fixed
+// application salt) instead of a bare SHA-256.
+const (
+	pbkdf2Marker     = "pbkdf2v1:"
+	pbkdf2Iterations = 600_000
+	pbkdf2Salt       = "open-notebook-credential-v1"
 )
 
 // A Fernet token is 0x80 || timestamp(8) || IV(16) || AES-128-CBC ciphertext
@@ -31,6 +43,11 @@ type fernetKey struct {
 func newFernetKey(passphrase string) (fernetKey, error) {
 	sum := sha256.Sum256([]byte(passphrase))
 	defer clear(sum[:])
+	return fernetKeyFrom(sum[:])
+}
+
+// fernetKeyFrom splits a 32-byte Fernet key into its two halves.
+func fernetKeyFrom(sum []byte) (fernetKey, error) {
 	block, err := aes.NewCipher(sum[16:])
 	if err != nil {
 		return fernetKey{}, fmt.Errorf("keyring: new Fernet cipher: %w", err)
@@ -73,11 +90,41 @@ func unpadPKCS7(b []byte) ([]byte, bool) {
 	return b[:len(b)-n], true
 }
 
+// markedKey derives the PBKDF2 Fernet key of a passphrase. It is slow by
+// design (about a third of a second), so it runs only when a marked value
+// is first met, once per passphrase.
+type markedKey struct {
+	once       sync.Once
+	passphrase string
+	key        fernetKey
+	err        error
+}
+
+func (m *markedKey) get() (*fernetKey, error) {
+	m.once.Do(func() {
+		dk, err := pbkdf2.Key(sha256.New, m.passphrase, []byte(pbkdf2Salt), pbkdf2Iterations, 32)
+		if err != nil {
+			m.err = fmt.Errorf("keyring: derive PBKDF2 Fernet key: %w", err)
+			return
+		}
+		defer clear(dk)
+		m.key, m.err = fernetKeyFrom(dk)
+	})
+	return &m.key, m.err
+}
+
 func (r *Ring) openFernet(value string) (plaintext, kid string, err error) {
-	token, ok := decodePythonBase64(value)
+	marked := strings.HasPrefix(value, pbkdf2Marker)
+	token, ok := decodePythonBase64(strings.TrimPrefix(value, pbkdf2Marker))
 	if ok {
 		for i := range r.keys {
-			if pt, ok := r.keys[i].fernet.open(token); ok {
+			k := &r.keys[i].fernet
+			if marked {
+				if k, err = r.keys[i].marked.get(); err != nil {
+					return "", "", err
+				}
+			}
+			if pt, ok := k.open(token); ok {
 				return string(pt), r.keys[i].id, nil
 			}
 		}

@@ -276,3 +276,54 @@ func TestDecodePythonBase64MatchesPython(t *testing.T) {
 		})
 	}
 }
+
+func TestOpensTheNewerOriginalsPBKDF2MarkedValues(t *testing.T) {
+	raw, err := os.ReadFile("testdata/pbkdf2-vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vec struct {
+		Open []struct {
+			Passphrase, Value, Plaintext string
+		} `json:"open"`
+		WrongKey struct {
+			Passphrase, Value string
+		} `json:"wrong_key"`
+	}
+	if err := json.Unmarshal(raw, &vec); err != nil {
+		t.Fatal(err)
+	}
+	salt := bytes.Repeat([]byte{7}, SaltSize)
+	for _, v := range vec.Open {
+		for _, asPrevious := range []bool{false, true} {
+			current, previous := v.Passphrase, []string(nil)
+			if asPrevious {
+				current, previous = "some-new-key", []string{v.Passphrase}
+			}
+			r, err := New(current, previous, salt, testParams())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, info, err := r.Open(v.Value, "ignored")
+			if err != nil || got != v.Plaintext || info.Kind != Fernet {
+				t.Fatalf("previous=%v: %q %v %v", asPrevious, got, info, err)
+			}
+		}
+	}
+	r, err := New(vec.WrongKey.Passphrase, nil, salt, testParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, info, err := r.Open(vec.WrongKey.Value, "x"); !errors.Is(err, ErrUndecryptable) || info.Kind != Fernet {
+		t.Fatalf("a marked value under another key must be an error, never plaintext: %v %v", info, err)
+	}
+	// Even a short or garbled marked value is ciphertext, not a key.
+	for _, v := range []string{"pbkdf2v1:", "pbkdf2v1:short", "pbkdf2v1:" + strings.Repeat("A", 120)} {
+		if Inspect(v).Kind != Fernet {
+			t.Errorf("Inspect(%q) = %v", v, Inspect(v))
+		}
+		if _, _, err := r.Open(v, "x"); !errors.Is(err, ErrUndecryptable) {
+			t.Errorf("Open(%q) = %v", v, err)
+		}
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -133,6 +134,7 @@ type ringKey struct {
 	id     string
 	aead   cipher.AEAD
 	fernet fernetKey
+	marked *markedKey // derived on first use
 }
 
 // New derives a ring from the current passphrase and any previous ones. Each
@@ -182,7 +184,7 @@ func deriveKey(passphrase string, salt []byte, p KDFParams) (ringKey, error) {
 	if err != nil {
 		return ringKey{}, err
 	}
-	return ringKey{id: keyID(dk), aead: aead, fernet: fk}, nil
+	return ringKey{id: keyID(dk), aead: aead, fernet: fk, marked: &markedKey{passphrase: passphrase}}, nil
 }
 
 // keyID names a derived key without revealing it: a MAC under the key itself,
@@ -275,7 +277,7 @@ func Inspect(value string) Info {
 		}
 		return Info{Kind: Envelope, KID: kid}
 	}
-	if LooksLikeFernet(value) {
+	if strings.HasPrefix(value, pbkdf2Marker) || LooksLikeFernet(value) {
 		return Info{Kind: Fernet}
 	}
 	return Info{Kind: Plaintext}
