@@ -176,7 +176,7 @@ func services(ctx context.Context, cfg *config.Config, db *store.DB, env config.
 	return &app{
 		guard:       guard,
 		notebooks:   notebook.NewService(db, now),
-		content:     notebook.NewContent(db, db, guard, filepath.Join(cfg.DataDir, "uploads"), now),
+		content:     notebook.NewContent(db, db, guard, nil, filepath.Join(cfg.DataDir, "uploads"), now),
 		settings:    settings.NewService(db),
 		credentials: credential.NewService(db, vault, guard, provider.Env(env), now),
 		models:      model.NewService(db, now),

@@ -128,7 +128,7 @@ func (e *env) start(opts ...option) {
 		Config:      cfg,
 		DB:          db,
 		Notebooks:   notebook.NewService(db, time.Now),
-		Content:     notebook.NewContent(db, db, guard, filepath.Join(e.uploads, "uploads"), time.Now),
+		Content:     notebook.NewContent(db, db, guard, nil, filepath.Join(e.uploads, "uploads"), time.Now),
 		Settings:    settings.NewService(db),
 		Credentials: credential.NewService(db, vault, guard, e.vars.lookup, time.Now),
 		Models:      model.NewService(db, time.Now),

@@ -16,12 +16,15 @@ type searchIn struct {
 	MinimumScore  *float64 `json:"minimum_score" default:"0.2" minimum:"0" maximum:"1"`
 }
 
+// searchHitOut is one result: text search reports relevance, vector
+// search similarity, as the original does.
 type searchHitOut struct {
-	ID        string   `json:"id"`
-	ParentID  string   `json:"parent_id"`
-	Title     string   `json:"title"`
-	Relevance float64  `json:"relevance"`
-	Matches   []string `json:"matches"`
+	ID         string   `json:"id"`
+	ParentID   string   `json:"parent_id"`
+	Title      string   `json:"title"`
+	Relevance  *float64 `json:"relevance,omitempty"`
+	Similarity *float64 `json:"similarity,omitempty"`
+	Matches    []string `json:"matches"`
 }
 
 type searchOut struct {
@@ -67,17 +70,24 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	if in.Type != nil {
 		typ = *in.Type
 	}
+	var (
+		hits []notebook.SearchHit
+		err  error
+	)
 	switch typ {
 	case "text":
+		hits, err = s.deps.Content.Search(r.Context(), q)
 	case "vector":
-		// Vector search needs stored embeddings; this server does not embed
-		// sources yet, so it answers as the original does without a model.
-		return apperr.New(apperr.Invalid, "Vector search requires an embedding model. Please configure one in the Models section.")
+		min := 0.2
+		if in.MinimumScore != nil {
+			min = *in.MinimumScore
+		}
+		hits, err = s.deps.Content.VectorSearch(r.Context(), notebook.VectorQuery{Text: q.Text, Limit: q.Limit,
+			Sources: q.Sources, Notes: q.Notes, MinimumScore: min})
 	default:
 		return apperr.InvalidFields(apperr.FieldError{Loc: []any{"body", "type"}, Type: "literal_error",
 			Msg: "Input should be 'text' or 'vector'", Input: typ})
 	}
-	hits, err := s.deps.Content.Search(r.Context(), q)
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.Internal {
 			return apperr.Wrap(apperr.Internal, "Search failed", err)
@@ -86,7 +96,13 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := searchOut{Results: make([]searchHitOut, len(hits)), TotalCount: len(hits), SearchType: typ}
 	for i, h := range hits {
-		out.Results[i] = searchHitOut{ID: h.ID, ParentID: h.ParentID, Title: h.Title, Relevance: h.Relevance, Matches: h.Matches}
+		score := h.Relevance
+		out.Results[i] = searchHitOut{ID: h.ID, ParentID: h.ParentID, Title: h.Title, Matches: h.Matches}
+		if typ == "vector" {
+			out.Results[i].Similarity = &score
+		} else {
+			out.Results[i].Relevance = &score
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -65,7 +65,7 @@ func toSourceOut(s *notebook.Source) sourceOut {
 		nbs = []string{}
 	}
 	return sourceOut{ID: s.ID, Title: optional(s.Title), Topics: s.Topics, Asset: asset(s), FullText: s.FullText,
-		FileAvailable: s.FilePath != "", Created: formatTime(s.Created), Updated: formatTime(s.Updated),
+		Embedded: s.EmbeddedChunks > 0, EmbeddedChunks: s.EmbeddedChunks, FileAvailable: s.FilePath != "", Created: formatTime(s.Created), Updated: formatTime(s.Updated),
 		Status: s.Status, ProcessingInfo: optional(s.ProcessingInfo), Notebooks: nbs}
 }
 
@@ -215,6 +215,7 @@ func (s *Server) listSources(w http.ResponseWriter, r *http.Request) error {
 	for i := range srcs {
 		src := &srcs[i]
 		out[i] = sourceListOut{ID: src.ID, Title: optional(src.Title), Topics: src.Topics, Asset: asset(src),
+			Embedded: src.EmbeddedChunks > 0, EmbeddedChunks: src.EmbeddedChunks,
 			Created: formatTime(src.Created), Updated: formatTime(src.Updated), FileAvailable: src.FilePath != "",
 			Status: src.Status, ProcessingInfo: optional(src.ProcessingInfo)}
 	}
@@ -241,7 +242,7 @@ func (s *Server) createSourceJSON(w http.ResponseWriter, r *http.Request) error 
 		nbs = append([]string{*in.NotebookID}, nbs...)
 	}
 	return s.addSource(w, r, notebook.NewSource{Kind: *in.Type, Notebooks: nbs, URL: str(in.URL), Content: str(in.Content),
-		Title: str(in.Title), FilePath: str(in.FilePath)})
+		Title: str(in.Title), FilePath: str(in.FilePath), Embed: in.Embed})
 }
 
 // maxFormMemory is how much of a multipart form is held in memory; larger
@@ -278,12 +279,21 @@ func (s *Server) createSourceForm(w http.ResponseWriter, r *http.Request) error 
 		nbs = append([]string{id}, nbs...)
 	}
 	in := notebook.NewSource{Kind: typ, Notebooks: nbs, URL: r.FormValue("url"), Content: r.FormValue("content"),
-		Title: r.FormValue("title"), FilePath: r.FormValue("file_path")}
+		Title: r.FormValue("title"), FilePath: r.FormValue("file_path"), Embed: formBool(r.FormValue("embed"))}
 	if file, header, err := r.FormFile("file"); err == nil {
 		defer file.Close()
 		in.File, in.FileName = file, header.Filename
 	}
 	return s.addSource(w, r, in)
+}
+
+// formBool reads the original's form booleans ("true", "1", "yes", "on").
+func formBool(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "on":
+		return true
+	}
+	return false
 }
 
 func (s *Server) addSource(w http.ResponseWriter, r *http.Request, in notebook.NewSource) error {

@@ -41,6 +41,8 @@ type Source struct {
 	Created        time.Time
 	Updated        time.Time
 	Notebooks      []string
+	EmbeddedChunks int     // chunks stored for vector search
+	Chunks         []Chunk // on creation: the embedded chunks to store with the source
 }
 
 // SourceFilter selects sources for listing.
@@ -75,9 +77,10 @@ type Preview struct {
 	SharedSourceCount    int
 }
 
-// ContentStore persists sources and notes. Missing ids are apperr
-// NotFound errors.
+// ContentStore persists sources, notes and their embeddings. Missing ids
+// are apperr NotFound errors.
 type ContentStore interface {
+	EmbeddingStore
 	CreateSource(ctx context.Context, s *Source) error
 	Source(ctx context.Context, id string) (*Source, error)
 	ListSources(ctx context.Context, f SourceFilter) ([]Source, error)
@@ -110,17 +113,20 @@ type Fetcher interface {
 
 // Content serves sources, notes and search.
 type Content struct {
-	store   ContentStore
-	books   Store
-	fetch   Fetcher
-	uploads string // directory uploaded files live in
-	now     func() time.Time
+	store    ContentStore
+	embeds   EmbeddingStore
+	books    Store
+	fetch    Fetcher
+	embedder Embedder // nil: nothing is embedded and vector search is unavailable
+	uploads  string   // directory uploaded files live in
+	now      func() time.Time
 }
 
 // NewContent returns the sources and notes service. Uploaded files are kept
-// under uploads.
-func NewContent(store ContentStore, books Store, fetch Fetcher, uploads string, now func() time.Time) *Content {
-	return &Content{store: store, books: books, fetch: fetch, uploads: uploads, now: now}
+// under uploads; embedder (which may be nil) embeds sources for vector
+// search.
+func NewContent(store ContentStore, books Store, fetch Fetcher, embedder Embedder, uploads string, now func() time.Time) *Content {
+	return &Content{store: store, embeds: store, books: books, fetch: fetch, embedder: embedder, uploads: uploads, now: now}
 }
 
 // NewSource is a request to add a source.
@@ -133,6 +139,7 @@ type NewSource struct {
 	FilePath  string    // an existing file inside the uploads directory
 	File      io.Reader // an uploaded file
 	FileName  string
+	Embed     bool // embed the text for vector search
 }
 
 // MaxNotebooksPerSource bounds the notebooks a source is added to at once.
@@ -186,6 +193,9 @@ func (c *Content) AddSource(ctx context.Context, in NewSource) (*Source, error) 
 	if s.Title == "" {
 		s.Title = defaultTitle(s)
 	}
+	if in.Embed && s.FullText != "" {
+		c.embedSource(ctx, s)
+	}
 	if err := c.store.CreateSource(ctx, s); err != nil {
 		if s.FilePath != "" && in.File != nil {
 			_ = os.Remove(filepath.Join(c.uploads, s.FilePath))
@@ -196,6 +206,21 @@ func (c *Content) AddSource(ctx context.Context, in NewSource) (*Source, error) 
 }
 
 func recordID(table, id string) (string, bool) { return record.Normalize(table, id) }
+
+// embedSource computes a new source's chunks. A failure does not lose the
+// source: it is stored unembedded, with the reason in its processing info.
+func (c *Content) embedSource(ctx context.Context, s *Source) {
+	chunks, err := c.chunks(ctx, s.ID, "source", s.FullText)
+	if err != nil {
+		msg := "Embedding failed: the embedding model could not be called."
+		if e, ok := apperr.As(err); ok && e.Code != apperr.Internal {
+			msg = "Embedding failed: " + e.Message
+		}
+		s.ProcessingInfo = strings.TrimSpace(s.ProcessingInfo + " " + msg)
+		return
+	}
+	s.Chunks, s.EmbeddedChunks = chunks, len(chunks)
+}
 
 func defaultTitle(s *Source) string {
 	switch {

@@ -88,6 +88,9 @@ func (db *DB) DeleteNote(ctx context.Context, id string) error {
 		if err := affected(res, err, notebook.ErrNoteNotFound()); err != nil {
 			return err
 		}
+		if err := deleteEmbeddings(ctx, tx, id); err != nil {
+			return err
+		}
 		return db.unindex(ctx, tx, id)
 	})
 }

@@ -11,7 +11,8 @@ import (
 	"github.com/open-notebook/open-notebook/internal/notebook"
 )
 
-const sourceColumns = `s.id, s.title, s.topics, s.kind, s.url, s.file_path, s.full_text, s.status, s.processing_info, s.created, s.updated`
+const sourceColumns = `s.id, s.title, s.topics, s.kind, s.url, s.file_path, s.full_text, s.status, s.processing_info, s.created, s.updated,
+	(SELECT COUNT(*) FROM embeddings e WHERE e.owner_id = s.id)`
 
 func scanSource(sc scanner) (*notebook.Source, error) {
 	var (
@@ -20,7 +21,7 @@ func scanSource(sc scanner) (*notebook.Source, error) {
 		topics                         string
 		created, updated               int64
 	)
-	if err := sc.Scan(&s.ID, &title, &topics, &s.Kind, &url, &path, &s.FullText, &s.Status, &info, &created, &updated); err != nil {
+	if err := sc.Scan(&s.ID, &title, &topics, &s.Kind, &url, &path, &s.FullText, &s.Status, &info, &created, &updated, &s.EmbeddedChunks); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(topics), &s.Topics); err != nil {
@@ -78,6 +79,9 @@ func (db *DB) CreateSource(ctx context.Context, s *notebook.Source) error {
 				}
 				return err
 			}
+		}
+		if err := insertChunks(ctx, tx, s.Chunks); err != nil {
+			return err
 		}
 		return db.indexDocument(ctx, tx, "source", s.ID, s.Title, s.FullText)
 	})
@@ -173,6 +177,9 @@ func (db *DB) DeleteSource(ctx context.Context, id string) (string, error) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE id = $1`, id); err != nil {
 			return err
 		}
+		if err := deleteEmbeddings(ctx, tx, id); err != nil {
+			return err
+		}
 		return db.unindex(ctx, tx, id)
 	})
 	return path.String, err
@@ -253,6 +260,9 @@ func (db *DB) DeleteNotebookContent(ctx context.Context, notebookID string, excl
 			return err
 		}
 		d = notebook.Deleted{Notes: len(noteIDs), Sources: len(doomed), UnlinkedSource: len(linked) - len(doomed)}
+		if err := deleteEmbeddings(ctx, tx, append(noteIDs, doomed...)...); err != nil {
+			return err
+		}
 		return db.unindex(ctx, tx, append(noteIDs, doomed...)...)
 	})
 	if err != nil {

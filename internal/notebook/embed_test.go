@@ -1,0 +1,141 @@
+package notebook_test
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"net/http"
+
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/open-notebook/open-notebook/internal/notebook"
+	"github.com/open-notebook/open-notebook/internal/store"
+	"github.com/open-notebook/open-notebook/internal/store/storetest"
+)
+
+// wordsEmbedder is a deterministic stand-in for an embedding model: a
+// bag-of-words vector, so texts sharing words are similar.
+type wordsEmbedder struct {
+	model string
+	calls int
+	fail  error
+}
+
+func (w *wordsEmbedder) Embed(_ context.Context, texts []string) ([][]float64, string, error) {
+	w.calls++
+	if w.fail != nil {
+		return nil, "", w.fail
+	}
+	out := make([][]float64, len(texts))
+	for i, t := range texts {
+		v := make([]float64, 64)
+		for _, word := range strings.Fields(strings.ToLower(t)) {
+			h := fnv.New32a()
+			h.Write([]byte(strings.Trim(word, ".,!?")))
+			v[h.Sum32()%64]++
+		}
+		out[i] = v
+	}
+	return out, w.model, nil
+}
+
+type noFetch struct{}
+
+func (noFetch) ValidateURL(context.Context, string) error {
+	return errors.New("no network in this test")
+}
+func (noFetch) Client() *http.Client { return nil }
+
+func TestVectorSearchRanksEmbeddedSources(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		emb := &wordsEmbedder{model: "model:embed"}
+		c := notebook.NewContent(db, db, noFetch{}, emb, t.TempDir(), time.Now)
+		add := func(text string, embed bool) *notebook.Source {
+			t.Helper()
+			s, err := c.AddSource(ctx, notebook.NewSource{Kind: notebook.KindText, Content: text, Embed: embed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		cells := add("Mitochondria produce energy for the cell. The cell uses energy.", true)
+		stars := add("Stars fuse hydrogen into helium in their cores.", true)
+		add("Mitochondria energy cell, but never embedded.", false)
+		if cells.EmbeddedChunks != 1 || stars.EmbeddedChunks != 1 {
+			t.Fatalf("chunks %d %d", cells.EmbeddedChunks, stars.EmbeddedChunks)
+		}
+		got, err := c.GetSource(ctx, cells.ID)
+		if err != nil || got.EmbeddedChunks != 1 {
+			t.Fatalf("stored chunks: %v %v", got, err)
+		}
+		hits, err := c.VectorSearch(ctx, notebook.VectorQuery{Text: "cell energy", Limit: 10, Sources: true, MinimumScore: 0.5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) != 1 || hits[0].ID != cells.ID || hits[0].Relevance <= 0.5 || hits[0].Title == "" {
+			t.Fatalf("hits %+v", hits)
+		}
+		// Vectors from another model are not comparable and are ignored.
+		other := &wordsEmbedder{model: "model:other"}
+		c2 := notebook.NewContent(db, db, noFetch{}, other, t.TempDir(), time.Now)
+		if hits, _ := c2.VectorSearch(ctx, notebook.VectorQuery{Text: "cell energy", Limit: 10, Sources: true}); len(hits) != 0 {
+			t.Fatalf("mixed models: %+v", hits)
+		}
+		// A failing model never loses the source.
+		emb.fail = errors.New("provider down")
+		s := add("Photosynthesis needs light.", true)
+		if s.EmbeddedChunks != 0 || !strings.Contains(s.ProcessingInfo, "Embedding failed") {
+			t.Fatalf("failed embedding: %+v", s)
+		}
+		if _, err := c.GetSource(ctx, s.ID); err != nil {
+			t.Fatalf("the source must be stored: %v", err)
+		}
+		// Deleting a source deletes its chunks.
+		if err := c.DeleteSource(ctx, cells.ID); err != nil {
+			t.Fatal(err)
+		}
+		emb.fail = nil
+		hits, _ = c.VectorSearch(ctx, notebook.VectorQuery{Text: "cell energy", Limit: 10, Sources: true})
+		for _, h := range hits {
+			if h.ID == cells.ID {
+				t.Fatalf("chunks of a deleted source remain: %+v", hits)
+			}
+		}
+	})
+}
+
+func TestSplitChunksCoversTheTextWithOverlap(t *testing.T) {
+	var b strings.Builder
+	for i := range 400 {
+		b.WriteString("Sentence number ")
+		b.WriteString(strings.Repeat("x", i%7))
+		b.WriteString(" ends here. ")
+		if i%25 == 24 {
+			b.WriteString("\n\n")
+		}
+	}
+	text := b.String()
+	chunks := notebook.SplitChunks(text)
+	if len(chunks) < 5 {
+		t.Fatalf("%d chunks", len(chunks))
+	}
+	for i, c := range chunks {
+		if n := len([]rune(c)); n > 1200 || n == 0 {
+			t.Fatalf("chunk %d has %d characters", i, n)
+		}
+		if !strings.Contains(text, c) {
+			t.Fatalf("chunk %d is not a piece of the text", i)
+		}
+	}
+	last := chunks[len(chunks)-1]
+	if !strings.HasSuffix(strings.TrimSpace(text), last[len(last)-10:]) {
+		t.Fatal("the end of the text is not covered")
+	}
+	if notebook.SplitChunks("  ") != nil || len(notebook.SplitChunks("short")) != 1 {
+		t.Fatal("edge cases")
+	}
+
+}
