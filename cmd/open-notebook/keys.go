@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/credential"
 )
 
@@ -34,6 +36,10 @@ func rotateKey(ctx context.Context, env func(string) (string, bool), stdout, std
 	})
 	fmt.Fprintln(stdout)
 	if err != nil {
+		return err
+	}
+	if err := audit.NewLog(db, time.Now).Record(ctx, audit.Event{Action: "keyring.rotate", Outcome: audit.Success, Actor: "cli",
+		ClientIP: "local", Details: map[string]any{"resealed": res.Resealed, "undecryptable": res.Undecryptable}}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "re-sealed %d, already current %d, changed meanwhile %d, undecryptable %d\n",
@@ -76,6 +82,10 @@ func importProviderConfig(ctx context.Context, args []string, env func(string) (
 	}
 	res, err := svc.credentials.MigrateFromProviderConfig(ctx, doc.Credentials)
 	if err != nil {
+		return err
+	}
+	if err := audit.NewLog(db, time.Now).Record(ctx, audit.Event{Action: "credential.migrate_provider_config", Outcome: audit.Success,
+		Actor: "cli", ClientIP: "local", Details: map[string]any{"migrated": res.Migrated, "errors": len(res.Errors)}}); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, res.Message)

@@ -7,6 +7,9 @@
 //	open-notebook migrate   apply database migrations and exit
 //	open-notebook rotate-key
 //	open-notebook import-provider-config FILE
+//	open-notebook hash-password
+//	open-notebook token create|list|revoke
+//	open-notebook audit verify|export
 //	open-notebook version   print the version
 package main
 
@@ -25,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/open-notebook/open-notebook/internal/ai"
 	"github.com/open-notebook/open-notebook/internal/config"
 	"github.com/open-notebook/open-notebook/internal/credential"
 	"github.com/open-notebook/open-notebook/internal/crypto/keyring"
@@ -65,6 +69,12 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 		err = rotateKey(ctx, env, stdout, stderr)
 	case "import-provider-config":
 		err = importProviderConfig(ctx, args, env, stdout, stderr)
+	case "hash-password":
+		err = hashPassword(os.Stdin, stdout, stderr)
+	case "token":
+		err = tokenCmd(ctx, args, env, stdout, stderr)
+	case "audit":
+		err = auditCmd(ctx, args, env, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "open-notebook", version)
 	case "help", "--help", "-h":
@@ -91,6 +101,17 @@ Commands:
             servers run, resumable
   import-provider-config FILE
             import the original's legacy provider configuration (JSON)
+  hash-password
+            read a password from standard input and print its Argon2id
+            hash, for OPEN_NOTEBOOK_PASSWORD
+  token create --scope read|write|admin [--expires 30d] [--name NAME]
+  token list
+  token revoke TOKEN_ID
+            manage API tokens in the database (works offline)
+  audit verify
+            check the audit log's hash chain; report the first broken link
+  audit export [--output FILE]
+            write the audit log as JSON Lines
   version   print the version
 
 Configuration comes from the environment; see README.md.
@@ -148,6 +169,7 @@ type app struct {
 	settings    *settings.Service
 	credentials *credential.Service
 	models      *model.Service
+	ai          *ai.Service
 }
 
 func services(ctx context.Context, cfg *config.Config, db *store.DB, env config.Env, logger *slog.Logger) (*app, error) {
@@ -173,13 +195,18 @@ func services(ctx context.Context, cfg *config.Config, db *store.DB, env config.
 			"(or given in OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS and rotated with 'open-notebook rotate-key')")
 	}
 	now := time.Now
+	credentials := credential.NewService(db, vault, guard, provider.Env(env), now)
+	models := model.NewService(db, now)
+	aiSvc := ai.New(ai.Deps{Credentials: credentials, Models: models, Store: db, HTTP: guard.Client(),
+		Env: provider.Env(env), Now: now, Logger: logger})
 	return &app{
 		guard:       guard,
 		notebooks:   notebook.NewService(db, now),
-		content:     notebook.NewContent(db, db, guard, nil, filepath.Join(cfg.DataDir, "uploads"), now),
+		content:     notebook.NewContent(db, db, guard, defaultEmbedder{models, aiSvc}, filepath.Join(cfg.DataDir, "uploads"), now),
 		settings:    settings.NewService(db),
-		credentials: credential.NewService(db, vault, guard, provider.Env(env), now),
-		models:      model.NewService(db, now),
+		credentials: credentials,
+		models:      models,
+		ai:          aiSvc,
 	}, nil
 }
 
@@ -223,6 +250,14 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	sec, err := newSecurity(cfg, db, time.Now)
+	if err != nil {
+		return err
+	}
+	tlsCfg, err := tlsConfig(cfg)
+	if err != nil {
+		return err
+	}
 	deps := httpapi.Deps{
 		Logger:      logger,
 		Config:      cfg,
@@ -232,8 +267,10 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 		Settings:    svc.settings,
 		Credentials: svc.credentials,
 		Models:      svc.models,
+		AI:          svc.ai,
 		Version:     version,
 	}
+	sec.apply(&deps)
 	if cfg.VersionCheck {
 		deps.Latest = update.NewChecker(svc.guard.ClientWithTimeout(10*time.Second), cfg.VersionCheckURL, time.Now)
 	}
@@ -246,17 +283,28 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 	if err != nil {
 		return &config.Error{Var: "OPEN_NOTEBOOK_LISTEN", Msg: err.Error()}
 	}
+	// Slow clients: headers must arrive within ReadHeaderTimeout, and a
+	// body or response that stalls for OPEN_NOTEBOOK_SLOW_CLIENT_TIMEOUT is
+	// dropped (httpapi's guard), so large uploads still work.
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		TLSConfig:         tlsCfg,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "database", string(db.Engine()),
-		"auth", !cfg.Password.Empty(), "version", version)
+		"auth", !cfg.Password.Empty(), "tls", tlsCfg != nil, "version", version)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsCfg != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

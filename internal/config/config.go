@@ -52,6 +52,17 @@ type Config struct {
 	VersionCheckURL string // where the latest version is read from
 
 	ShutdownTimeout time.Duration
+
+	// Security beyond the password (security.go).
+	SessionLifetime    time.Duration  // OPEN_NOTEBOOK_SESSION_LIFETIME: absolute
+	SessionIdleTimeout time.Duration  // OPEN_NOTEBOOK_SESSION_IDLE_TIMEOUT
+	AuthFailureLimit   Rate           // OPEN_NOTEBOOK_AUTH_FAILURE_LIMIT: failures per window per client
+	CostlyRateLimit    Rate           // OPEN_NOTEBOOK_RATE_LIMIT_COSTLY: tests, discovery, sync per client
+	APIRateLimit       Rate           // OPEN_NOTEBOOK_RATE_LIMIT_API: all /api requests per client
+	TrustedProxies     []netip.Prefix // OPEN_NOTEBOOK_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed
+	TLSCertFile        string         // OPEN_NOTEBOOK_TLS_CERT_FILE
+	TLSKeyFile         string         // OPEN_NOTEBOOK_TLS_KEY_FILE
+	SlowClientTimeout  time.Duration  // OPEN_NOTEBOOK_SLOW_CLIENT_TIMEOUT: longest stall of a body or response
 }
 
 // Error is a configuration error that names the variable at fault.
@@ -124,6 +135,9 @@ func Load(env Env, logger *slog.Logger) (*Config, error) {
 	c.CORSOrigins, c.CORSWildcard = ParseCORSOrigins(env)
 	c.CORSAllowCred = !slices.Contains(c.CORSOrigins, "*")
 	c.MaxUploadBytes = ParseMaxUploadBytes(get("OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB"), logger)
+	if err := c.loadSecurity(get); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

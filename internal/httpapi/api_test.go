@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-notebook/open-notebook/internal/ai"
 	"github.com/open-notebook/open-notebook/internal/config"
 	"github.com/open-notebook/open-notebook/internal/credential"
 	"github.com/open-notebook/open-notebook/internal/crypto/keyring"
@@ -56,6 +57,10 @@ type env struct {
 	vars    testEnv
 	engine  store.Engine
 	uploads string
+	// aiTimeouts bound the calls to fake providers; zero values are the
+	// production defaults.
+	aiTimeouts ai.Timeouts
+	clock      *clock // sessions' and lock-outs' clock (auth_test.go); nil: time.Now
 }
 
 type option func(*config.Config)
@@ -123,17 +128,21 @@ func (e *env) start(opts ...option) {
 		t.Fatal(err)
 	}
 	guard := netguard.New(netguard.Options{Resolver: fakeResolver{}})
-	api, err := httpapi.New(httpapi.Deps{
+	credentials := credential.NewService(db, vault, guard, e.vars.lookup, time.Now)
+	models := model.NewService(db, time.Now)
+	api, err := httpapi.New(e.secure(db, cfg, httpapi.Deps{
 		Logger:      slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Config:      cfg,
 		DB:          db,
 		Notebooks:   notebook.NewService(db, time.Now),
 		Content:     notebook.NewContent(db, db, guard, nil, filepath.Join(e.uploads, "uploads"), time.Now),
 		Settings:    settings.NewService(db),
-		Credentials: credential.NewService(db, vault, guard, e.vars.lookup, time.Now),
-		Models:      model.NewService(db, time.Now),
-		Version:     "9.9.9",
-	})
+		Credentials: credentials,
+		Models:      models,
+		AI: ai.New(ai.Deps{Credentials: credentials, Models: models, Store: db, HTTP: guard.Client(),
+			Env: e.vars.lookup, Now: time.Now, Timeouts: e.aiTimeouts}),
+		Version: "9.9.9",
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +205,7 @@ func TestRootEndpoints(t *testing.T) {
 	}{
 		{"/", `{"message":"Open Notebook API is running"}`},
 		{"/health", `{"status":"healthy"}`},
-		{"/api/auth/status", `{"auth_enabled":false,"message":"Authentication is disabled"}`},
+		{"/api/auth/status", `{"auth_enabled":false,"message":"Authentication is disabled","methods":[]}`},
 		{"/api/config", `{"version":"9.9.9","latestVersion":null,"hasUpdate":false,"dbStatus":"online"}`},
 		{"/api/nope", `{"detail":"Not Found"}`},
 	}

@@ -3,8 +3,6 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -202,54 +200,11 @@ func limitBody(max int64) func(http.Handler) http.Handler {
 }
 
 // publicPaths are reachable without a password: the original's exact list
-// (trailing-slash variants are not public), plus the docs' static assets.
-var publicPaths = []string{"/", "/health", "/docs", "/openapi.json", "/redoc", "/api/auth/status", "/api/config"}
+// (trailing-slash variants are not public), plus the docs' static assets,
+// the web UI's pages (static files that carry no data; the data comes
+// from the API, which stays protected) and the login endpoint (auth.go).
+var publicPaths = []string{"/", "/health", "/docs", "/openapi.json", "/redoc", "/api/auth/status", "/api/config", "/ui", loginPath}
 
 func isPublic(path string) bool {
-	return slices.Contains(publicPaths, path) || strings.HasPrefix(path, "/static/")
-}
-
-// passwordAuth is the original's PasswordAuthMiddleware: the bearer token is
-// the password. Comparison is over SHA-256 digests in constant time, so
-// neither the content nor the length of the password leaks through timing.
-type passwordAuth struct {
-	digest [32]byte
-	on     bool
-}
-
-func newPasswordAuth(password string) passwordAuth {
-	return passwordAuth{digest: sha256.Sum256([]byte(password)), on: password != ""}
-}
-
-func (a passwordAuth) middleware(next http.Handler) http.Handler {
-	if !a.on {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodOptions || isPublic(r.URL.Path) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		header := r.Header.Get("Authorization")
-		if header == "" {
-			unauthorized(w, "Missing authorization header")
-			return
-		}
-		scheme, token, ok := strings.Cut(header, " ")
-		if !ok || !strings.EqualFold(scheme, "bearer") {
-			unauthorized(w, "Invalid authorization header format")
-			return
-		}
-		got := sha256.Sum256([]byte(token))
-		if subtle.ConstantTimeCompare(got[:], a.digest[:]) != 1 {
-			unauthorized(w, "Invalid password")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func unauthorized(w http.ResponseWriter, msg string) {
-	w.Header().Set("WWW-Authenticate", "Bearer")
-	writeJSON(w, http.StatusUnauthorized, detail{Detail: msg})
+	return slices.Contains(publicPaths, path) || strings.HasPrefix(path, "/static/") || strings.HasPrefix(path, "/ui/")
 }

@@ -59,7 +59,7 @@ func TestPasswordAuth(t *testing.T) {
 			}
 		})
 	}
-	if got := e.do("GET", "/api/auth/status", "").body; got != `{"auth_enabled":true,"message":"Authentication is required"}` {
+	if got := e.do("GET", "/api/auth/status", "").body; got != `{"auth_enabled":true,"message":"Authentication is required","methods":["password","session","token"]}` {
 		t.Errorf("auth status %s", got)
 	}
 	if strings.Contains(e.logs.String(), password) {

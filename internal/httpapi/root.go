@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/open-notebook/open-notebook/internal/auth"
 	"github.com/open-notebook/open-notebook/internal/update"
 	"github.com/open-notebook/open-notebook/internal/web"
 )
@@ -18,8 +19,9 @@ type healthOut struct {
 }
 
 type authStatusOut struct {
-	AuthEnabled bool   `json:"auth_enabled"`
-	Message     string `json:"message"`
+	AuthEnabled bool     `json:"auth_enabled"`
+	Message     string   `json:"message"`
+	Methods     []string `json:"methods" description:"How to authenticate: password (Bearer), session (POST /api/auth/login: cookie or Bearer), token (Bearer onb_...); empty when authentication is disabled"`
 }
 
 type configOut struct {
@@ -69,9 +71,10 @@ func (s *Server) rootRoutes() []route {
 }
 
 func (s *Server) authStatus(w http.ResponseWriter, r *http.Request) error {
-	out := authStatusOut{AuthEnabled: false, Message: "Authentication is disabled"}
-	if !s.deps.Config.Password.Empty() {
-		out = authStatusOut{AuthEnabled: true, Message: "Authentication is required"}
+	out := authStatusOut{AuthEnabled: false, Message: "Authentication is disabled", Methods: []string{}}
+	if s.deps.Auth.Enabled() {
+		out = authStatusOut{AuthEnabled: true, Message: "Authentication is required",
+			Methods: []string{string(auth.KindPassword), string(auth.KindSession), string(auth.KindToken)}}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

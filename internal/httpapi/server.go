@@ -5,16 +5,21 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/open-notebook/open-notebook/internal/ai"
+	"github.com/open-notebook/open-notebook/internal/audit"
+	"github.com/open-notebook/open-notebook/internal/auth"
 	"github.com/open-notebook/open-notebook/internal/config"
 	"github.com/open-notebook/open-notebook/internal/credential"
 	"github.com/open-notebook/open-notebook/internal/model"
 	"github.com/open-notebook/open-notebook/internal/notebook"
+	"github.com/open-notebook/open-notebook/internal/ratelimit"
 	"github.com/open-notebook/open-notebook/internal/settings"
 )
 
@@ -28,14 +33,10 @@ type LatestVersion interface {
 	Latest(ctx context.Context) (version string, ok bool)
 }
 
-// AuditEvent is one security-relevant action.
-type AuditEvent struct {
-	Action   string         // e.g. "credential.create"
-	Target   string         // the record acted on, if any
-	Outcome  string         // "success" or "failure"
-	Details  map[string]any // field names and counts, never secret values
-	ClientIP string
-}
+// AuditEvent is one security-relevant action: what, on which record, how it
+// ended, who (Actor) and from where. Details carry field names and counts,
+// never secret values.
+type AuditEvent = audit.Event
 
 // Auditor records audit events.
 type Auditor interface {
@@ -52,7 +53,13 @@ type Deps struct {
 	Settings    *settings.Service
 	Credentials *credential.Service
 	Models      *model.Service
-	Audit       Auditor // nil: audit events go to the log only
+	AI          *ai.Service         // connection tests, discovery, sync and model tests
+	Audit       Auditor             // nil: audit events go to the log only
+	AuditTrail  AuditTrail          // lists and verifies the audit log; nil: its endpoints are 404
+	Auth        *auth.Service       // the password, sessions and API tokens
+	Failures    *ratelimit.Failures // failed-authentication lock-out
+	APILimit    *ratelimit.Limiter  // per-client limit of every /api request; nil: none
+	Costly      *ratelimit.Limiter  // per-client limit of provider tests, discovery and sync; nil: none
 	Version     string
 	Latest      LatestVersion // nil: no outbound version check
 }
@@ -74,10 +81,17 @@ type route struct {
 	out          any // success body for the OpenAPI document
 	status       int // success status; 200 when zero
 	handle       func(w http.ResponseWriter, r *http.Request) error
+	// pattern registers the route under another mux pattern than
+	// "method path": routes whose paths net/http's mux cannot tell apart
+	// share one pattern (and one handler), registered once.
+	pattern string
 }
 
 // New builds the API.
 func New(d Deps) (*Server, error) {
+	if d.Auth == nil || d.Failures == nil {
+		return nil, errors.New("httpapi: Deps.Auth and Deps.Failures are required (with no password they let every request through)")
+	}
 	s := &Server{deps: d}
 	s.routes = s.allRoutes()
 	spec, err := buildSpec(s.routes, d.Version)
@@ -87,16 +101,28 @@ func New(d Deps) (*Server, error) {
 	s.spec = spec
 
 	mux := http.NewServeMux()
+	registered := map[string]bool{}
 	for _, rt := range s.routes {
-		mux.Handle(rt.method+" "+rt.path, s.adapt(rt.handle))
+		pattern := rt.method + " " + rt.path
+		if rt.pattern != "" {
+			pattern = rt.pattern
+		}
+		if !registered[pattern] {
+			registered[pattern] = true
+			mux.Handle(pattern, s.adapt(rt.handle))
+		}
 	}
 	cfg := d.Config
 	s.handler = chain(jsonNotFound(mux),
 		requestLog(d.Logger),
 		securityHeaders,
+		identifyClient(cfg.TrustedProxies),
+		guardSlowClients(cfg.SlowClientTimeout),
 		corsPolicy{origins: cfg.CORSOrigins, allowAll: slices.Contains(cfg.CORSOrigins, "*"), credentials: cfg.CORSAllowCred}.middleware,
 		limitBody(cfg.MaxUploadBytes),
-		newPasswordAuth(cfg.Password.Reveal()).middleware,
+		limitAPI(d.APILimit),
+		s.authenticate,
+		limitCostly(d.Costly),
 		recoverPanics,
 	)
 	return s, nil
@@ -115,7 +141,11 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.searchRoutes()...)
 	rs = append(rs, s.credentialRoutes()...)
 	rs = append(rs, s.modelRoutes()...)
+	rs = append(rs, s.connectRoutes()...)
 	rs = append(rs, s.adminRoutes()...)
+	rs = append(rs, s.sessionRoutes()...)
+	rs = append(rs, s.tokenRoutes()...)
+	rs = append(rs, s.auditRoutes()...)
 	return rs
 }
 
@@ -128,16 +158,11 @@ func (s *Server) adapt(h func(http.ResponseWriter, *http.Request) error) http.Ha
 	})
 }
 
-// audit records an event in the log and, when configured, the audit log.
-// Details carry names and counts only, never secret values.
+// audit records an event by the request's principal in the log and, when
+// configured, the audit log. Details carry names and counts only, never
+// secret values.
 func (s *Server) audit(r *http.Request, action, target, outcome string, details map[string]any) {
-	e := AuditEvent{Action: action, Target: target, Outcome: outcome, Details: details, ClientIP: r.RemoteAddr}
-	logger(r).Info("audit", "action", action, "target", target, "outcome", outcome, "details", details)
-	if s.deps.Audit != nil {
-		if err := s.deps.Audit.Record(r.Context(), e); err != nil {
-			logger(r).Error("audit log write failed", "action", action, "error", err)
-		}
-	}
+	s.auditAs(r, actorOf(r), action, target, outcome, details)
 }
 
 // jsonNotFound answers route misses with the original's JSON bodies

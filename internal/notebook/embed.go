@@ -93,7 +93,7 @@ func boundary(runes []rune, lo, hi int) int {
 // chunks cuts an owner's text into chunks and embeds them.
 func (c *Content) chunks(ctx context.Context, ownerID, kind, text string) ([]Chunk, error) {
 	if c.embedder == nil {
-		return nil, apperr.New(apperr.Invalid, noEmbeddingModel)
+		return nil, errNoEmbeddingModel
 	}
 	pieces := SplitChunks(text)
 	if len(pieces) == 0 {
@@ -132,6 +132,12 @@ func (c *Content) EmbedSource(ctx context.Context, id string) (*Source, error) {
 
 const noEmbeddingModel = "Vector search requires an embedding model. Please configure one in the Models section."
 
+var errNoEmbeddingModel = apperr.New(apperr.Invalid, noEmbeddingModel)
+
+// ErrNoEmbeddingModel is what an Embedder returns when no default
+// embedding model is configured.
+func ErrNoEmbeddingModel() error { return errNoEmbeddingModel }
+
 // VectorQuery is a semantic search.
 type VectorQuery struct {
 	Text         string
@@ -148,7 +154,7 @@ func (c *Content) VectorSearch(ctx context.Context, q VectorQuery) ([]SearchHit,
 		return nil, apperr.New(apperr.Invalid, "Search keyword cannot be empty")
 	}
 	if c.embedder == nil {
-		return nil, apperr.New(apperr.Invalid, noEmbeddingModel)
+		return nil, errNoEmbeddingModel
 	}
 	var kinds []string
 	if q.Sources {

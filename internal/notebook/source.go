@@ -563,4 +563,3 @@ func (c *Content) DeleteNotebook(ctx context.Context, id string, exclusive bool)
 	c.removeFiles(files...)
 	return d, nil
 }
-

@@ -64,7 +64,8 @@ func StatusForHTTP(code int) Status {
 
 // FromTransport classifies an error returned by http.Client.Do (or by
 // reading a body) into an *Error: blocked by the egress policy, timeout, TLS
-// failure or unreachable. key is redacted from the message.
+// failure, unreachable, or an answer over the egress guard's size cap. key
+// is redacted from the message.
 func FromTransport(providerName string, err error, key string) *Error {
 	e := &Error{Provider: providerName, Err: err, Status: StatusError}
 	var (
@@ -85,6 +86,8 @@ func FromTransport(providerName string, err error, key string) *Error {
 	case errors.As(err, &certErr), errors.As(err, &unknown), errors.As(err, &hostname),
 		errors.As(err, &invalid), errors.As(err, &recErr):
 		e.Status, e.Message = StatusTLSError, "TLS handshake with the provider failed"
+	case errors.Is(err, netguard.ErrResponseTooLarge):
+		e.Message = "the provider's answer is larger than the size limit"
 	case errors.As(err, &dnsErr):
 		e.Status, e.Message = StatusUnreachable, "the provider's host name could not be resolved"
 	case errors.As(err, &opErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):

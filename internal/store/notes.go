@@ -94,4 +94,3 @@ func (db *DB) DeleteNote(ctx context.Context, id string) error {
 		return db.unindex(ctx, tx, id)
 	})
 }
-

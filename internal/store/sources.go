@@ -16,10 +16,10 @@ const sourceColumns = `s.id, s.title, s.topics, s.kind, s.url, s.file_path, s.fu
 
 func scanSource(sc scanner) (*notebook.Source, error) {
 	var (
-		s                              notebook.Source
-		title, url, path, info         sql.NullString
-		topics                         string
-		created, updated               int64
+		s                      notebook.Source
+		title, url, path, info sql.NullString
+		topics                 string
+		created, updated       int64
 	)
 	if err := sc.Scan(&s.ID, &title, &topics, &s.Kind, &url, &path, &s.FullText, &s.Status, &info, &created, &updated, &s.EmbeddedChunks); err != nil {
 		return nil, err

@@ -3,12 +3,8 @@
 package anthropic
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -33,7 +29,6 @@ const (
 	// cannot keep the client looping.
 	pageSize = 100
 	maxPages = 20
-	maxBody  = 32 << 20
 )
 
 // Options are what the caller may set beyond the credential.
@@ -46,10 +41,9 @@ type Options struct {
 // Client calls one Anthropic-style API with one credential. It is safe for
 // concurrent use.
 type Client struct {
-	name string
-	key  secret.String
-	base string // ends in /v1; empty when none is configured
-	hc   *http.Client
+	name   string
+	base   string // ends in /v1; empty when none is configured
+	caller *provider.Caller
 }
 
 var _ provider.Client = (*Client)(nil)
@@ -70,11 +64,18 @@ func New(cfg provider.Config, hc *http.Client, opts Options) *Client {
 	if strings.TrimSpace(raw) == "" && name != compatible {
 		raw = DefaultBaseURL
 	}
+	key := provider.KeyHeader("x-api-key", "", secret.New(strings.TrimSpace(cfg.APIKey.Reveal())))
 	return &Client{
 		name: name,
-		key:  secret.New(strings.TrimSpace(cfg.APIKey.Reveal())),
 		base: normalizeBase(raw),
-		hc:   hc,
+		caller: &provider.Caller{Provider: name, HTTP: hc,
+			// Every request carries the API version and, as Anthropic's own
+			// SDKs send it, a JSON content type.
+			Authorize: func(ctx context.Context, req *http.Request) (string, error) {
+				req.Header.Set("anthropic-version", apiVersion)
+				req.Header.Set("content-type", "application/json")
+				return key(ctx, req)
+			}},
 	}
 }
 
@@ -115,7 +116,7 @@ func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
 			HasMore bool   `json:"has_more"`
 			LastID  string `json:"last_id"`
 		}
-		if err := c.call(ctx, http.MethodGet, u, nil, &page); err != nil {
+		if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodGet, URL: u}, &page); err != nil {
 			return nil, err
 		}
 		if page.Data == nil {
@@ -215,7 +216,7 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 			OutputTokens int `json:"output_tokens"`
 		} `json:"usage"`
 	}
-	if err := c.call(ctx, http.MethodPost, u, body, &doc); err != nil {
+	if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodPost, URL: u, JSON: body}, &doc); err != nil {
 		return provider.ChatResponse{}, err
 	}
 	if doc.Content == nil {
@@ -256,45 +257,4 @@ func (c *Client) urlFor(path string) (string, error) {
 		return "", &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "No base URL configured"}
 	}
 	return c.base + path, nil
-}
-
-// call makes one authenticated request, sending in (when not nil) as JSON,
-// and decodes the 2xx JSON answer into out.
-func (c *Client) call(ctx context.Context, method, u string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		payload, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("%s: encoding the request: %w", c.name, err)
-		}
-		body = bytes.NewReader(payload)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "invalid base URL", Err: err}
-	}
-	req.Header.Set("anthropic-version", apiVersion)
-	req.Header.Set("content-type", "application/json")
-	if !c.key.Empty() {
-		req.Header.Set("x-api-key", c.key.Reveal())
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return provider.FromTransport(c.name, err, c.key.Reveal())
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return provider.FromResponse(c.name, resp, c.key.Reveal())
-	}
-	defer resp.Body.Close()
-	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return provider.FromTransport(c.name, err, c.key.Reveal())
-	}
-	if len(payload) > maxBody {
-		return provider.Malformed(c.name, fmt.Errorf("the response exceeds %d bytes", maxBody))
-	}
-	if err := json.Unmarshal(payload, out); err != nil {
-		return provider.Malformed(c.name, err)
-	}
-	return nil
 }

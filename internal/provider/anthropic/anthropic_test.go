@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 	"github.com/open-notebook/open-notebook/internal/secret"
 )
 
@@ -65,13 +66,13 @@ func TestListModelsFollowsThePages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+			f := providertest.New(t, func(w http.ResponseWriter, r *http.Request) {
 				page, ok := tt.pages[r.URL.Query().Get("after_id")]
 				if !ok {
-					reply(http.StatusBadRequest, `{"type":"error","error":{"type":"invalid_request_error","message":"unknown after_id"}}`)(w, r)
+					providertest.Reply(http.StatusBadRequest, `{"type":"error","error":{"type":"invalid_request_error","message":"unknown after_id"}}`)(w, r)
 					return
 				}
-				reply(http.StatusOK, page)(w, r)
+				providertest.Reply(http.StatusOK, page)(w, r)
 			})
 			c := New(provider.Config{Provider: "anthropic", APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client(), Options{})
 
@@ -82,7 +83,7 @@ func TestListModelsFollowsThePages(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("models = %+v, want %+v", got, tt.want)
 			}
-			reqs := f.requests()
+			reqs := f.Requests()
 			if len(reqs) != len(tt.wantAfterID) {
 				t.Fatalf("the provider received %d requests, want %d", len(reqs), len(tt.wantAfterID))
 			}
@@ -102,14 +103,14 @@ func TestListModelsFollowsThePages(t *testing.T) {
 }
 
 func TestListModelsStopsAfterTwentyPages(t *testing.T) {
-	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+	f := providertest.New(t, func(w http.ResponseWriter, r *http.Request) {
 		next := "model-0"
 		if after := r.URL.Query().Get("after_id"); after != "" {
 			var n int
 			fmt.Sscanf(after, "model-%d", &n)
 			next = fmt.Sprintf("model-%d", n+1)
 		}
-		reply(http.StatusOK, modelPage(true, next))(w, r)
+		providertest.Reply(http.StatusOK, modelPage(true, next))(w, r)
 	})
 	c := New(provider.Config{Provider: "anthropic", APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client(), Options{})
 
@@ -120,7 +121,7 @@ func TestListModelsStopsAfterTwentyPages(t *testing.T) {
 	if len(got) != 20 || got[19].Name != "model-19" {
 		t.Errorf("got %d models ending in %+v, want model-0 … model-19", len(got), got[len(got)-1])
 	}
-	if n := len(f.requests()); n != 20 {
+	if n := len(f.Requests()); n != 20 {
 		t.Errorf("the provider received %d requests, want 20", n)
 	}
 }
@@ -142,14 +143,14 @@ func TestBaseURLsAreNormalizedToV1(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, modelPage(false, "compatible-model")))
+			f := providertest.New(t, providertest.Reply(http.StatusOK, modelPage(false, "compatible-model")))
 			cfg := provider.Config{Provider: tt.provider, APIKey: secret.New(testKey), BaseURL: strings.ReplaceAll(tt.base, "{url}", f.URL)}
 			c := New(cfg, f.Client(), Options{DefaultBaseURL: strings.ReplaceAll(tt.defaultBase, "{url}", f.URL)})
 
 			if _, err := c.ListModels(t.Context()); err != nil {
 				t.Fatalf("err = %v", err)
 			}
-			if req := f.only(t); req.Path != "/v1/models" {
+			if req := f.Only(t); req.Path != "/v1/models" {
 				t.Errorf("listed %s, want /v1/models", req.Path)
 			}
 		})
@@ -189,7 +190,7 @@ func TestACompatibleGatewayWithoutABaseURLFailsBeforeSendingAnything(t *testing.
 }
 
 func TestProbeTellsAGatewayWithoutAListingFromAFailure(t *testing.T) {
-	notFound := reply(http.StatusNotFound, `{"detail":"Not Found"}`)
+	notFound := providertest.Reply(http.StatusNotFound, `{"detail":"Not Found"}`)
 	tests := []struct {
 		name       string
 		provider   string
@@ -203,16 +204,16 @@ func TestProbeTellsAGatewayWithoutAListingFromAFailure(t *testing.T) {
 		},
 		{
 			name: "a compatible gateway answering 405 is connected without a listing", provider: compatible,
-			answer: reply(http.StatusMethodNotAllowed, `{"detail":"Method Not Allowed"}`), want: ProbeResult{ListingUnsupported: 405},
+			answer: providertest.Reply(http.StatusMethodNotAllowed, `{"detail":"Method Not Allowed"}`), want: ProbeResult{ListingUnsupported: 405},
 		},
 		{
 			name: "a compatible gateway with a listing returns its models", provider: compatible,
-			answer: reply(http.StatusOK, modelPage(false, "compatible-model")),
+			answer: providertest.Reply(http.StatusOK, modelPage(false, "compatible-model")),
 			want:   ProbeResult{Models: languageModels(compatible, "compatible-model")},
 		},
 		{
 			name: "a compatible gateway refusing the key still fails", provider: compatible,
-			answer:     reply(http.StatusUnauthorized, `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}`),
+			answer:     providertest.Reply(http.StatusUnauthorized, `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}`),
 			wantStatus: provider.StatusAuthFailed,
 		},
 		{
@@ -222,7 +223,7 @@ func TestProbeTellsAGatewayWithoutAListingFromAFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, tt.answer)
+			f := providertest.New(t, tt.answer)
 			c := New(provider.Config{Provider: tt.provider, APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client(), Options{})
 
 			got, err := c.ProbeDetail(t.Context())
@@ -243,7 +244,7 @@ func TestProbeTellsAGatewayWithoutAListingFromAFailure(t *testing.T) {
 			if tt.want.ListingUnsupported != 0 && models != nil {
 				t.Errorf("Probe returned %#v, want nil models for a gateway without a listing", models)
 			}
-			for _, req := range f.requests() {
+			for _, req := range f.Requests() {
 				if req.Path != "/v1/models" {
 					t.Errorf("probed %s, want /v1/models", req.Path)
 				}
@@ -292,7 +293,7 @@ func TestChatSendsAMessagesRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, answer))
+			f := providertest.New(t, providertest.Reply(http.StatusOK, answer))
 			c := New(provider.Config{Provider: "anthropic", APIKey: secret.New(testKey), BaseURL: f.URL + "/v1"}, f.Client(), Options{})
 
 			got, err := c.Chat(t.Context(), tt.req)
@@ -303,18 +304,18 @@ func TestChatSendsAMessagesRequest(t *testing.T) {
 			if got != want {
 				t.Errorf("response = %+v, want %+v", got, want)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodPost || req.Path != "/v1/messages" {
 				t.Errorf("request = %s %s, want POST /v1/messages", req.Method, req.Path)
 			}
 			wantAnthropicHeaders(t, req)
-			wantJSON(t, req.Body, tt.wantBody)
+			providertest.WantJSON(t, req.Body, tt.wantBody)
 		})
 	}
 }
 
 func TestCapabilitiesAnthropicLacksAreUnsupported(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, `{}`))
+	f := providertest.New(t, providertest.Reply(http.StatusOK, `{}`))
 	c := New(provider.Config{Provider: "anthropic", APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client(), Options{})
 	calls := map[string]func() error{
 		"Embed": func() error {
@@ -337,7 +338,7 @@ func TestCapabilitiesAnthropicLacksAreUnsupported(t *testing.T) {
 			}
 		})
 	}
-	if n := len(f.requests()); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("the provider received %d requests", n)
 	}
 }
@@ -362,56 +363,56 @@ func TestEveryCallReportsAnthropicFailures(t *testing.T) {
 	}{
 		{
 			name:   "a rejected key is auth_failed with Anthropic's message",
-			answer: reply(http.StatusUnauthorized, `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"}`),
+			answer: providertest.Reply(http.StatusUnauthorized, `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "invalid x-api-key",
 		},
 		{
 			name: "a gateway echoing the key has it redacted",
-			answer: reply(http.StatusUnauthorized, `{"type":"error","error":{"type":"authentication_error","message":"key `+testKey+
+			answer: providertest.Reply(http.StatusUnauthorized, `{"type":"error","error":{"type":"authentication_error","message":"key `+testKey+
 				` is not valid for this gateway"}}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "key [REDACTED] is not valid",
 		},
 		{
 			name:   "a key without permission is forbidden",
-			answer: reply(http.StatusForbidden, `{"type":"error","error":{"type":"permission_error","message":"Your API key does not have permission to use the specified resource."}}`),
+			answer: providertest.Reply(http.StatusForbidden, `{"type":"error","error":{"type":"permission_error","message":"Your API key does not have permission to use the specified resource."}}`),
 			status: provider.StatusForbidden, httpStatus: 403, message: "does not have permission",
 		},
 		{
 			name:   "an unknown model is not_found",
-			answer: reply(http.StatusNotFound, `{"type":"error","error":{"type":"not_found_error","message":"model: claude-9"}}`),
+			answer: providertest.Reply(http.StatusNotFound, `{"type":"error","error":{"type":"not_found_error","message":"model: claude-9"}}`),
 			status: provider.StatusNotFound, httpStatus: 404, message: "model: claude-9",
 		},
 		{
 			name: "a rate limit is rate_limited and says when to retry",
-			answer: reply(http.StatusTooManyRequests, `{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}`,
+			answer: providertest.Reply(http.StatusTooManyRequests, `{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}`,
 				"retry-after", "12", "anthropic-ratelimit-requests-remaining", "0"),
 			status: provider.StatusRateLimited, httpStatus: 429, message: "exceeded your per-minute rate limit", retryAfter: 12 * time.Second,
 		},
 		{
 			name:   "a server failure is an error with Anthropic's explanation",
-			answer: reply(http.StatusInternalServerError, `{"type":"error","error":{"type":"api_error","message":"Internal server error"}}`),
+			answer: providertest.Reply(http.StatusInternalServerError, `{"type":"error","error":{"type":"api_error","message":"Internal server error"}}`),
 			status: provider.StatusError, httpStatus: 500, message: "Internal server error",
 		},
 		{
 			name:   "an overloaded API is an error with Anthropic's explanation",
-			answer: reply(529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`),
+			answer: providertest.Reply(529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`),
 			status: provider.StatusError, httpStatus: 529, message: "Overloaded",
 		},
 		{
 			name:   "an undecodable success is malformed",
-			answer: reply(http.StatusOK, `{"data":[{"type":"model","id":"claude`),
+			answer: providertest.Reply(http.StatusOK, `{"data":[{"type":"model","id":"claude`),
 			status: provider.StatusError, message: "could not be read",
 		},
 		{
 			name:   "an answer slower than the deadline is a timeout",
-			answer: stall, timeout: 50 * time.Millisecond,
+			answer: providertest.Stall, timeout: 50 * time.Millisecond,
 			status: provider.StatusTimeout, message: "did not answer in time",
 		},
 	}
 	for _, tt := range tests {
 		for op, call := range calls {
 			t.Run(op+": "+tt.name, func(t *testing.T) {
-				f := newFake(t, tt.answer)
+				f := providertest.New(t, tt.answer)
 				c := New(provider.Config{Provider: "anthropic", APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client(), Options{})
 				ctx := t.Context()
 				if tt.timeout > 0 {
@@ -423,7 +424,7 @@ func TestEveryCallReportsAnthropicFailures(t *testing.T) {
 				if pe.RetryAfter != tt.retryAfter {
 					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
 				}
-				for _, req := range f.requests() {
+				for _, req := range f.Requests() {
 					wantAnthropicHeaders(t, req)
 				}
 			})
@@ -433,7 +434,7 @@ func TestEveryCallReportsAnthropicFailures(t *testing.T) {
 
 // wantAnthropicHeaders checks the key travels in x-api-key only, with the
 // API version the client was written against.
-func wantAnthropicHeaders(t *testing.T, req received) {
+func wantAnthropicHeaders(t *testing.T, req providertest.Request) {
 	t.Helper()
 	if req.Header.Get("x-api-key") != testKey || req.Header.Get("anthropic-version") != "2023-06-01" ||
 		req.Header.Get("content-type") != "application/json" || req.Header.Get("Authorization") != "" {

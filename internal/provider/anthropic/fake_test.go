@@ -1,125 +1,19 @@
 package anthropic
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"reflect"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 )
 
 // testKey is echoed by some fake error bodies, as real providers do, to
 // prove it never reaches an error.
 const testKey = "sk-test-4f9c2a7e1b"
 
-// received is one request as the fake provider saw it.
-type received struct {
-	Method string
-	Path   string // escaped, as sent on the wire
-	Query  string
-	Header http.Header
-	Body   []byte
-}
-
-// fake is an httptest provider that records every request and answers with
-// the handler under test.
-type fake struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []received
-}
-
-func newFake(t *testing.T, answer http.HandlerFunc) *fake {
-	t.Helper()
-	f := &fake{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		f.mu.Lock()
-		f.reqs = append(f.reqs, received{
-			Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery,
-			Header: r.Header.Clone(), Body: body,
-		})
-		f.mu.Unlock()
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		answer(w, r)
-	}))
-	t.Cleanup(f.Close)
-	return f
-}
-
-func (f *fake) requests() []received {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]received(nil), f.reqs...)
-}
-
-// only returns the single request the client was expected to send.
-func (f *fake) only(t *testing.T) received {
-	t.Helper()
-	reqs := f.requests()
-	if len(reqs) != 1 {
-		t.Fatalf("the provider received %d requests, want 1: %+v", len(reqs), reqs)
-	}
-	return reqs[0]
-}
-
-// reply answers with status, a JSON (or any) body and header pairs.
-func reply(status int, body string, headerPairs ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(headerPairs); i += 2 {
-			w.Header().Set(headerPairs[i], headerPairs[i+1])
-		}
-		w.WriteHeader(status)
-		io.WriteString(w, body)
-	}
-}
-
-// stall answers only after the client has given up.
-func stall(_ http.ResponseWriter, r *http.Request) {
-	select {
-	case <-r.Context().Done():
-	case <-time.After(5 * time.Second):
-	}
-}
-
 // wantProviderError checks err is a *provider.Error with the given
 // classification that does not reveal the key.
 func wantProviderError(t *testing.T, err error, status provider.Status, httpStatus int, message string) *provider.Error {
 	t.Helper()
-	var pe *provider.Error
-	if !errors.As(err, &pe) {
-		t.Fatalf("err = %v (%T), want *provider.Error", err, err)
-	}
-	if pe.Status != status || pe.HTTPStatus != httpStatus {
-		t.Errorf("status = %s (HTTP %d), want %s (HTTP %d)", pe.Status, pe.HTTPStatus, status, httpStatus)
-	}
-	if !strings.Contains(pe.Message, message) {
-		t.Errorf("message = %q, want it to contain %q", pe.Message, message)
-	}
-	if strings.Contains(err.Error(), testKey) || strings.Contains(pe.Message, testKey) {
-		t.Errorf("the key leaked into the error: %q", err.Error())
-	}
-	return pe
-}
-
-// wantJSON compares a JSON request body with the fields it must hold, and
-// nothing more.
-func wantJSON(t *testing.T, body []byte, want map[string]any) {
-	t.Helper()
-	var got map[string]any
-	if err := json.Unmarshal(body, &got); err != nil {
-		t.Fatalf("the body is not JSON: %v: %s", err, body)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("body = %v, want %v", got, want)
-	}
+	return providertest.WantError(t, err, status, httpStatus, message, testKey)
 }

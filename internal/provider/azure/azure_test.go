@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 	"github.com/open-notebook/open-notebook/internal/secret"
 )
 
@@ -68,7 +69,7 @@ func TestListModelsAsksTheResourceWithItsApiKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, azureModels))
+			f := providertest.New(t, providertest.Reply(http.StatusOK, azureModels))
 			c := New(config(f.URL, tt.cfg), f.Client())
 
 			for _, list := range []func(context.Context) ([]provider.Model, error){c.ListModels, c.Probe} {
@@ -80,7 +81,7 @@ func TestListModelsAsksTheResourceWithItsApiKey(t *testing.T) {
 					t.Errorf("models = %+v, want %+v", got, typedModels)
 				}
 			}
-			for _, req := range f.requests() {
+			for _, req := range f.Requests() {
 				if req.Method != http.MethodGet || req.Path != tt.wantPath || req.Query != tt.wantQuery {
 					t.Errorf("request = %s %s?%s, want GET %s?%s", req.Method, req.Path, req.Query, tt.wantPath, tt.wantQuery)
 				}
@@ -94,7 +95,7 @@ func TestListModelsAsksTheResourceWithItsApiKey(t *testing.T) {
 }
 
 func TestACredentialWithoutEndpointOrKeyFailsWithoutTheEnvironment(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, azureModels))
+	f := providertest.New(t, providertest.Reply(http.StatusOK, azureModels))
 	// The original fell back to these; a credential must pass on its own.
 	t.Setenv("AZURE_OPENAI_ENDPOINT", f.URL)
 	t.Setenv("AZURE_OPENAI_API_KEY", "env-key-0123456789")
@@ -116,7 +117,7 @@ func TestACredentialWithoutEndpointOrKeyFailsWithoutTheEnvironment(t *testing.T)
 			})
 		}
 	}
-	if n := len(f.requests()); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("the environment's resource received %d requests", n)
 	}
 }
@@ -134,13 +135,13 @@ func TestEachCapabilityCallsItsDeploymentOnItsEndpoint(t *testing.T) {
 		answer   http.HandlerFunc
 		call     func(context.Context, *Client) (any, error)
 		wantPath string
-		wantBody func(*testing.T, received)
+		wantBody func(*testing.T, providertest.Request)
 		want     any
 	}{
 		{
 			name: "chat posts the conversation to the language endpoint's deployment",
 			cfg:  withEndpoints,
-			answer: reply(http.StatusOK, `{"choices":[{"content_filter_results":{},"finish_reason":"stop","index":0,"logprobs":null,
+			answer: providertest.Reply(http.StatusOK, `{"choices":[{"content_filter_results":{},"finish_reason":"stop","index":0,"logprobs":null,
 				"message":{"content":"Hi! How can I help you today?","refusal":null,"role":"assistant"}}],"created":1741569952,
 				"id":"chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG","model":"gpt-4o-2024-08-06","object":"chat.completion",
 				"prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}],"system_fingerprint":"fp_b705f0c291",
@@ -150,8 +151,8 @@ func TestEachCapabilityCallsItsDeploymentOnItsEndpoint(t *testing.T) {
 					Messages: []provider.Message{{Role: "user", Content: "Hi!"}}})
 			},
 			wantPath: "/llm/openai/deployments/gpt-4o/chat/completions",
-			wantBody: func(t *testing.T, req received) {
-				wantJSON(t, req.Body, map[string]any{"model": "gpt-4o", "max_tokens": 32.0, "temperature": 0.5,
+			wantBody: func(t *testing.T, req providertest.Request) {
+				providertest.WantJSON(t, req.Body, map[string]any{"model": "gpt-4o", "max_tokens": 32.0, "temperature": 0.5,
 					"messages": []any{map[string]any{"role": "user", "content": "Hi!"}}})
 			},
 			want: provider.ChatResponse{Content: "Hi! How can I help you today?", Model: "gpt-4o-2024-08-06", InputTokens: 8, OutputTokens: 9},
@@ -159,14 +160,14 @@ func TestEachCapabilityCallsItsDeploymentOnItsEndpoint(t *testing.T) {
 		{
 			name: "a deployment name is escaped as one path segment",
 			cfg:  base,
-			answer: reply(http.StatusOK, `{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"ok"}}],
+			answer: providertest.Reply(http.StatusOK, `{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"ok"}}],
 				"model":"gpt-4o-mini","object":"chat.completion","usage":{"completion_tokens":1,"prompt_tokens":2,"total_tokens":3}}`),
 			call: func(ctx context.Context, c *Client) (any, error) {
 				return c.Chat(ctx, provider.ChatRequest{Model: "team chat/v2?x", Messages: []provider.Message{{Role: "user", Content: "Hi!"}}})
 			},
 			wantPath: "/resource/openai/deployments/team%20chat%2Fv2%3Fx/chat/completions",
-			wantBody: func(t *testing.T, req received) {
-				wantJSON(t, req.Body, map[string]any{"model": "team chat/v2?x",
+			wantBody: func(t *testing.T, req providertest.Request) {
+				providertest.WantJSON(t, req.Body, map[string]any{"model": "team chat/v2?x",
 					"messages": []any{map[string]any{"role": "user", "content": "Hi!"}}})
 			},
 			want: provider.ChatResponse{Content: "ok", Model: "gpt-4o-mini", InputTokens: 2, OutputTokens: 1},
@@ -174,15 +175,15 @@ func TestEachCapabilityCallsItsDeploymentOnItsEndpoint(t *testing.T) {
 		{
 			name: "embeddings fall back to the resource endpoint and come back in input order",
 			cfg:  base,
-			answer: reply(http.StatusOK, `{"data":[{"embedding":[0.3,0.4],"index":1,"object":"embedding"},
+			answer: providertest.Reply(http.StatusOK, `{"data":[{"embedding":[0.3,0.4],"index":1,"object":"embedding"},
 				{"embedding":[0.1,0.2],"index":0,"object":"embedding"}],"model":"text-embedding-3-small","object":"list",
 				"usage":{"prompt_tokens":4,"total_tokens":4}}`),
 			call: func(ctx context.Context, c *Client) (any, error) {
 				return c.Embed(ctx, provider.EmbedRequest{Model: "embed-small", Input: []string{"a", "b"}})
 			},
 			wantPath: "/resource/openai/deployments/embed-small/embeddings",
-			wantBody: func(t *testing.T, req received) {
-				wantJSON(t, req.Body, map[string]any{"model": "embed-small", "input": []any{"a", "b"}})
+			wantBody: func(t *testing.T, req providertest.Request) {
+				providertest.WantJSON(t, req.Body, map[string]any{"model": "embed-small", "input": []any{"a", "b"}})
 			},
 			want: [][]float64{{0.1, 0.2}, {0.3, 0.4}},
 		},
@@ -197,23 +198,23 @@ func TestEachCapabilityCallsItsDeploymentOnItsEndpoint(t *testing.T) {
 				return c.Speak(ctx, provider.SpeechRequest{Model: "tts", Text: "Hello from Open Notebook"})
 			},
 			wantPath: "/tts/openai/deployments/tts/audio/speech",
-			wantBody: func(t *testing.T, req received) {
-				wantJSON(t, req.Body, map[string]any{"model": "tts", "input": "Hello from Open Notebook", "voice": "alloy"})
+			wantBody: func(t *testing.T, req providertest.Request) {
+				providertest.WantJSON(t, req.Body, map[string]any{"model": "tts", "input": "Hello from Open Notebook", "voice": "alloy"})
 			},
 			want: provider.Speech{Audio: []byte("ID3\x04mp3-frames"), ContentType: "audio/mpeg"},
 		},
 		{
 			name:   "transcription uploads a form to the speech-to-text endpoint",
 			cfg:    withEndpoints,
-			answer: reply(http.StatusOK, `{"text":"Hello from Open Notebook."}`),
+			answer: providertest.Reply(http.StatusOK, `{"text":"Hello from Open Notebook."}`),
 			call: func(ctx context.Context, c *Client) (any, error) {
 				return c.Transcribe(ctx, provider.TranscriptionRequest{Model: "whisper", Audio: []byte("RIFF....WAVE"),
 					Filename: "clip.wav", ContentType: "audio/wav", Language: "en"})
 			},
 			wantPath: "/stt/openai/deployments/whisper/audio/transcriptions",
-			wantBody: func(t *testing.T, req received) {
-				form := parseForm(t, req)
-				want := map[string]formPart{
+			wantBody: func(t *testing.T, req providertest.Request) {
+				form := providertest.ParseForm(t, req)
+				want := map[string]providertest.FormPart{
 					"file":     {Filename: "clip.wav", ContentType: "audio/wav", Data: "RIFF....WAVE"},
 					"model":    {Data: "whisper"},
 					"language": {Data: "en"},
@@ -227,7 +228,7 @@ func TestEachCapabilityCallsItsDeploymentOnItsEndpoint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, tt.answer)
+			f := providertest.New(t, tt.answer)
 			got, err := tt.call(t.Context(), New(config(f.URL, tt.cfg), f.Client()))
 			if err != nil {
 				t.Fatalf("err = %v", err)
@@ -235,7 +236,7 @@ func TestEachCapabilityCallsItsDeploymentOnItsEndpoint(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("result = %+v, want %+v", got, tt.want)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodPost || req.Path != tt.wantPath || req.Query != "api-version=2024-10-21" {
 				t.Errorf("request = %s %s?%s, want POST %s?api-version=2024-10-21", req.Method, req.Path, req.Query, tt.wantPath)
 			}
@@ -284,42 +285,42 @@ func TestEveryCallReportsAzureFailures(t *testing.T) {
 	}{
 		{
 			name: "a rejected key is auth_failed with Azure's message",
-			answer: reply(http.StatusUnauthorized, `{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint. `+
+			answer: providertest.Reply(http.StatusUnauthorized, `{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint. `+
 				`Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."}}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "Access denied due to invalid subscription key",
 		},
 		{
 			name:   "a key without the role is forbidden",
-			answer: reply(http.StatusForbidden, `{"error":{"code":"PermissionDenied","message":"Principal does not have access to API/Operation."}}`),
+			answer: providertest.Reply(http.StatusForbidden, `{"error":{"code":"PermissionDenied","message":"Principal does not have access to API/Operation."}}`),
 			status: provider.StatusForbidden, httpStatus: 403, message: "Principal does not have access",
 		},
 		{
 			name: "a missing deployment is not_found",
-			answer: reply(http.StatusNotFound, `{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist. `+
+			answer: providertest.Reply(http.StatusNotFound, `{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist. `+
 				`If you created the deployment within the last 5 minutes, please wait a moment and try again."}}`),
 			status: provider.StatusNotFound, httpStatus: 404, message: "The API deployment for this resource does not exist",
 		},
 		{
 			name: "a rate limit is rate_limited and says when to retry",
-			answer: reply(http.StatusTooManyRequests, `{"error":{"code":"429","message":"Requests to the ChatCompletions_Create Operation under `+
+			answer: providertest.Reply(http.StatusTooManyRequests, `{"error":{"code":"429","message":"Requests to the ChatCompletions_Create Operation under `+
 				`Azure OpenAI API version 2024-10-21 have exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after 6 seconds."}}`,
 				"Retry-After", "6"),
 			status: provider.StatusRateLimited, httpStatus: 429, message: "exceeded token rate limit", retryAfter: 6 * time.Second,
 		},
 		{
 			name: "a server failure is an error with Azure's explanation",
-			answer: reply(http.StatusInternalServerError, `{"error":{"message":"The server had an error processing your request. Sorry about that!",
+			answer: providertest.Reply(http.StatusInternalServerError, `{"error":{"message":"The server had an error processing your request. Sorry about that!",
 				"type":"server_error","param":null,"code":null}}`),
 			status: provider.StatusError, httpStatus: 500, message: "The server had an error processing your request",
 		},
 		{
 			name:   "an undecodable success is malformed",
-			answer: reply(http.StatusOK, `<html><body>Azure API Management</body></html>`),
+			answer: providertest.Reply(http.StatusOK, `<html><body>Azure API Management</body></html>`),
 			status: provider.StatusError, message: "could not be read", jsonAnswers: true,
 		},
 		{
 			name:   "an answer slower than the deadline is a timeout",
-			answer: stall, timeout: 50 * time.Millisecond,
+			answer: providertest.Stall, timeout: 50 * time.Millisecond,
 			status: provider.StatusTimeout, message: "did not answer in time",
 		},
 	}
@@ -329,7 +330,7 @@ func TestEveryCallReportsAzureFailures(t *testing.T) {
 				continue
 			}
 			t.Run(op+": "+tt.name, func(t *testing.T) {
-				f := newFake(t, tt.answer)
+				f := providertest.New(t, tt.answer)
 				c := New(provider.Config{Provider: "azure", APIKey: secret.New(testKey), Endpoint: f.URL}, f.Client())
 				ctx := t.Context()
 				if tt.timeout > 0 {
@@ -341,7 +342,7 @@ func TestEveryCallReportsAzureFailures(t *testing.T) {
 				if pe.RetryAfter != tt.retryAfter {
 					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
 				}
-				for _, req := range f.requests() {
+				for _, req := range f.Requests() {
 					if strings.Contains(req.Path+"?"+req.Query, testKey) {
 						t.Errorf("the key was sent in the URL %s?%s", req.Path, req.Query)
 					}

@@ -3,12 +3,9 @@
 package cohere
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -20,8 +17,6 @@ import (
 
 const (
 	defaultBaseURL = "https://api.cohere.com"
-	// maxBody bounds every response read.
-	maxBody = 32 << 20
 	// maxPages bounds the model listing, so that a server that keeps
 	// answering with a page token cannot keep the client busy forever.
 	maxPages = 20
@@ -31,10 +26,9 @@ const (
 
 // Client calls Cohere with one API key. It is safe for concurrent use.
 type Client struct {
-	name string
-	key  secret.String
-	base string
-	hc   *http.Client
+	name   string
+	base   string
+	caller *provider.Caller
 }
 
 var _ provider.Client = (*Client)(nil)
@@ -53,7 +47,9 @@ func New(cfg provider.Config, hc *http.Client) *Client {
 	if base == "" {
 		base = defaultBaseURL
 	}
-	return &Client{name: name, key: secret.New(strings.TrimSpace(cfg.APIKey.Reveal())), base: base, hc: hc}
+	key := secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))
+	return &Client{name: name, base: base,
+		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Bearer ", key)}}
 }
 
 // ListModels lists GET {base}/v1/models, following next_page_token. Only
@@ -206,45 +202,9 @@ func (c *Client) Transcribe(context.Context, provider.TranscriptionRequest) (str
 	return "", provider.Unsupported(c.name, "speech to text")
 }
 
-// call sends in (when not nil) as JSON with the bearer key and decodes the
-// JSON answer into out.
+// call sends in (when not nil) as JSON and decodes the JSON answer into out.
+// Cohere answers JSON only to clients that accept it.
 func (c *Client) call(ctx context.Context, method, target string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		payload, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("%s: encoding the request: %w", c.name, err)
-		}
-		body = bytes.NewReader(payload)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
-	if err != nil {
-		return &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "invalid base URL", Err: err}
-	}
-	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if !c.key.Empty() {
-		req.Header.Set("Authorization", "Bearer "+c.key.Reveal())
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return provider.FromTransport(c.name, err, c.key.Reveal())
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return provider.FromResponse(c.name, resp, c.key.Reveal())
-	}
-	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return provider.FromTransport(c.name, err, c.key.Reveal())
-	}
-	if len(payload) > maxBody {
-		return provider.Malformed(c.name, fmt.Errorf("the response exceeds %d bytes", maxBody))
-	}
-	if err := json.Unmarshal(payload, out); err != nil {
-		return provider.Malformed(c.name, err)
-	}
-	return nil
+	return c.caller.CallJSON(ctx, provider.Request{Method: method, URL: target, JSON: in,
+		Header: provider.Header("Accept", "application/json")}, out)
 }

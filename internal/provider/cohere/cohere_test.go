@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 )
 
 const (
@@ -29,14 +30,14 @@ const (
 )
 
 func TestListModelsFollowsPagesAndKeepsChatAndEmbedModels(t *testing.T) {
-	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+	f := providertest.New(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("page_token") == "" {
-			reply(http.StatusOK, firstPage)(w, r)
+			providertest.Reply(http.StatusOK, firstPage)(w, r)
 			return
 		}
-		reply(http.StatusOK, secondPage)(w, r)
+		providertest.Reply(http.StatusOK, secondPage)(w, r)
 	})
-	models, err := f.client().Probe(context.Background())
+	models, err := newClient(f).Probe(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestListModelsFollowsPagesAndKeepsChatAndEmbedModels(t *testing.T) {
 	if !reflect.DeepEqual(models, want) {
 		t.Errorf("models = %+v\nwant %+v", models, want)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	wantQueries := []string{"page_size=1000", "page_size=1000&page_token=MTAwfGNvbW1hbmQ%3D"}
 	if len(reqs) != len(wantQueries) {
 		t.Fatalf("%d requests, want %d", len(reqs), len(wantQueries))
@@ -62,10 +63,10 @@ func TestListModelsFollowsPagesAndKeepsChatAndEmbedModels(t *testing.T) {
 }
 
 func TestListModelsGivesUpOnAListingThatNeverEnds(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, `{"models": [], "next_page_token": "again"}`))
-	_, err := f.client().ListModels(context.Background())
+	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"models": [], "next_page_token": "again"}`))
+	_, err := newClient(f).ListModels(context.Background())
 	wantProviderError(t, err, provider.StatusError, 0, "did not end after 20 pages")
-	if n := len(f.requests()); n != maxPages {
+	if n := len(f.Requests()); n != maxPages {
 		t.Errorf("%d pages fetched, want %d", n, maxPages)
 	}
 }
@@ -81,12 +82,12 @@ func TestBaseURLs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, `{"models": []}`))
+			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"models": []}`))
 			c := New(provider.Config{Provider: "cohere", BaseURL: f.URL + tt.suffix}, f.Client())
 			if _, err := c.ListModels(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if got := f.only(t).Path; got != "/v1/models" {
+			if got := f.Only(t).Path; got != "/v1/models" {
 				t.Errorf("path = %q", got)
 			}
 		})
@@ -118,57 +119,57 @@ func TestErrorsAreClassified(t *testing.T) {
 	}{
 		{
 			name:   "a 401 is auth_failed with Cohere's message",
-			answer: reply(http.StatusUnauthorized, `{"id": "0b5a7d1c-2f3e-4a6b-9c8d-1e2f3a4b5c6d", "message": "invalid api token"}`),
+			answer: providertest.Reply(http.StatusUnauthorized, `{"id": "0b5a7d1c-2f3e-4a6b-9c8d-1e2f3a4b5c6d", "message": "invalid api token"}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "invalid api token",
 		},
 		{
 			name:   "a 403 is forbidden",
-			answer: reply(http.StatusForbidden, `{"id": "a1", "message": "You do not have access to this resource."}`),
+			answer: providertest.Reply(http.StatusForbidden, `{"id": "a1", "message": "You do not have access to this resource."}`),
 			status: provider.StatusForbidden, httpStatus: 403, message: "do not have access",
 		},
 		{
 			name:   "a 404 is not_found",
-			answer: reply(http.StatusNotFound, `{"id": "a2", "message": "model 'command-x' not found, make sure the correct model ID was used"}`),
+			answer: providertest.Reply(http.StatusNotFound, `{"id": "a2", "message": "model 'command-x' not found, make sure the correct model ID was used"}`),
 			status: provider.StatusNotFound, httpStatus: 404, message: "model 'command-x' not found",
 		},
 		{
 			name: "a 429 is rate_limited and keeps Retry-After",
-			answer: reply(http.StatusTooManyRequests, `{"id": "a3", "message": "You are using a Trial key, which is limited to 10 API calls / minute."}`,
+			answer: providertest.Reply(http.StatusTooManyRequests, `{"id": "a3", "message": "You are using a Trial key, which is limited to 10 API calls / minute."}`,
 				"Retry-After", "60"),
 			status: provider.StatusRateLimited, httpStatus: 429, message: "Trial key", retryAfter: time.Minute,
 		},
 		{
 			name:   "a 500 is an error",
-			answer: reply(http.StatusInternalServerError, `{"id": "a4", "message": "internal server error, this has been reported to our developers"}`),
+			answer: providertest.Reply(http.StatusInternalServerError, `{"id": "a4", "message": "internal server error, this has been reported to our developers"}`),
 			status: provider.StatusError, httpStatus: 500, message: "internal server error",
 		},
 		{
 			name:   "a message that echoes the key is redacted",
-			answer: reply(http.StatusUnauthorized, `{"id": "a5", "message": "invalid api token `+testKey+`"}`),
+			answer: providertest.Reply(http.StatusUnauthorized, `{"id": "a5", "message": "invalid api token `+testKey+`"}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "invalid api token [REDACTED]",
 		},
 		{
 			name:   "an unreadable 200 is malformed",
-			answer: reply(http.StatusOK, `{"models": [`),
+			answer: providertest.Reply(http.StatusOK, `{"models": [`),
 			status: provider.StatusError, message: "could not be read",
 		},
 		{
 			name:   "an answer slower than the deadline is a timeout",
-			answer: stall,
+			answer: providertest.Stall,
 			status: provider.StatusTimeout, message: "did not answer in time",
 		},
 	}
 	for _, tt := range tests {
 		for call, do := range calls {
 			t.Run(call+"/"+tt.name, func(t *testing.T) {
-				f := newFake(t, tt.answer)
-				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+				f := providertest.New(t, tt.answer)
+				ctx, cancel := context.WithTimeout(context.Background(), providertest.Deadline(tt.status))
 				defer cancel()
-				pe := wantProviderError(t, do(f.client(), ctx), tt.status, tt.httpStatus, tt.message)
+				pe := wantProviderError(t, do(newClient(f), ctx), tt.status, tt.httpStatus, tt.message)
 				if pe.RetryAfter != tt.retryAfter {
 					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
 				}
-				wantAuth(t, f.only(t))
+				wantAuth(t, f.Only(t))
 			})
 		}
 	}
@@ -213,15 +214,15 @@ func TestChat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, tt.answer))
-			got, err := f.client().Chat(context.Background(), tt.req)
+			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
+			got, err := newClient(f).Chat(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got != tt.want {
 				t.Errorf("Chat = %+v, want %+v", got, tt.want)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodPost || req.Path != "/v2/chat" {
 				t.Errorf("request = %s %s, want POST /v2/chat", req.Method, req.Path)
 			}
@@ -229,14 +230,14 @@ func TestChat(t *testing.T) {
 				t.Errorf("Content-Type = %q", ct)
 			}
 			wantAuth(t, req)
-			wantJSON(t, req.Body, tt.wantBody)
+			providertest.WantJSON(t, req.Body, tt.wantBody)
 		})
 	}
 }
 
 func TestChatWithoutAMessageIsMalformed(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, `{"id": "x", "finish_reason": "ERROR"}`))
-	_, err := f.client().Chat(context.Background(), provider.ChatRequest{Model: "command-a-03-2025"})
+	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"id": "x", "finish_reason": "ERROR"}`))
+	_, err := newClient(f).Chat(context.Background(), provider.ChatRequest{Model: "command-a-03-2025"})
 	wantProviderError(t, err, provider.StatusError, 0, "could not be read")
 }
 
@@ -252,7 +253,7 @@ func embedAnswer(w http.ResponseWriter, r *http.Request) {
 		vectors = append(vectors, fmt.Sprintf("[%s, 0.125]", strings.TrimPrefix(text, "t")))
 	}
 	texts, _ := json.Marshal(body.Texts)
-	reply(http.StatusOK, `{"id": "e1", "embeddings": {"float": [`+strings.Join(vectors, ",")+`]}, "texts": `+string(texts)+`,
+	providertest.Reply(http.StatusOK, `{"id": "e1", "embeddings": {"float": [`+strings.Join(vectors, ",")+`]}, "texts": `+string(texts)+`,
 		"meta": {"api_version": {"version": "2"}, "billed_units": {"input_tokens": 4}}, "response_type": "embeddings_by_type"}`)(w, r)
 }
 
@@ -267,12 +268,12 @@ func TestEmbed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, embedAnswer)
+			f := providertest.New(t, embedAnswer)
 			var input []string
 			for i := range tt.inputs {
 				input = append(input, fmt.Sprintf("t%d", i))
 			}
-			vectors, err := f.client().Embed(context.Background(), provider.EmbedRequest{Model: "embed-v4.0", Input: input})
+			vectors, err := newClient(f).Embed(context.Background(), provider.EmbedRequest{Model: "embed-v4.0", Input: input})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -284,7 +285,7 @@ func TestEmbed(t *testing.T) {
 					t.Fatalf("vector %d = %v", i, v)
 				}
 			}
-			reqs := f.requests()
+			reqs := f.Requests()
 			if len(reqs) != len(tt.wantSizes) {
 				t.Fatalf("%d requests, want %d", len(reqs), len(tt.wantSizes))
 			}
@@ -295,7 +296,7 @@ func TestEmbed(t *testing.T) {
 				}
 				wantAuth(t, req)
 				texts, _ := json.Marshal(input[first : first+tt.wantSizes[i]])
-				wantJSON(t, req.Body, `{"model": "embed-v4.0", "texts": `+string(texts)+`,
+				providertest.WantJSON(t, req.Body, `{"model": "embed-v4.0", "texts": `+string(texts)+`,
 					"input_type": "search_document", "embedding_types": ["float"]}`)
 				first += tt.wantSizes[i]
 			}
@@ -304,8 +305,8 @@ func TestEmbed(t *testing.T) {
 }
 
 func TestEmbedRejectsAMissingVector(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, `{"id": "e2", "embeddings": {"float": [[0.1]]}, "response_type": "embeddings_by_type"}`))
-	_, err := f.client().Embed(context.Background(), provider.EmbedRequest{Model: "embed-v4.0", Input: []string{"a", "b"}})
+	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"id": "e2", "embeddings": {"float": [[0.1]]}, "response_type": "embeddings_by_type"}`))
+	_, err := newClient(f).Embed(context.Background(), provider.EmbedRequest{Model: "embed-v4.0", Input: []string{"a", "b"}})
 	wantProviderError(t, err, provider.StatusError, 0, "could not be read")
 }
 

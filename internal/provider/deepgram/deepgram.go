@@ -7,8 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,8 +17,6 @@ import (
 
 const (
 	defaultBaseURL = "https://api.deepgram.com"
-	// maxBody bounds every response read, audio included.
-	maxBody = 32 << 20
 	// defaultSpeakModel is the voice used when the caller names none; it is
 	// also the original's test voice for Deepgram.
 	defaultSpeakModel = "aura-2-thalia-en"
@@ -30,10 +26,9 @@ const (
 
 // Client calls Deepgram with one API key. It is safe for concurrent use.
 type Client struct {
-	name string
-	key  secret.String
-	base string
-	hc   *http.Client
+	name   string
+	base   string
+	caller *provider.Caller
 }
 
 var _ provider.Client = (*Client)(nil)
@@ -51,7 +46,9 @@ func New(cfg provider.Config, hc *http.Client) *Client {
 	if base == "" {
 		base = defaultBaseURL
 	}
-	return &Client{name: name, key: secret.New(strings.TrimSpace(cfg.APIKey.Reveal())), base: base, hc: hc}
+	key := secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))
+	return &Client{name: name, base: base,
+		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Token ", key)}}
 }
 
 type listedModel struct {
@@ -67,7 +64,7 @@ func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
 		STT []listedModel `json:"stt"`
 		TTS []listedModel `json:"tts"`
 	}
-	if err := c.call(ctx, http.MethodGet, c.base+"/v1/models", &doc); err != nil {
+	if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodGet, URL: c.base + "/v1/models"}, &doc); err != nil {
 		return nil, err
 	}
 	var models []provider.Model
@@ -97,7 +94,7 @@ func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
 	var doc struct {
 		Projects []json.RawMessage `json:"projects"`
 	}
-	if err := c.call(ctx, http.MethodGet, c.base+"/v1/projects", &doc); err != nil {
+	if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodGet, URL: c.base + "/v1/projects"}, &doc); err != nil {
 		return nil, err
 	}
 	if doc.Projects == nil {
@@ -117,19 +114,11 @@ func (c *Client) Speak(ctx context.Context, req provider.SpeechRequest) (provide
 	if model == "" {
 		model = defaultSpeakModel
 	}
-	payload, err := json.Marshal(struct {
+	body := struct {
 		Text string `json:"text"`
-	}{req.Text})
-	if err != nil {
-		return provider.Speech{}, fmt.Errorf("%s: encoding the speech request: %w", c.name, err)
-	}
+	}{req.Text}
 	target := c.base + "/v1/speak?" + url.Values{"model": {model}}.Encode()
-	resp, err := c.send(ctx, http.MethodPost, target, "application/json", bytes.NewReader(payload))
-	if err != nil {
-		return provider.Speech{}, err
-	}
-	contentType := resp.Header.Get("Content-Type")
-	audio, err := c.read(resp)
+	audio, contentType, err := c.caller.Call(ctx, provider.Request{Method: http.MethodPost, URL: target, JSON: body})
 	if err != nil {
 		return provider.Speech{}, err
 	}
@@ -156,10 +145,6 @@ func (c *Client) Transcribe(ctx context.Context, req provider.TranscriptionReque
 	if contentType == "" {
 		contentType = "application/octet-stream" // Deepgram detects the format itself
 	}
-	resp, err := c.send(ctx, http.MethodPost, c.base+"/v1/listen?"+query.Encode(), contentType, bytes.NewReader(req.Audio))
-	if err != nil {
-		return "", err
-	}
 	var doc struct {
 		Results struct {
 			Channels []struct {
@@ -169,7 +154,9 @@ func (c *Client) Transcribe(ctx context.Context, req provider.TranscriptionReque
 			} `json:"channels"`
 		} `json:"results"`
 	}
-	if err := c.decode(resp, &doc); err != nil {
+	err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodPost, URL: c.base + "/v1/listen?" + query.Encode(),
+		Body: bytes.NewReader(req.Audio), ContentType: contentType}, &doc)
+	if err != nil {
 		return "", err
 	}
 	if len(doc.Results.Channels) == 0 || len(doc.Results.Channels[0].Alternatives) == 0 {
@@ -186,60 +173,4 @@ func (c *Client) Chat(context.Context, provider.ChatRequest) (provider.ChatRespo
 // Embed is not offered: Deepgram is a speech provider.
 func (c *Client) Embed(context.Context, provider.EmbedRequest) ([][]float64, error) {
 	return nil, provider.Unsupported(c.name, "embeddings")
-}
-
-// call makes a bodiless request and decodes the JSON answer into out.
-func (c *Client) call(ctx context.Context, method, target string, out any) error {
-	resp, err := c.send(ctx, method, target, "", nil)
-	if err != nil {
-		return err
-	}
-	return c.decode(resp, out)
-}
-
-// send makes one request authenticated with "Token <key>" and returns its
-// 2xx response, whose body the caller must close (read and decode do).
-func (c *Client) send(ctx context.Context, method, target, contentType string, body io.Reader) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
-	if err != nil {
-		return nil, &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "invalid base URL", Err: err}
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if !c.key.Empty() {
-		req.Header.Set("Authorization", "Token "+c.key.Reveal())
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, provider.FromTransport(c.name, err, c.key.Reveal())
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, provider.FromResponse(c.name, resp, c.key.Reveal())
-	}
-	return resp, nil
-}
-
-func (c *Client) decode(resp *http.Response, out any) error {
-	payload, err := c.read(resp)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(payload, out); err != nil {
-		return provider.Malformed(c.name, err)
-	}
-	return nil
-}
-
-// read reads and closes the body, refusing one larger than maxBody.
-func (c *Client) read(resp *http.Response) ([]byte, error) {
-	defer resp.Body.Close()
-	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return nil, provider.FromTransport(c.name, err, c.key.Reveal())
-	}
-	if len(payload) > maxBody {
-		return nil, provider.Malformed(c.name, fmt.Errorf("the response exceeds %d bytes", maxBody))
-	}
-	return payload, nil
 }

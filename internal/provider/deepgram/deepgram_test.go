@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 	"github.com/open-notebook/open-notebook/internal/secret"
 )
 
@@ -34,8 +35,8 @@ const modelsAnswer = `{
 }`
 
 func TestListModelsTypesAndDeduplicates(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, modelsAnswer))
-	models, err := f.client().ListModels(context.Background())
+	f := providertest.New(t, providertest.Reply(http.StatusOK, modelsAnswer))
+	models, err := newClient(f).ListModels(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestListModelsTypesAndDeduplicates(t *testing.T) {
 	if !reflect.DeepEqual(models, want) {
 		t.Errorf("models = %+v\nwant %+v", models, want)
 	}
-	req := f.only(t)
+	req := f.Only(t)
 	if req.Method != http.MethodGet || req.Path != "/v1/models" {
 		t.Errorf("request = %s %s, want GET /v1/models", req.Method, req.Path)
 	}
@@ -67,15 +68,15 @@ func TestProbeListsProjects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, tt.answer))
-			models, err := f.client().Probe(context.Background())
+			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
+			models, err := newClient(f).Probe(context.Background())
 			if tt.ok && (err != nil || models != nil) {
 				t.Fatalf("Probe = %v, %v; want nil, nil", models, err)
 			}
 			if !tt.ok {
 				wantProviderError(t, err, provider.StatusError, 0, "could not be read")
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodGet || req.Path != "/v1/projects" {
 				t.Errorf("request = %s %s, want GET /v1/projects", req.Method, req.Path)
 			}
@@ -85,11 +86,11 @@ func TestProbeListsProjects(t *testing.T) {
 }
 
 func TestBaseURLs(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, `{"projects": []}`))
+	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"projects": []}`))
 	if _, err := New(provider.Config{APIKey: secret.New(testKey), BaseURL: f.URL + "/v1/"}, f.Client()).Probe(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.only(t).Path; got != "/v1/projects" {
+	if got := f.Only(t).Path; got != "/v1/projects" {
 		t.Errorf("a pasted /v1 was kept: path = %q", got)
 	}
 	if got := New(provider.Config{}, http.DefaultClient).base; got != "https://api.deepgram.com" {
@@ -120,54 +121,54 @@ func TestErrorsAreClassified(t *testing.T) {
 	}{
 		{
 			name: "a 401 is auth_failed with Deepgram's err_msg",
-			answer: reply(http.StatusUnauthorized, `{"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials.",
+			answer: providertest.Reply(http.StatusUnauthorized, `{"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials.",
 				"request_id": "8c4e2a1b-3d5f-4a6b-9c7d-0e1f2a3b4c5d"}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "Invalid credentials.",
 		},
 		{
 			name: "a 403 in the newer error shape is forbidden",
-			answer: reply(http.StatusForbidden, `{"category": "INSUFFICIENT_PERMISSIONS", "message": "Project does not have access to the requested model.",
+			answer: providertest.Reply(http.StatusForbidden, `{"category": "INSUFFICIENT_PERMISSIONS", "message": "Project does not have access to the requested model.",
 				"details": "", "request_id": "9d5f3b2c"}`),
 			status: provider.StatusForbidden, httpStatus: 403, message: "does not have access to the requested model",
 		},
 		{
 			name:   "a 404 is not_found",
-			answer: reply(http.StatusNotFound, `{"err_code": "NOT_FOUND", "err_msg": "Not found.", "request_id": "ae6a4c3d"}`),
+			answer: providertest.Reply(http.StatusNotFound, `{"err_code": "NOT_FOUND", "err_msg": "Not found.", "request_id": "ae6a4c3d"}`),
 			status: provider.StatusNotFound, httpStatus: 404, message: "Not found.",
 		},
 		{
 			name: "a 429 is rate_limited and keeps Retry-After",
-			answer: reply(http.StatusTooManyRequests, `{"err_code": "TOO_MANY_REQUESTS", "err_msg": "Too many requests. Please try again later",
+			answer: providertest.Reply(http.StatusTooManyRequests, `{"err_code": "TOO_MANY_REQUESTS", "err_msg": "Too many requests. Please try again later",
 				"request_id": "bf7b5d4e"}`, "Retry-After", "2"),
 			status: provider.StatusRateLimited, httpStatus: 429, message: "Too many requests", retryAfter: 2 * time.Second,
 		},
 		{
 			name:   "a 500 is an error",
-			answer: reply(http.StatusInternalServerError, `{"err_code": "INTERNAL_SERVER_ERROR", "err_msg": "Internal server error.", "request_id": "c08c6e5f"}`),
+			answer: providertest.Reply(http.StatusInternalServerError, `{"err_code": "INTERNAL_SERVER_ERROR", "err_msg": "Internal server error.", "request_id": "c08c6e5f"}`),
 			status: provider.StatusError, httpStatus: 500, message: "Internal server error.",
 		},
 		{
 			name:   "a message that echoes the key is redacted",
-			answer: reply(http.StatusUnauthorized, `{"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials `+testKey+`."}`),
+			answer: providertest.Reply(http.StatusUnauthorized, `{"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials `+testKey+`."}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "Invalid credentials [REDACTED].",
 		},
 		{
 			name:   "an answer slower than the deadline is a timeout",
-			answer: stall,
+			answer: providertest.Stall,
 			status: provider.StatusTimeout, message: "did not answer in time",
 		},
 	}
 	for _, tt := range tests {
 		for call, do := range calls {
 			t.Run(call+"/"+tt.name, func(t *testing.T) {
-				f := newFake(t, tt.answer)
-				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+				f := providertest.New(t, tt.answer)
+				ctx, cancel := context.WithTimeout(context.Background(), providertest.Deadline(tt.status))
 				defer cancel()
-				pe := wantProviderError(t, do(f.client(), ctx), tt.status, tt.httpStatus, tt.message)
+				pe := wantProviderError(t, do(newClient(f), ctx), tt.status, tt.httpStatus, tt.message)
 				if pe.RetryAfter != tt.retryAfter {
 					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
 				}
-				wantAuth(t, f.only(t))
+				wantAuth(t, f.Only(t))
 			})
 		}
 	}
@@ -187,8 +188,8 @@ func TestUnreadableAnswersAreMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, tt.answer))
-			wantProviderError(t, tt.call(f.client()), provider.StatusError, 0, "could not be read")
+			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
+			wantProviderError(t, tt.call(newClient(f)), provider.StatusError, 0, "could not be read")
 		})
 	}
 }
@@ -206,15 +207,15 @@ func TestSpeak(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, string(mp3), "Content-Type", "audio/mpeg", "dg-request-id", "d19d7f6a"))
-			speech, err := f.client().Speak(context.Background(), tt.req)
+			f := providertest.New(t, providertest.Reply(http.StatusOK, string(mp3), "Content-Type", "audio/mpeg", "dg-request-id", "d19d7f6a"))
+			speech, err := newClient(f).Speak(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(speech.Audio, mp3) || speech.ContentType != "audio/mpeg" {
 				t.Errorf("speech = %q (%s), want the MP3 bytes", speech.Audio, speech.ContentType)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodPost || req.Path != "/v1/speak" || req.Query != tt.wantQuery {
 				t.Errorf("request = %s %s?%s, want POST /v1/speak?%s", req.Method, req.Path, req.Query, tt.wantQuery)
 			}
@@ -222,7 +223,7 @@ func TestSpeak(t *testing.T) {
 				t.Errorf("Content-Type = %q", ct)
 			}
 			wantAuth(t, req)
-			wantJSON(t, req.Body, `{"text": "Hi"}`)
+			providertest.WantJSON(t, req.Body, `{"text": "Hi"}`)
 		})
 	}
 }
@@ -250,19 +251,19 @@ func TestTranscribe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, `{"metadata": {"transaction_key": "deprecated", "request_id": "e2a08b7c",
+			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"metadata": {"transaction_key": "deprecated", "request_id": "e2a08b7c",
 				"sha256": "5f2c", "created": "2026-03-01T10:00:00.000Z", "duration": 1.5, "channels": 1, "models": ["1abfe86b"]},
 				"results": {"channels": [{"alternatives": [{"transcript": "Hello from Open Notebook.", "confidence": 0.99,
 				"words": [{"word": "hello", "start": 0.08, "end": 0.4, "confidence": 0.99, "punctuated_word": "Hello"}]}],
 				"detected_language": "en"}]}}`))
-			text, err := f.client().Transcribe(context.Background(), tt.req)
+			text, err := newClient(f).Transcribe(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if text != "Hello from Open Notebook." {
 				t.Errorf("text = %q", text)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodPost || req.Path != "/v1/listen" || req.Query != tt.wantQuery {
 				t.Errorf("request = %s %s?%s, want POST /v1/listen?%s", req.Method, req.Path, req.Query, tt.wantQuery)
 			}

@@ -5,10 +5,8 @@ package elevenlabs
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -21,8 +19,6 @@ import (
 
 const (
 	defaultBaseURL = "https://api.elevenlabs.io"
-	// maxBody bounds every response read, audio included.
-	maxBody = 32 << 20
 	// defaultVoice is the voice ElevenLabs' own examples use ("Rachel"),
 	// for callers that name none.
 	defaultVoice = "21m00Tcm4TlvDq8ikWAM"
@@ -30,10 +26,9 @@ const (
 
 // Client calls ElevenLabs with one API key. It is safe for concurrent use.
 type Client struct {
-	name string
-	key  secret.String
-	base string
-	hc   *http.Client
+	name   string
+	base   string
+	caller *provider.Caller
 }
 
 var _ provider.Client = (*Client)(nil)
@@ -51,7 +46,9 @@ func New(cfg provider.Config, hc *http.Client) *Client {
 	if base == "" {
 		base = defaultBaseURL
 	}
-	return &Client{name: name, key: secret.New(strings.TrimSpace(cfg.APIKey.Reveal())), base: base, hc: hc}
+	key := secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))
+	return &Client{name: name, base: base,
+		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("xi-api-key", "", key)}}
 }
 
 // ListModels lists GET {base}/v1/models, keeping the text-to-speech models,
@@ -63,11 +60,7 @@ func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
 		Description       string `json:"description"`
 		CanDoTextToSpeech bool   `json:"can_do_text_to_speech"`
 	}
-	resp, err := c.send(ctx, http.MethodGet, c.base+"/v1/models", "", nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.decode(resp, &listed); err != nil {
+	if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodGet, URL: c.base + "/v1/models"}, &listed); err != nil {
 		return nil, err
 	}
 	var models []provider.Model
@@ -106,20 +99,12 @@ func (c *Client) Speak(ctx context.Context, req provider.SpeechRequest) (provide
 	if voice == "" {
 		voice = defaultVoice
 	}
-	payload, err := json.Marshal(struct {
+	body := struct {
 		Text    string `json:"text"`
 		ModelID string `json:"model_id,omitempty"`
-	}{req.Text, req.Model})
-	if err != nil {
-		return provider.Speech{}, fmt.Errorf("%s: encoding the speech request: %w", c.name, err)
-	}
-	resp, err := c.send(ctx, http.MethodPost, c.base+"/v1/text-to-speech/"+url.PathEscape(voice),
-		"application/json", bytes.NewReader(payload), "Accept", "audio/mpeg")
-	if err != nil {
-		return provider.Speech{}, err
-	}
-	contentType := resp.Header.Get("Content-Type")
-	audio, err := c.read(resp)
+	}{req.Text, req.Model}
+	audio, contentType, err := c.caller.Call(ctx, provider.Request{Method: http.MethodPost,
+		URL: c.base + "/v1/text-to-speech/" + url.PathEscape(voice), JSON: body, Header: provider.Header("Accept", "audio/mpeg")})
 	if err != nil {
 		return provider.Speech{}, err
 	}
@@ -136,14 +121,12 @@ func (c *Client) Transcribe(ctx context.Context, req provider.TranscriptionReque
 	if err != nil {
 		return "", fmt.Errorf("%s: encoding the transcription request: %w", c.name, err)
 	}
-	resp, err := c.send(ctx, http.MethodPost, c.base+"/v1/speech-to-text", contentType, body)
-	if err != nil {
-		return "", err
-	}
 	var doc struct {
 		Text *string `json:"text"`
 	}
-	if err := c.decode(resp, &doc); err != nil {
+	err = c.caller.CallJSON(ctx, provider.Request{Method: http.MethodPost, URL: c.base + "/v1/speech-to-text",
+		Body: body, ContentType: contentType}, &doc)
+	if err != nil {
 		return "", err
 	}
 	if doc.Text == nil {
@@ -195,55 +178,4 @@ func (c *Client) Chat(context.Context, provider.ChatRequest) (provider.ChatRespo
 // Embed is not offered: ElevenLabs is a speech provider.
 func (c *Client) Embed(context.Context, provider.EmbedRequest) ([][]float64, error) {
 	return nil, provider.Unsupported(c.name, "embeddings")
-}
-
-// send makes one request with the xi-api-key header (and any extra header
-// pairs) and returns its 2xx response, whose body the caller must close
-// (read and decode do).
-func (c *Client) send(ctx context.Context, method, target, contentType string, body io.Reader, headerPairs ...string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
-	if err != nil {
-		return nil, &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "invalid base URL", Err: err}
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(headerPairs); i += 2 {
-		req.Header.Set(headerPairs[i], headerPairs[i+1])
-	}
-	if !c.key.Empty() {
-		req.Header.Set("xi-api-key", c.key.Reveal())
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, provider.FromTransport(c.name, err, c.key.Reveal())
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, provider.FromResponse(c.name, resp, c.key.Reveal())
-	}
-	return resp, nil
-}
-
-func (c *Client) decode(resp *http.Response, out any) error {
-	payload, err := c.read(resp)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(payload, out); err != nil {
-		return provider.Malformed(c.name, err)
-	}
-	return nil
-}
-
-// read reads and closes the body, refusing one larger than maxBody.
-func (c *Client) read(resp *http.Response) ([]byte, error) {
-	defer resp.Body.Close()
-	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return nil, provider.FromTransport(c.name, err, c.key.Reveal())
-	}
-	if len(payload) > maxBody {
-		return nil, provider.Malformed(c.name, fmt.Errorf("the response exceeds %d bytes", maxBody))
-	}
-	return payload, nil
 }

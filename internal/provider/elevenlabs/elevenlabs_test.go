@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 )
 
 const modelsAnswer = `[
@@ -29,8 +27,8 @@ const modelsAnswer = `[
 ]`
 
 func TestListModelsKeepsTTSModelsAndAddsScribe(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, modelsAnswer))
-	models, err := f.client().Probe(context.Background())
+	f := providertest.New(t, providertest.Reply(http.StatusOK, modelsAnswer))
+	models, err := newClient(f).Probe(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +42,7 @@ func TestListModelsKeepsTTSModelsAndAddsScribe(t *testing.T) {
 	if !reflect.DeepEqual(models, want) {
 		t.Errorf("models = %+v\nwant %+v", models, want)
 	}
-	req := f.only(t)
+	req := f.Only(t)
 	if req.Method != http.MethodGet || req.Path != "/v1/models" || req.Query != "" {
 		t.Errorf("request = %s %s?%s, want GET /v1/models", req.Method, req.Path, req.Query)
 	}
@@ -61,11 +59,11 @@ func TestBaseURLs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, `[]`))
+			f := providertest.New(t, providertest.Reply(http.StatusOK, `[]`))
 			if _, err := New(provider.Config{BaseURL: f.URL + tt.suffix}, f.Client()).ListModels(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if got := f.only(t).Path; got != "/v1/models" {
+			if got := f.Only(t).Path; got != "/v1/models" {
 				t.Errorf("path = %q", got)
 			}
 		})
@@ -97,61 +95,61 @@ func TestErrorsAreClassified(t *testing.T) {
 	}{
 		{
 			name:   "a 401 is auth_failed with ElevenLabs' message",
-			answer: reply(http.StatusUnauthorized, `{"detail": {"status": "invalid_api_key", "message": "Invalid API key"}}`),
+			answer: providertest.Reply(http.StatusUnauthorized, `{"detail": {"status": "invalid_api_key", "message": "Invalid API key"}}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "Invalid API key",
 		},
 		{
 			name: "a 403 is forbidden",
-			answer: reply(http.StatusForbidden, `{"detail": {"status": "missing_permissions",
+			answer: providertest.Reply(http.StatusForbidden, `{"detail": {"status": "missing_permissions",
 				"message": "The API key you used is missing the permission models_read to execute this operation."}}`),
 			status: provider.StatusForbidden, httpStatus: 403, message: "missing the permission models_read",
 		},
 		{
 			name: "a 404 is not_found",
-			answer: reply(http.StatusNotFound, `{"detail": {"status": "voice_not_found",
+			answer: providertest.Reply(http.StatusNotFound, `{"detail": {"status": "voice_not_found",
 				"message": "A voice with the voice_id 21m00Tcm4TlvDq8ikWAM was not found."}}`),
 			status: provider.StatusNotFound, httpStatus: 404, message: "was not found",
 		},
 		{
 			name: "a 422 is an error with the validation message",
-			answer: reply(http.StatusUnprocessableEntity, `{"detail": [{"loc": ["body", "text"], "msg": "field required",
+			answer: providertest.Reply(http.StatusUnprocessableEntity, `{"detail": [{"loc": ["body", "text"], "msg": "field required",
 				"type": "value_error.missing"}]}`),
 			status: provider.StatusError, httpStatus: 422, message: "field required",
 		},
 		{
 			name: "a 429 is rate_limited and keeps Retry-After",
-			answer: reply(http.StatusTooManyRequests, `{"detail": {"status": "too_many_concurrent_requests",
+			answer: providertest.Reply(http.StatusTooManyRequests, `{"detail": {"status": "too_many_concurrent_requests",
 				"message": "Too many concurrent requests for your subscription."}}`, "Retry-After", "5"),
 			status: provider.StatusRateLimited, httpStatus: 429, message: "Too many concurrent requests", retryAfter: 5 * time.Second,
 		},
 		{
 			name:   "a 500 is an error",
-			answer: reply(http.StatusInternalServerError, `{"detail": {"status": "internal_error", "message": "Something went wrong."}}`),
+			answer: providertest.Reply(http.StatusInternalServerError, `{"detail": {"status": "internal_error", "message": "Something went wrong."}}`),
 			status: provider.StatusError, httpStatus: 500, message: "Something went wrong.",
 		},
 		{
 			name: "a message that echoes the key is redacted",
-			answer: reply(http.StatusUnauthorized, `{"detail": {"status": "invalid_api_key",
+			answer: providertest.Reply(http.StatusUnauthorized, `{"detail": {"status": "invalid_api_key",
 				"message": "Invalid API key: `+testKey+`"}}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "Invalid API key: [REDACTED]",
 		},
 		{
 			name:   "an answer slower than the deadline is a timeout",
-			answer: stall,
+			answer: providertest.Stall,
 			status: provider.StatusTimeout, message: "did not answer in time",
 		},
 	}
 	for _, tt := range tests {
 		for call, do := range calls {
 			t.Run(call+"/"+tt.name, func(t *testing.T) {
-				f := newFake(t, tt.answer)
-				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+				f := providertest.New(t, tt.answer)
+				ctx, cancel := context.WithTimeout(context.Background(), providertest.Deadline(tt.status))
 				defer cancel()
-				pe := wantProviderError(t, do(f.client(), ctx), tt.status, tt.httpStatus, tt.message)
+				pe := wantProviderError(t, do(newClient(f), ctx), tt.status, tt.httpStatus, tt.message)
 				if pe.RetryAfter != tt.retryAfter {
 					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
 				}
-				wantAuth(t, f.only(t))
+				wantAuth(t, f.Only(t))
 			})
 		}
 	}
@@ -172,8 +170,8 @@ func TestMalformedAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, tt.answer))
-			wantProviderError(t, tt.call(f.client()), provider.StatusError, 0, "could not be read")
+			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
+			wantProviderError(t, tt.call(newClient(f)), provider.StatusError, 0, "could not be read")
 		})
 	}
 }
@@ -201,15 +199,15 @@ func TestSpeak(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, string(mp3), "Content-Type", "audio/mpeg"))
-			speech, err := f.client().Speak(context.Background(), tt.req)
+			f := providertest.New(t, providertest.Reply(http.StatusOK, string(mp3), "Content-Type", "audio/mpeg"))
+			speech, err := newClient(f).Speak(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(speech.Audio, mp3) || speech.ContentType != "audio/mpeg" {
 				t.Errorf("speech = %q (%s), want the MP3 bytes", speech.Audio, speech.ContentType)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodPost || req.Path != tt.wantPath {
 				t.Errorf("request = %s %s, want POST %s", req.Method, req.Path, tt.wantPath)
 			}
@@ -217,36 +215,8 @@ func TestSpeak(t *testing.T) {
 				t.Errorf("Accept = %q, Content-Type = %q", req.Header.Get("Accept"), req.Header.Get("Content-Type"))
 			}
 			wantAuth(t, req)
-			wantJSON(t, req.Body, tt.wantBody)
+			providertest.WantJSON(t, req.Body, tt.wantBody)
 		})
-	}
-}
-
-// formPart is one part of a multipart request.
-type formPart struct {
-	Filename    string
-	ContentType string
-	Data        string
-}
-
-func parseForm(t *testing.T, req received) map[string]formPart {
-	t.Helper()
-	mediaType, params, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
-	if err != nil || mediaType != "multipart/form-data" {
-		t.Fatalf("Content-Type = %q, want multipart/form-data", req.Header.Get("Content-Type"))
-	}
-	parts := map[string]formPart{}
-	mr := multipart.NewReader(bytes.NewReader(req.Body), params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			return parts
-		}
-		if err != nil {
-			t.Fatalf("reading the multipart body: %v", err)
-		}
-		data, _ := io.ReadAll(p)
-		parts[p.FormName()] = formPart{Filename: p.FileName(), ContentType: p.Header.Get("Content-Type"), Data: string(data)}
 	}
 }
 
@@ -255,12 +225,12 @@ func TestTranscribe(t *testing.T) {
 	tests := []struct {
 		name string
 		req  provider.TranscriptionRequest
-		want map[string]formPart
+		want map[string]providertest.FormPart
 	}{
 		{
 			name: "a named file with a language sends every field",
 			req:  provider.TranscriptionRequest{Model: "scribe_v1", Audio: audio, Filename: "clip.wav", ContentType: "audio/wav", Language: "en"},
-			want: map[string]formPart{
+			want: map[string]providertest.FormPart{
 				"model_id":      {Data: "scribe_v1"},
 				"language_code": {Data: "en"},
 				"file":          {Filename: "clip.wav", ContentType: "audio/wav", Data: string(audio)},
@@ -269,7 +239,7 @@ func TestTranscribe(t *testing.T) {
 		{
 			name: "an anonymous clip without a language lets ElevenLabs detect it",
 			req:  provider.TranscriptionRequest{Model: "scribe_v2", Audio: audio},
-			want: map[string]formPart{
+			want: map[string]providertest.FormPart{
 				"model_id": {Data: "scribe_v2"},
 				"file":     {Filename: "audio", ContentType: "application/octet-stream", Data: string(audio)},
 			},
@@ -277,27 +247,27 @@ func TestTranscribe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, `{"language_code": "en", "language_probability": 0.98,
+			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"language_code": "en", "language_probability": 0.98,
 				"text": "Hello from Open Notebook.", "words": [{"text": "Hello", "type": "word", "start": 0.0, "end": 0.4,
 				"speaker_id": "speaker_1"}]}`))
-			text, err := f.client().Transcribe(context.Background(), tt.req)
+			text, err := newClient(f).Transcribe(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if text != "Hello from Open Notebook." {
 				t.Errorf("text = %q", text)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodPost || req.Path != "/v1/speech-to-text" {
 				t.Errorf("request = %s %s", req.Method, req.Path)
 			}
 			wantAuth(t, req)
-			for name, part := range parseForm(t, req) {
+			for name, part := range providertest.ParseForm(t, req) {
 				if want, ok := tt.want[name]; !ok || part != want {
 					t.Errorf("form field %q = %+v, want %+v", name, part, want)
 				}
 			}
-			if got := len(parseForm(t, req)); got != len(tt.want) {
+			if got := len(providertest.ParseForm(t, req)); got != len(tt.want) {
 				t.Errorf("%d form fields, want %d", got, len(tt.want))
 			}
 		})

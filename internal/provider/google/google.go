@@ -34,9 +34,8 @@ const (
 )
 
 // Authorizer authenticates one request and returns the secret it used,
-// which is redacted from every error message. Its errors are returned as
-// they are, so they should be *provider.Error.
-type Authorizer func(ctx context.Context, req *http.Request) (secret string, err error)
+// which is redacted from every error message.
+type Authorizer = provider.Authorizer
 
 // Option changes where and how a Client sends its generation requests.
 type Option func(*Client)
@@ -58,7 +57,7 @@ type Client struct {
 	name      string
 	modelsURL string
 	authorize Authorizer
-	hc        *http.Client
+	caller    *provider.Caller
 }
 
 var _ provider.Client = (*Client)(nil)
@@ -76,23 +75,17 @@ func New(cfg provider.Config, hc *http.Client, opts ...Option) *Client {
 	if base == "" {
 		base = defaultBaseURL
 	}
-	key := secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))
 	c := &Client{
 		name:      name,
 		modelsURL: base + "/v1beta/models",
-		hc:        hc,
-		authorize: func(_ context.Context, req *http.Request) (string, error) {
-			// Without a key Google answers 403 "unregistered callers", which
-			// is the truthful result of testing a keyless credential.
-			if !key.Empty() {
-				req.Header.Set("x-goog-api-key", key.Reveal())
-			}
-			return key.Reveal(), nil
-		},
+		// Without a key Google answers 403 "unregistered callers", which is
+		// the truthful result of testing a keyless credential.
+		authorize: provider.KeyHeader("x-goog-api-key", "", secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))),
 	}
 	for _, opt := range opts {
 		opt(c)
 	}
+	c.caller = &provider.Caller{Provider: name, HTTP: hc, Authorize: c.authorize, Failure: c.failure, MaxBody: maxBody}
 	return c
 }
 
@@ -205,44 +198,7 @@ func (c *Client) modelURL(model, method string) string {
 // other request of the client, and decodes the JSON answer into out. It
 // serves the endpoints beyond generateContent that Vertex AI adds.
 func (c *Client) Call(ctx context.Context, method, target string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		payload, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("%s: encoding the request: %w", c.name, err)
-		}
-		body = bytes.NewReader(payload)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
-	if err != nil {
-		return &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "invalid base URL", Err: err}
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	credential, err := c.authorize(ctx, req)
-	if err != nil {
-		return err
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return provider.FromTransport(c.name, err, credential)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return c.failure(resp, credential)
-	}
-	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return provider.FromTransport(c.name, err, credential)
-	}
-	if len(payload) > maxBody {
-		return provider.Malformed(c.name, fmt.Errorf("the response exceeds %d bytes", maxBody))
-	}
-	if err := json.Unmarshal(payload, out); err != nil {
-		return provider.Malformed(c.name, err)
-	}
-	return nil
+	return c.caller.CallJSON(ctx, provider.Request{Method: method, URL: target, JSON: in}, out)
 }
 
 // failure classifies a non-2xx answer. Google rejects a wrong API key with

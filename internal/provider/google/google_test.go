@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 )
 
 const (
@@ -34,14 +35,14 @@ const (
 )
 
 func TestListModelsFollowsPagesAndTypesEachModel(t *testing.T) {
-	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+	f := providertest.New(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("pageToken") == "" {
-			reply(http.StatusOK, firstPage)(w, r)
+			providertest.Reply(http.StatusOK, firstPage)(w, r)
 			return
 		}
-		reply(http.StatusOK, secondPage)(w, r)
+		providertest.Reply(http.StatusOK, secondPage)(w, r)
 	})
-	models, err := f.client().ListModels(context.Background())
+	models, err := newClient(f).ListModels(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func TestListModelsFollowsPagesAndTypesEachModel(t *testing.T) {
 	if !reflect.DeepEqual(models, want) {
 		t.Errorf("models = %+v\nwant %+v", models, want)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	wantQueries := []string{"pageSize=1000", "pageSize=1000&pageToken=Ch5tb2Rl%2BbHM%3D"}
 	if len(reqs) != len(wantQueries) {
 		t.Fatalf("the provider received %d requests, want %d", len(reqs), len(wantQueries))
@@ -92,10 +93,10 @@ func TestListModelsTellsTypesApart(t *testing.T) {
 }
 
 func TestListModelsGivesUpOnAListingThatNeverEnds(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, `{"models": [], "nextPageToken": "again"}`))
-	_, err := f.client().ListModels(context.Background())
+	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"models": [], "nextPageToken": "again"}`))
+	_, err := newClient(f).ListModels(context.Background())
 	wantProviderError(t, err, provider.StatusError, 0, "did not end after 20 pages")
-	if n := len(f.requests()); n != maxPages {
+	if n := len(f.Requests()); n != maxPages {
 		t.Errorf("the client fetched %d pages, want %d", n, maxPages)
 	}
 }
@@ -112,12 +113,12 @@ func TestBaseURLs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, `{"models": []}`))
+			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"models": []}`))
 			c := New(provider.Config{Provider: "google", APIKey: secretKey(), BaseURL: f.URL + tt.base}, f.Client())
 			if _, err := c.Probe(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if got := f.only(t).Path; got != "/v1beta/models" {
+			if got := f.Only(t).Path; got != "/v1beta/models" {
 				t.Errorf("path = %q, want /v1beta/models", got)
 			}
 		})
@@ -149,7 +150,7 @@ func TestErrorsAreClassified(t *testing.T) {
 	}{
 		{
 			name: "an invalid key, which Google answers with 400, is auth_failed",
-			answer: reply(http.StatusBadRequest, `{"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
+			answer: providertest.Reply(http.StatusBadRequest, `{"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
 				"status": "INVALID_ARGUMENT", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
 				"reason": "API_KEY_INVALID", "domain": "googleapis.com",
 				"metadata": {"service": "generativelanguage.googleapis.com"}}]}}`),
@@ -157,71 +158,71 @@ func TestErrorsAreClassified(t *testing.T) {
 		},
 		{
 			name: "a 401 is auth_failed",
-			answer: reply(http.StatusUnauthorized, `{"error": {"code": 401, "message": "Request had invalid authentication credentials.",
+			answer: providertest.Reply(http.StatusUnauthorized, `{"error": {"code": 401, "message": "Request had invalid authentication credentials.",
 				"status": "UNAUTHENTICATED"}}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "invalid authentication credentials",
 		},
 		{
 			name: "a 403 is forbidden",
-			answer: reply(http.StatusForbidden, `{"error": {"code": 403, "message": "Method doesn't allow unregistered callers (callers without established identity).",
+			answer: providertest.Reply(http.StatusForbidden, `{"error": {"code": 403, "message": "Method doesn't allow unregistered callers (callers without established identity).",
 				"status": "PERMISSION_DENIED"}}`),
 			status: provider.StatusForbidden, httpStatus: 403, message: "unregistered callers",
 		},
 		{
 			name: "a 404 is not_found",
-			answer: reply(http.StatusNotFound, `{"error": {"code": 404, "message": "models/gemini-0 is not found for API version v1beta, or is not supported for generateContent.",
+			answer: providertest.Reply(http.StatusNotFound, `{"error": {"code": 404, "message": "models/gemini-0 is not found for API version v1beta, or is not supported for generateContent.",
 				"status": "NOT_FOUND"}}`),
 			status: provider.StatusNotFound, httpStatus: 404, message: "is not found for API version v1beta",
 		},
 		{
 			name: "a 429 is rate_limited and keeps Retry-After",
-			answer: reply(http.StatusTooManyRequests, `{"error": {"code": 429, "message": "You exceeded your current quota, please check your plan and billing details.",
+			answer: providertest.Reply(http.StatusTooManyRequests, `{"error": {"code": 429, "message": "You exceeded your current quota, please check your plan and billing details.",
 				"status": "RESOURCE_EXHAUSTED"}}`, "Retry-After", "17"),
 			status: provider.StatusRateLimited, httpStatus: 429, message: "exceeded your current quota", retryAfter: 17 * time.Second,
 		},
 		{
 			name: "a 500 is an error with Google's message",
-			answer: reply(http.StatusInternalServerError, `{"error": {"code": 500, "message": "An internal error has occurred.",
+			answer: providertest.Reply(http.StatusInternalServerError, `{"error": {"code": 500, "message": "An internal error has occurred.",
 				"status": "INTERNAL"}}`),
 			status: provider.StatusError, httpStatus: 500, message: "An internal error has occurred.",
 		},
 		{
 			name:   "a message that echoes the key is redacted",
-			answer: reply(http.StatusBadRequest, `{"error": {"code": 400, "message": "Bad key `+testKey+`", "status": "INVALID_ARGUMENT"}}`),
+			answer: providertest.Reply(http.StatusBadRequest, `{"error": {"code": 400, "message": "Bad key `+testKey+`", "status": "INVALID_ARGUMENT"}}`),
 			status: provider.StatusError, httpStatus: 400, message: "Bad key [REDACTED]",
 		},
 		{
 			name:   "an unreadable 200 is malformed",
-			answer: reply(http.StatusOK, `{"models": [`),
+			answer: providertest.Reply(http.StatusOK, `{"models": [`),
 			status: provider.StatusError, message: "could not be read",
 		},
 		{
 			name:   "an answer slower than the deadline is a timeout",
-			answer: stall,
+			answer: providertest.Stall,
 			status: provider.StatusTimeout, message: "did not answer in time",
 		},
 	}
 	for _, tt := range tests {
 		for call, do := range calls {
 			t.Run(call+"/"+tt.name, func(t *testing.T) {
-				f := newFake(t, tt.answer)
-				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+				f := providertest.New(t, tt.answer)
+				ctx, cancel := context.WithTimeout(context.Background(), providertest.Deadline(tt.status))
 				defer cancel()
-				pe := wantProviderError(t, do(f.client(), ctx), tt.status, tt.httpStatus, tt.message)
+				pe := wantProviderError(t, do(newClient(f), ctx), tt.status, tt.httpStatus, tt.message)
 				if pe.RetryAfter != tt.retryAfter {
 					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
 				}
-				wantAuth(t, f.only(t))
+				wantAuth(t, f.Only(t))
 			})
 		}
 	}
 }
 
 func TestAKeylessCredentialSendsNoKeyHeader(t *testing.T) {
-	f := newFake(t, reply(http.StatusForbidden, `{"error": {"code": 403, "message": "Method doesn't allow unregistered callers.", "status": "PERMISSION_DENIED"}}`))
+	f := providertest.New(t, providertest.Reply(http.StatusForbidden, `{"error": {"code": 403, "message": "Method doesn't allow unregistered callers.", "status": "PERMISSION_DENIED"}}`))
 	_, err := New(provider.Config{Provider: "google", BaseURL: f.URL}, f.Client()).Probe(context.Background())
 	wantProviderError(t, err, provider.StatusForbidden, 403, "unregistered callers")
-	if _, ok := f.only(t).Header["X-Goog-Api-Key"]; ok {
+	if _, ok := f.Only(t).Header["X-Goog-Api-Key"]; ok {
 		t.Error("an empty x-goog-api-key header was sent")
 	}
 }
@@ -266,12 +267,12 @@ func TestChat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, `{"candidates": [{"content": {"parts": [
+			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"candidates": [{"content": {"parts": [
 				{"text": "The user greets me.", "thought": true}, {"text": "Fine, "}, {"text": "thanks."}], "role": "model"},
 				"finishReason": "STOP", "index": 0}],
 				"usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 3, "totalTokenCount": 40, "thoughtsTokenCount": 25},
 				"modelVersion": "gemini-2.5-flash", "responseId": "mG5xaN3Kb"}`))
-			got, err := f.client().Chat(context.Background(), tt.req)
+			got, err := newClient(f).Chat(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,7 +280,7 @@ func TestChat(t *testing.T) {
 			if got != want {
 				t.Errorf("Chat = %+v, want %+v", got, want)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodPost || req.Path != tt.wantPath {
 				t.Errorf("request = %s %s, want POST %s", req.Method, req.Path, tt.wantPath)
 			}
@@ -287,7 +288,7 @@ func TestChat(t *testing.T) {
 				t.Errorf("Content-Type = %q", ct)
 			}
 			wantAuth(t, req)
-			wantJSON(t, req.Body, tt.wantBody)
+			providertest.WantJSON(t, req.Body, tt.wantBody)
 		})
 	}
 }
@@ -313,8 +314,8 @@ func TestChatWithoutAnAnswer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, tt.answer))
-			_, err := f.client().Chat(context.Background(), provider.ChatRequest{
+			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
+			_, err := newClient(f).Chat(context.Background(), provider.ChatRequest{
 				Model: "gemini-2.5-flash", Messages: []provider.Message{{Role: "user", Content: "Hi"}}})
 			wantProviderError(t, err, provider.StatusError, 0, tt.message)
 		})
@@ -344,7 +345,7 @@ func embedAnswer(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(&out, `{"values": [%s, 0.5]}`, strings.TrimPrefix(req.Content.Parts[0].Text, "t"))
 	}
 	out.WriteString("]}")
-	reply(http.StatusOK, out.String())(w, r)
+	providertest.Reply(http.StatusOK, out.String())(w, r)
 }
 
 func TestEmbed(t *testing.T) {
@@ -359,12 +360,12 @@ func TestEmbed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, embedAnswer)
+			f := providertest.New(t, embedAnswer)
 			var input []string
 			for i := range tt.inputs {
 				input = append(input, fmt.Sprintf("t%d", i))
 			}
-			vectors, err := f.client().Embed(context.Background(), provider.EmbedRequest{Model: "gemini-embedding-001", Input: input})
+			vectors, err := newClient(f).Embed(context.Background(), provider.EmbedRequest{Model: "gemini-embedding-001", Input: input})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -376,7 +377,7 @@ func TestEmbed(t *testing.T) {
 					t.Fatalf("vector %d = %v, want [%d 0.5]", i, v, i)
 				}
 			}
-			reqs := f.requests()
+			reqs := f.Requests()
 			if len(reqs) != len(tt.wantSizes) {
 				t.Fatalf("%d requests, want %d", len(reqs), len(tt.wantSizes))
 			}
@@ -400,15 +401,15 @@ func TestEmbed(t *testing.T) {
 				if body.Requests[0].Model != tt.wantModels {
 					t.Errorf("model = %q, want %q", body.Requests[0].Model, tt.wantModels)
 				}
-				wantJSON(t, body.Requests[0].Content, fmt.Sprintf(`{"parts": [{"text": "t%d"}]}`, i*100))
+				providertest.WantJSON(t, body.Requests[0].Content, fmt.Sprintf(`{"parts": [{"text": "t%d"}]}`, i*100))
 			}
 		})
 	}
 }
 
 func TestEmbedRejectsAMissingVector(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, `{"embeddings": [{"values": [0.1]}]}`))
-	_, err := f.client().Embed(context.Background(), provider.EmbedRequest{Model: "gemini-embedding-001", Input: []string{"a", "b"}})
+	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"embeddings": [{"values": [0.1]}]}`))
+	_, err := newClient(f).Embed(context.Background(), provider.EmbedRequest{Model: "gemini-embedding-001", Input: []string{"a", "b"}})
 	wantProviderError(t, err, provider.StatusError, 0, "could not be read")
 }
 
@@ -426,11 +427,11 @@ func TestSpeak(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, `{"candidates": [{"content": {"parts": [{"inlineData": {
+			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"candidates": [{"content": {"parts": [{"inlineData": {
 				"mimeType": "`+tt.mimeType+`", "data": "`+base64.StdEncoding.EncodeToString(pcm)+`"}}], "role": "model"},
 				"finishReason": "STOP", "index": 0}], "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 20},
 				"modelVersion": "gemini-2.5-flash-preview-tts"}`))
-			speech, err := f.client().Speak(context.Background(), provider.SpeechRequest{
+			speech, err := newClient(f).Speak(context.Background(), provider.SpeechRequest{
 				Model: "gemini-2.5-flash-preview-tts", Voice: tt.voice, Text: "Hello from Open Notebook"})
 			if err != nil {
 				t.Fatal(err)
@@ -454,12 +455,12 @@ func TestSpeak(t *testing.T) {
 			if got := binary.LittleEndian.Uint32(a[40:]); got != uint32(len(pcm)) || string(a[44:]) != string(pcm) {
 				t.Errorf("data chunk = %d bytes % x, want the PCM samples", got, a[44:])
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Path != "/v1beta/models/gemini-2.5-flash-preview-tts:generateContent" {
 				t.Errorf("path = %q", req.Path)
 			}
 			wantAuth(t, req)
-			wantJSON(t, req.Body, `{"contents": [{"role": "user", "parts": [{"text": "Hello from Open Notebook"}]}],
+			providertest.WantJSON(t, req.Body, `{"contents": [{"role": "user", "parts": [{"text": "Hello from Open Notebook"}]}],
 				"generationConfig": {"responseModalities": ["AUDIO"],
 				"speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "`+tt.wantVoice+`"}}}}}`)
 		})
@@ -467,8 +468,8 @@ func TestSpeak(t *testing.T) {
 }
 
 func TestSpeakWithoutAudioIsMalformed(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, `{"candidates": [{"content": {"parts": [{"text": "I cannot speak."}], "role": "model"}}]}`))
-	_, err := f.client().Speak(context.Background(), provider.SpeechRequest{Model: "gemini-2.5-flash-preview-tts", Text: "Hi"})
+	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"candidates": [{"content": {"parts": [{"text": "I cannot speak."}], "role": "model"}}]}`))
+	_, err := newClient(f).Speak(context.Background(), provider.SpeechRequest{Model: "gemini-2.5-flash-preview-tts", Text: "Hi"})
 	wantProviderError(t, err, provider.StatusError, 0, "could not be read")
 }
 
@@ -501,21 +502,21 @@ func TestTranscribe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, `{"candidates": [{"content": {"parts": [{"text": "Hello from Open Notebook.\n"}],
+			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"candidates": [{"content": {"parts": [{"text": "Hello from Open Notebook.\n"}],
 				"role": "model"}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 40, "candidatesTokenCount": 6}}`))
-			text, err := f.client().Transcribe(context.Background(), tt.req)
+			text, err := newClient(f).Transcribe(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if text != "Hello from Open Notebook." {
 				t.Errorf("text = %q", text)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Path != "/v1beta/models/gemini-2.5-flash:generateContent" {
 				t.Errorf("path = %q", req.Path)
 			}
 			wantAuth(t, req)
-			wantJSON(t, req.Body, `{"contents": [{"role": "user", "parts": [
+			providertest.WantJSON(t, req.Body, `{"contents": [{"role": "user", "parts": [
 				{"text": "`+tt.wantPrompt+`"},
 				{"inlineData": {"mimeType": "`+tt.wantType+`", "data": "`+base64.StdEncoding.EncodeToString(audio)+`"}}]}]}`)
 		})
@@ -523,10 +524,10 @@ func TestTranscribe(t *testing.T) {
 }
 
 func TestACancelledContextStopsTheCall(t *testing.T) {
-	f := newFake(t, stall)
+	f := providertest.New(t, providertest.Stall)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(20*time.Millisecond, cancel)
-	_, err := f.client().ListModels(ctx)
+	_, err := newClient(f).ListModels(ctx)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want it to wrap context.Canceled", err)
 	}

@@ -2,12 +2,9 @@
 package ollama
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -18,16 +15,12 @@ import (
 // DefaultBaseURL is where Ollama listens out of the box.
 const DefaultBaseURL = "http://localhost:11434"
 
-// maxBody bounds every response read.
-const maxBody = 32 << 20
-
 // Client calls one Ollama server. It is safe for concurrent use.
 type Client struct {
 	name   string
-	key    secret.String
 	base   string
 	numCtx int
-	hc     *http.Client
+	caller *provider.Caller
 }
 
 var _ provider.Client = (*Client)(nil)
@@ -46,12 +39,12 @@ func New(cfg provider.Config, hc *http.Client) *Client {
 	if base == "" {
 		base = DefaultBaseURL
 	}
+	key := secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))
 	return &Client{
 		name:   name,
-		key:    secret.New(strings.TrimSpace(cfg.APIKey.Reveal())),
 		base:   base,
 		numCtx: cfg.NumCtx,
-		hc:     hc,
+		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Bearer ", key)},
 	}
 }
 
@@ -67,7 +60,7 @@ func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
 			} `json:"details"`
 		} `json:"models"`
 	}
-	if err := c.call(ctx, http.MethodGet, "/api/tags", nil, &doc); err != nil {
+	if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodGet, URL: c.base + "/api/tags"}, &doc); err != nil {
 		return nil, err
 	}
 	if doc.Models == nil {
@@ -135,7 +128,7 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 		PromptEvalCount int `json:"prompt_eval_count"`
 		EvalCount       int `json:"eval_count"`
 	}
-	if err := c.call(ctx, http.MethodPost, "/api/chat", body, &doc); err != nil {
+	if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodPost, URL: c.base + "/api/chat", JSON: body}, &doc); err != nil {
 		return provider.ChatResponse{}, err
 	}
 	if doc.Message == nil {
@@ -158,7 +151,7 @@ func (c *Client) Embed(ctx context.Context, req provider.EmbedRequest) ([][]floa
 	var doc struct {
 		Embeddings [][]float64 `json:"embeddings"`
 	}
-	if err := c.call(ctx, http.MethodPost, "/api/embed", body, &doc); err != nil {
+	if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodPost, URL: c.base + "/api/embed", JSON: body}, &doc); err != nil {
 		return nil, err
 	}
 	if len(doc.Embeddings) != len(req.Input) {
@@ -176,47 +169,4 @@ func (c *Client) Speak(context.Context, provider.SpeechRequest) (provider.Speech
 // Transcribe is unsupported: Ollama serves no speech-to-text models.
 func (c *Client) Transcribe(context.Context, provider.TranscriptionRequest) (string, error) {
 	return "", provider.Unsupported(c.name, "speech-to-text")
-}
-
-// call makes one request to {base}{path}, sending in (when not nil) as JSON,
-// and decodes the 2xx JSON answer into out. Ollama's errors are
-// {"error":"..."}, which FromResponse reads.
-func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		payload, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("%s: encoding the request: %w", c.name, err)
-		}
-		body = bytes.NewReader(payload)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
-	if err != nil {
-		return &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "invalid base URL", Err: err}
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if !c.key.Empty() {
-		req.Header.Set("Authorization", "Bearer "+c.key.Reveal())
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return provider.FromTransport(c.name, err, c.key.Reveal())
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return provider.FromResponse(c.name, resp, c.key.Reveal())
-	}
-	defer resp.Body.Close()
-	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return provider.FromTransport(c.name, err, c.key.Reveal())
-	}
-	if len(payload) > maxBody {
-		return provider.Malformed(c.name, fmt.Errorf("the response exceeds %d bytes", maxBody))
-	}
-	if err := json.Unmarshal(payload, out); err != nil {
-		return provider.Malformed(c.name, err)
-	}
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 	"github.com/open-notebook/open-notebook/internal/secret"
 )
 
@@ -41,7 +42,7 @@ func TestListModelsReadsTheTags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, tags))
+			f := providertest.New(t, providertest.Reply(http.StatusOK, tags))
 			c := New(provider.Config{Provider: "ollama", APIKey: secret.New(tt.key), BaseURL: strings.ReplaceAll(tt.base, "{url}", f.URL)}, f.Client())
 
 			for _, list := range []func(context.Context) ([]provider.Model, error){c.ListModels, c.Probe} {
@@ -53,7 +54,7 @@ func TestListModelsReadsTheTags(t *testing.T) {
 					t.Errorf("models = %+v, want %+v", got, want)
 				}
 			}
-			for _, req := range f.requests() {
+			for _, req := range f.Requests() {
 				if req.Method != http.MethodGet || req.Path != "/api/tags" || req.Query != "" {
 					t.Errorf("request = %s %s?%s, want GET /api/tags", req.Method, req.Path, req.Query)
 				}
@@ -72,7 +73,7 @@ func TestListModelsRefusesAnAnswerThatIsNotAListing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, tt.answer))
+			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
 			_, err := New(provider.Config{Provider: "ollama", BaseURL: f.URL}, f.Client()).ListModels(t.Context())
 			wantProviderError(t, err, provider.StatusError, 0, "could not be read")
 		})
@@ -119,7 +120,7 @@ func TestChatSendsANonStreamingRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, `{"model":"llama3.2","created_at":"2023-12-12T14:13:43.416799Z",
+			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"model":"llama3.2","created_at":"2023-12-12T14:13:43.416799Z",
 				"message":{"role":"assistant","content":"Hello! How are you today?"},"done":true,"done_reason":"stop",
 				"total_duration":5191566416,"load_duration":2154458,"prompt_eval_count":26,"prompt_eval_duration":383809000,
 				"eval_count":298,"eval_duration":4799921000}`))
@@ -133,11 +134,11 @@ func TestChatSendsANonStreamingRequest(t *testing.T) {
 			if got != want {
 				t.Errorf("response = %+v, want %+v", got, want)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodPost || req.Path != "/api/chat" || req.Header.Get("Content-Type") != "application/json" {
 				t.Errorf("request = %s %s (%s), want a JSON POST /api/chat", req.Method, req.Path, req.Header.Get("Content-Type"))
 			}
-			wantJSON(t, req.Body, tt.wantBody)
+			providertest.WantJSON(t, req.Body, tt.wantBody)
 		})
 	}
 }
@@ -163,7 +164,7 @@ func TestEmbedSendsTheBatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, tt.answer))
+			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
 			c := New(provider.Config{Provider: "ollama", BaseURL: f.URL}, f.Client())
 
 			got, err := c.Embed(t.Context(), provider.EmbedRequest{Model: "all-minilm", Input: []string{"why is the sky blue?", "why is the grass green?"}})
@@ -172,17 +173,17 @@ func TestEmbedSendsTheBatch(t *testing.T) {
 			} else if err != nil || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("vectors = %v (err %v), want %v", got, err, tt.want)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodPost || req.Path != "/api/embed" {
 				t.Errorf("request = %s %s, want POST /api/embed", req.Method, req.Path)
 			}
-			wantJSON(t, req.Body, map[string]any{"model": "all-minilm", "input": []any{"why is the sky blue?", "why is the grass green?"}})
+			providertest.WantJSON(t, req.Body, map[string]any{"model": "all-minilm", "input": []any{"why is the sky blue?", "why is the grass green?"}})
 		})
 	}
 }
 
 func TestAudioIsUnsupported(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, `{}`))
+	f := providertest.New(t, providertest.Reply(http.StatusOK, `{}`))
 	c := New(provider.Config{Provider: "ollama", BaseURL: f.URL}, f.Client())
 	calls := map[string]func() error{
 		"Speak": func() error {
@@ -201,7 +202,7 @@ func TestAudioIsUnsupported(t *testing.T) {
 			}
 		})
 	}
-	if n := len(f.requests()); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("the server received %d requests", n)
 	}
 }
@@ -230,44 +231,44 @@ func TestEveryCallReportsOllamaFailures(t *testing.T) {
 	}{
 		{
 			name:   "a proxy rejecting the key is auth_failed and the echoed key is redacted",
-			answer: reply(http.StatusUnauthorized, `{"error":"invalid token `+testKey+`"}`),
+			answer: providertest.Reply(http.StatusUnauthorized, `{"error":"invalid token `+testKey+`"}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "invalid token [REDACTED]",
 		},
 		{
 			name:   "a proxy refusing access is forbidden",
-			answer: reply(http.StatusForbidden, `{"error":"forbidden"}`),
+			answer: providertest.Reply(http.StatusForbidden, `{"error":"forbidden"}`),
 			status: provider.StatusForbidden, httpStatus: 403, message: "forbidden",
 		},
 		{
 			name:   "a model that was never pulled is not_found with Ollama's message",
-			answer: reply(http.StatusNotFound, `{"error":"model 'llama9' not found"}`),
+			answer: providertest.Reply(http.StatusNotFound, `{"error":"model 'llama9' not found"}`),
 			status: provider.StatusNotFound, httpStatus: 404, message: "model 'llama9' not found",
 		},
 		{
 			name:   "a rate-limiting proxy is rate_limited and says when to retry",
-			answer: reply(http.StatusTooManyRequests, `{"error":"too many requests"}`, "Retry-After", "3"),
+			answer: providertest.Reply(http.StatusTooManyRequests, `{"error":"too many requests"}`, "Retry-After", "3"),
 			status: provider.StatusRateLimited, httpStatus: 429, message: "too many requests", retryAfter: 3 * time.Second,
 		},
 		{
 			name:   "a crashed runner is an error with Ollama's explanation",
-			answer: reply(http.StatusInternalServerError, `{"error":"llama runner process has terminated: exit status 2"}`),
+			answer: providertest.Reply(http.StatusInternalServerError, `{"error":"llama runner process has terminated: exit status 2"}`),
 			status: provider.StatusError, httpStatus: 500, message: "llama runner process has terminated",
 		},
 		{
 			name:   "an undecodable success is malformed",
-			answer: reply(http.StatusOK, `{"models":[{"name":`),
+			answer: providertest.Reply(http.StatusOK, `{"models":[{"name":`),
 			status: provider.StatusError, message: "could not be read",
 		},
 		{
 			name:   "an answer slower than the deadline is a timeout",
-			answer: stall, timeout: 50 * time.Millisecond,
+			answer: providertest.Stall, timeout: 50 * time.Millisecond,
 			status: provider.StatusTimeout, message: "did not answer in time",
 		},
 	}
 	for _, tt := range tests {
 		for op, call := range calls {
 			t.Run(op+": "+tt.name, func(t *testing.T) {
-				f := newFake(t, tt.answer)
+				f := providertest.New(t, tt.answer)
 				c := New(provider.Config{Provider: "ollama", APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client())
 				ctx := t.Context()
 				if tt.timeout > 0 {

@@ -8,10 +8,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -21,9 +19,6 @@ import (
 	"github.com/open-notebook/open-notebook/internal/provider"
 	"github.com/open-notebook/open-notebook/internal/secret"
 )
-
-// maxBody bounds every response read, audio included.
-const maxBody = 32 << 20
 
 // defaultVoice is the voice OpenAI's speech endpoint requires when the
 // caller has no preference.
@@ -44,10 +39,9 @@ type Options struct {
 // concurrent use.
 type Client struct {
 	name        string
-	key         secret.String
 	base        string // without a trailing "/" or "/models"; empty when none is configured
 	modelsQuery string
-	hc          *http.Client
+	caller      *provider.Caller
 }
 
 var _ provider.Client = (*Client)(nil)
@@ -65,12 +59,13 @@ func New(cfg provider.Config, hc *http.Client, opts Options) *Client {
 	if base == "" {
 		base = normalizeBase(opts.DefaultBaseURL)
 	}
+	key := secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))
 	return &Client{
 		name:        name,
-		key:         secret.New(strings.TrimSpace(cfg.APIKey.Reveal())),
 		base:        base,
 		modelsQuery: opts.ModelsQuery,
-		hc:          hc,
+		caller: &provider.Caller{Provider: name, HTTP: hc,
+			Authorize: provider.KeyHeader("Authorization", "Bearer ", key)},
 	}
 }
 
@@ -103,7 +98,7 @@ func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
 	var doc struct {
 		Data []listedModel `json:"data"`
 	}
-	if err := c.call(ctx, http.MethodGet, u, nil, &doc); err != nil {
+	if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodGet, URL: u}, &doc); err != nil {
 		return nil, err
 	}
 	if doc.Data == nil { // another JSON API answering 200 is not a model listing
@@ -161,7 +156,7 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 			CompletionTokens int `json:"completion_tokens"`
 		} `json:"usage"`
 	}
-	if err := c.call(ctx, http.MethodPost, u, body, &doc); err != nil {
+	if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodPost, URL: u, JSON: body}, &doc); err != nil {
 		return provider.ChatResponse{}, err
 	}
 	if len(doc.Choices) == 0 {
@@ -193,7 +188,7 @@ func (c *Client) Embed(ctx context.Context, req provider.EmbedRequest) ([][]floa
 	var doc struct {
 		Data []embedding `json:"data"`
 	}
-	if err := c.call(ctx, http.MethodPost, u, body, &doc); err != nil {
+	if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodPost, URL: u, JSON: body}, &doc); err != nil {
 		return nil, err
 	}
 	if len(doc.Data) != len(req.Input) {
@@ -227,16 +222,7 @@ func (c *Client) Speak(ctx context.Context, req provider.SpeechRequest) (provide
 		Input string `json:"input"`
 		Voice string `json:"voice"`
 	}{req.Model, req.Text, voice}
-	payload, err := json.Marshal(body)
-	if err != nil {
-		return provider.Speech{}, fmt.Errorf("%s: encoding the speech request: %w", c.name, err)
-	}
-	resp, err := c.send(ctx, http.MethodPost, u, "application/json", bytes.NewReader(payload))
-	if err != nil {
-		return provider.Speech{}, err
-	}
-	contentType := resp.Header.Get("Content-Type")
-	audio, err := c.read(resp)
+	audio, contentType, err := c.caller.Call(ctx, provider.Request{Method: http.MethodPost, URL: u, JSON: body})
 	if err != nil {
 		return provider.Speech{}, err
 	}
@@ -257,14 +243,11 @@ func (c *Client) Transcribe(ctx context.Context, req provider.TranscriptionReque
 	if err != nil {
 		return "", fmt.Errorf("%s: encoding the transcription request: %w", c.name, err)
 	}
-	resp, err := c.send(ctx, http.MethodPost, u, contentType, body)
-	if err != nil {
-		return "", err
-	}
 	var doc struct {
 		Text *string `json:"text"`
 	}
-	if err := c.decode(resp, &doc); err != nil {
+	err = c.caller.CallJSON(ctx, provider.Request{Method: http.MethodPost, URL: u, Body: body, ContentType: contentType}, &doc)
+	if err != nil {
 		return "", err
 	}
 	if doc.Text == nil {
@@ -314,69 +297,4 @@ func (c *Client) urlFor(path string) (string, error) {
 		return "", &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "No base URL configured"}
 	}
 	return c.base + path, nil
-}
-
-// call sends in (when not nil) as JSON and decodes the JSON answer into out.
-func (c *Client) call(ctx context.Context, method, u string, in, out any) error {
-	var body io.Reader
-	contentType := ""
-	if in != nil {
-		payload, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("%s: encoding the request: %w", c.name, err)
-		}
-		body, contentType = bytes.NewReader(payload), "application/json"
-	}
-	resp, err := c.send(ctx, method, u, contentType, body)
-	if err != nil {
-		return err
-	}
-	return c.decode(resp, out)
-}
-
-// send makes one authenticated request and returns its 2xx response, whose
-// body the caller must close (read and decode do).
-func (c *Client) send(ctx context.Context, method, u, contentType string, body io.Reader) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return nil, &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "invalid base URL", Err: err}
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if !c.key.Empty() {
-		req.Header.Set("Authorization", "Bearer "+c.key.Reveal())
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, provider.FromTransport(c.name, err, c.key.Reveal())
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, provider.FromResponse(c.name, resp, c.key.Reveal())
-	}
-	return resp, nil
-}
-
-func (c *Client) decode(resp *http.Response, out any) error {
-	payload, err := c.read(resp)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(payload, out); err != nil {
-		return provider.Malformed(c.name, err)
-	}
-	return nil
-}
-
-// read reads and closes the body, refusing one larger than maxBody.
-func (c *Client) read(resp *http.Response) ([]byte, error) {
-	defer resp.Body.Close()
-	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return nil, provider.FromTransport(c.name, err, c.key.Reveal())
-	}
-	if len(payload) > maxBody {
-		return nil, provider.Malformed(c.name, fmt.Errorf("the response exceeds %d bytes", maxBody))
-	}
-	return payload, nil
 }

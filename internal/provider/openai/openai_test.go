@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 	"github.com/open-notebook/open-notebook/internal/secret"
 )
 
@@ -109,7 +110,7 @@ func TestListModelsSendsTheListingRequestAndReadsItsModels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, tt.answer))
+			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
 			cfg := provider.Config{Provider: tt.provider, APIKey: secret.New(tt.key),
 				BaseURL: strings.ReplaceAll(tt.base, "{url}", f.URL)}
 			opts := Options{ModelsQuery: tt.modelsQuery, DefaultBaseURL: strings.ReplaceAll(tt.defaultBase, "{url}", f.URL)}
@@ -126,7 +127,7 @@ func TestListModelsSendsTheListingRequestAndReadsItsModels(t *testing.T) {
 					t.Errorf("models = %+v, want %+v", got, tt.want)
 				}
 			}
-			reqs := f.requests()
+			reqs := f.Requests()
 			if len(reqs) != 2 {
 				t.Fatalf("the provider received %d requests, want 1 per call", len(reqs))
 			}
@@ -148,7 +149,7 @@ func TestListModelsRefusesAnAnswerThatIsNotAListing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, tt.answer))
+			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
 			c := New(provider.Config{Provider: "openai_compatible", BaseURL: f.URL}, f.Client(), Options{})
 			_, err := c.ListModels(t.Context())
 			wantProviderError(t, err, provider.StatusError, 0, "could not be read")
@@ -197,7 +198,7 @@ func TestChatSendsTheConversationAndReadsTheCompletion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, `{"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion",
+			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion",
 				"created":1741569952,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant",
 				"content":"Hello! How can I help?","refusal":null},"logprobs":null,"finish_reason":"stop"}],
 				"usage":{"prompt_tokens":9,"completion_tokens":7,"total_tokens":16},"system_fingerprint":"fp_06737a9306"}`))
@@ -211,20 +212,20 @@ func TestChatSendsTheConversationAndReadsTheCompletion(t *testing.T) {
 			if got != want {
 				t.Errorf("response = %+v, want %+v", got, want)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodPost || req.Path != "/v1/chat/completions" {
 				t.Errorf("request = %s %s, want POST /v1/chat/completions", req.Method, req.Path)
 			}
 			if req.Header.Get("Authorization") != "Bearer "+testKey || req.Header.Get("Content-Type") != "application/json" {
 				t.Errorf("headers = %v", req.Header)
 			}
-			wantJSON(t, req.Body, tt.wantBody)
+			providertest.WantJSON(t, req.Body, tt.wantBody)
 		})
 	}
 }
 
 func TestChatRefusesACompletionWithoutChoices(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, `{"id":"chatcmpl-1","object":"chat.completion","choices":[],"usage":{}}`))
+	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"id":"chatcmpl-1","object":"chat.completion","choices":[],"usage":{}}`))
 	c := New(provider.Config{Provider: "openai", BaseURL: f.URL}, f.Client(), Options{})
 	_, err := c.Chat(t.Context(), provider.ChatRequest{Model: "gpt-4o-mini"})
 	wantProviderError(t, err, provider.StatusError, 0, "could not be read")
@@ -258,7 +259,7 @@ func TestEmbedReturnsVectorsInInputOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, tt.answer))
+			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
 			c := New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL + "/v1"}, f.Client(), Options{})
 
 			got, err := c.Embed(t.Context(), provider.EmbedRequest{Model: "text-embedding-3-small", Input: []string{"first", "second"}})
@@ -272,11 +273,11 @@ func TestEmbedReturnsVectorsInInputOrder(t *testing.T) {
 					t.Errorf("vectors = %v, want %v", got, tt.want)
 				}
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodPost || req.Path != "/v1/embeddings" {
 				t.Errorf("request = %s %s, want POST /v1/embeddings", req.Method, req.Path)
 			}
-			wantJSON(t, req.Body, map[string]any{"model": "text-embedding-3-small", "input": []any{"first", "second"}})
+			providertest.WantJSON(t, req.Body, map[string]any{"model": "text-embedding-3-small", "input": []any{"first", "second"}})
 		})
 	}
 }
@@ -292,7 +293,7 @@ func TestSpeakReturnsTheAudioAsSent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, func(w http.ResponseWriter, _ *http.Request) {
+			f := providertest.New(t, func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Content-Type", tt.contentType)
 				w.Write([]byte(audio))
 			})
@@ -305,11 +306,11 @@ func TestSpeakReturnsTheAudioAsSent(t *testing.T) {
 			if string(got.Audio) != audio || got.ContentType != tt.wantContent {
 				t.Errorf("speech = %q (%s), want %q (%s)", got.Audio, got.ContentType, audio, tt.wantContent)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodPost || req.Path != "/v1/audio/speech" || req.Header.Get("Authorization") != "Bearer "+testKey {
 				t.Errorf("request = %s %s %v", req.Method, req.Path, req.Header)
 			}
-			wantJSON(t, req.Body, map[string]any{"model": "gpt-4o-mini-tts", "input": "Hello from Open Notebook", "voice": tt.wantVoice})
+			providertest.WantJSON(t, req.Body, map[string]any{"model": "gpt-4o-mini-tts", "input": "Hello from Open Notebook", "voice": tt.wantVoice})
 		})
 	}
 }
@@ -318,24 +319,24 @@ func TestTranscribeUploadsTheAudioAsAForm(t *testing.T) {
 	tests := []struct {
 		name     string
 		req      provider.TranscriptionRequest
-		wantFile formPart
+		wantFile providertest.FormPart
 		wantLang string
 	}{
 		{
 			name:     "the file keeps its name, type and language",
 			req:      provider.TranscriptionRequest{Model: "whisper-1", Audio: []byte("RIFF....WAVE"), Filename: "clip.wav", ContentType: "audio/wav", Language: "en"},
-			wantFile: formPart{Filename: "clip.wav", ContentType: "audio/wav", Data: "RIFF....WAVE"},
+			wantFile: providertest.FormPart{Filename: "clip.wav", ContentType: "audio/wav", Data: "RIFF....WAVE"},
 			wantLang: "en",
 		},
 		{
 			name:     "an unnamed clip of unknown type is still uploaded and the language is auto-detected",
 			req:      provider.TranscriptionRequest{Model: "whisper-large-v3", Audio: []byte{0xff, 0xfb}},
-			wantFile: formPart{Filename: "audio", ContentType: "application/octet-stream", Data: "\xff\xfb"},
+			wantFile: providertest.FormPart{Filename: "audio", ContentType: "application/octet-stream", Data: "\xff\xfb"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, `{"text":"Hello from Open Notebook.","usage":{"type":"duration","seconds":2}}`))
+			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"text":"Hello from Open Notebook.","usage":{"type":"duration","seconds":2}}`))
 			c := New(provider.Config{Provider: "groq", APIKey: secret.New(testKey), BaseURL: f.URL + "/openai/v1"}, f.Client(), Options{})
 
 			got, err := c.Transcribe(t.Context(), tt.req)
@@ -345,11 +346,11 @@ func TestTranscribeUploadsTheAudioAsAForm(t *testing.T) {
 			if got != "Hello from Open Notebook." {
 				t.Errorf("text = %q", got)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			if req.Method != http.MethodPost || req.Path != "/openai/v1/audio/transcriptions" || req.Header.Get("Authorization") != "Bearer "+testKey {
 				t.Errorf("request = %s %s %v", req.Method, req.Path, req.Header)
 			}
-			form := parseForm(t, req)
+			form := providertest.ParseForm(t, req)
 			if form["file"] != tt.wantFile {
 				t.Errorf("file part = %+v, want %+v", form["file"], tt.wantFile)
 			}
@@ -400,43 +401,43 @@ func TestEveryCallReportsProviderFailures(t *testing.T) {
 	}{
 		{
 			name: "a rejected key is auth_failed with the provider's message and without the key",
-			answer: reply(http.StatusUnauthorized, `{"error":{"message":"Incorrect API key provided: `+testKey+
+			answer: providertest.Reply(http.StatusUnauthorized, `{"error":{"message":"Incorrect API key provided: `+testKey+
 				`. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error",
 				"param":null,"code":"invalid_api_key"}}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "Incorrect API key provided: [REDACTED]",
 		},
 		{
 			name: "a key without access is forbidden",
-			answer: reply(http.StatusForbidden, `{"error":{"message":"You are not allowed to sample from this model",
+			answer: providertest.Reply(http.StatusForbidden, `{"error":{"message":"You are not allowed to sample from this model",
 				"type":"invalid_request_error","param":null,"code":null}}`),
 			status: provider.StatusForbidden, httpStatus: 403, message: "not allowed to sample",
 		},
 		{
 			name: "an unknown model is not_found",
-			answer: reply(http.StatusNotFound, `{"error":{"message":"The model 'gpt-9' does not exist or you do not have access to it.",
+			answer: providertest.Reply(http.StatusNotFound, `{"error":{"message":"The model 'gpt-9' does not exist or you do not have access to it.",
 				"type":"invalid_request_error","param":null,"code":"model_not_found"}}`),
 			status: provider.StatusNotFound, httpStatus: 404, message: "The model 'gpt-9' does not exist",
 		},
 		{
 			name: "a rate limit is rate_limited and says when to retry",
-			answer: reply(http.StatusTooManyRequests, `{"error":{"message":"Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3.",
+			answer: providertest.Reply(http.StatusTooManyRequests, `{"error":{"message":"Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3.",
 				"type":"requests","param":null,"code":"rate_limit_exceeded"}}`, "Retry-After", "20"),
 			status: provider.StatusRateLimited, httpStatus: 429, message: "Rate limit reached", retryAfter: 20 * time.Second,
 		},
 		{
 			name: "a server failure is an error with the provider's explanation",
-			answer: reply(http.StatusInternalServerError, `{"error":{"message":"The server had an error while processing your request. Sorry about that!",
+			answer: providertest.Reply(http.StatusInternalServerError, `{"error":{"message":"The server had an error while processing your request. Sorry about that!",
 				"type":"server_error","param":null,"code":null}}`),
 			status: provider.StatusError, httpStatus: 500, message: "The server had an error",
 		},
 		{
 			name:   "an undecodable success is malformed",
-			answer: reply(http.StatusOK, `{"object":"list","data":[{"id":`),
+			answer: providertest.Reply(http.StatusOK, `{"object":"list","data":[{"id":`),
 			status: provider.StatusError, message: "could not be read", jsonAnswers: true,
 		},
 		{
 			name:   "an answer slower than the deadline is a timeout",
-			answer: stall, timeout: 50 * time.Millisecond,
+			answer: providertest.Stall, timeout: 50 * time.Millisecond,
 			status: provider.StatusTimeout, message: "did not answer in time",
 		},
 	}
@@ -446,7 +447,7 @@ func TestEveryCallReportsProviderFailures(t *testing.T) {
 				continue
 			}
 			t.Run(op+": "+tt.name, func(t *testing.T) {
-				f := newFake(t, tt.answer)
+				f := providertest.New(t, tt.answer)
 				c := New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL + "/v1"}, f.Client(), Options{})
 				ctx := t.Context()
 				if tt.timeout > 0 {
@@ -458,7 +459,7 @@ func TestEveryCallReportsProviderFailures(t *testing.T) {
 				if pe.RetryAfter != tt.retryAfter {
 					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
 				}
-				for _, req := range f.requests() {
+				for _, req := range f.Requests() {
 					if strings.Contains(req.Path+"?"+req.Query, testKey) {
 						t.Errorf("the key was sent in the URL %s?%s", req.Path, req.Query)
 					}
@@ -469,7 +470,7 @@ func TestEveryCallReportsProviderFailures(t *testing.T) {
 }
 
 func TestACancelledCallSendsNothingAndSaysSo(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, openAIModels))
+	f := providertest.New(t, providertest.Reply(http.StatusOK, openAIModels))
 	c := New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client(), Options{})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -478,7 +479,7 @@ func TestACancelledCallSendsNothingAndSaysSo(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want it to wrap context.Canceled", err)
 	}
-	if n := len(f.requests()); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("the provider received %d requests", n)
 	}
 }

@@ -17,13 +17,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 )
 
 const (
@@ -157,14 +157,14 @@ func writeFile(t *testing.T, name, content string) string {
 func grantTokens(expiresIn int) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil || r.Form.Get("grant_type") != jwtBearerGrant {
-			reply(http.StatusBadRequest, `{"error": "unsupported_grant_type", "error_description": "Invalid grant_type: "}`)(w, r)
+			providertest.Reply(http.StatusBadRequest, `{"error": "unsupported_grant_type", "error_description": "Invalid grant_type: "}`)(w, r)
 			return
 		}
 		if err := checkAssertion(r.Form.Get("assertion"), "http://"+r.Host+"/token"); err != nil {
-			reply(http.StatusBadRequest, `{"error": "invalid_grant", "error_description": "`+err.Error()+`"}`)(w, r)
+			providertest.Reply(http.StatusBadRequest, `{"error": "invalid_grant", "error_description": "`+err.Error()+`"}`)(w, r)
 			return
 		}
-		reply(http.StatusOK, `{"access_token": "`+accessToken+`", "expires_in": `+itoa(expiresIn)+`, "token_type": "Bearer"}`)(w, r)
+		providertest.Reply(http.StatusOK, `{"access_token": "`+accessToken+`", "expires_in": `+itoa(expiresIn)+`, "token_type": "Bearer"}`)(w, r)
 	}
 }
 
@@ -209,26 +209,6 @@ func checkAssertion(assertion, audience string) error {
 	return nil
 }
 
-// reply answers with status, a JSON body and header pairs.
-func reply(status int, body string, headerPairs ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-		for i := 0; i+1 < len(headerPairs); i += 2 {
-			w.Header().Set(headerPairs[i], headerPairs[i+1])
-		}
-		w.WriteHeader(status)
-		io.WriteString(w, body)
-	}
-}
-
-// stall answers only after the client has given up.
-func stall(_ http.ResponseWriter, r *http.Request) {
-	select {
-	case <-r.Context().Done():
-	case <-time.After(5 * time.Second):
-	}
-}
-
 // wantBearer checks a Vertex request carried the access token, and nothing
 // in the URL.
 func wantBearer(t *testing.T, req received) {
@@ -241,40 +221,6 @@ func wantBearer(t *testing.T, req received) {
 	}
 }
 
-func wantJSON(t *testing.T, body []byte, want string) {
-	t.Helper()
-	var got, exp any
-	if err := json.Unmarshal(body, &got); err != nil {
-		t.Fatalf("the request body is not JSON: %v: %s", err, body)
-	}
-	if err := json.Unmarshal([]byte(want), &exp); err != nil {
-		t.Fatalf("bad expectation: %v", err)
-	}
-	if !reflect.DeepEqual(got, exp) {
-		t.Errorf("request body = %s\nwant %s", body, want)
-	}
-}
-
-// wantProviderError checks err is a *provider.Error with the given
-// classification that reveals neither the access token nor the key.
-func wantProviderError(t *testing.T, err error, status provider.Status, httpStatus int, message string) *provider.Error {
-	t.Helper()
-	var pe *provider.Error
-	if !errors.As(err, &pe) {
-		t.Fatalf("err = %v (%T), want *provider.Error", err, err)
-	}
-	if pe.Status != status || pe.HTTPStatus != httpStatus {
-		t.Errorf("status = %s (HTTP %d), want %s (HTTP %d)", pe.Status, pe.HTTPStatus, status, httpStatus)
-	}
-	if !strings.Contains(pe.Message, message) {
-		t.Errorf("message = %q, want it to contain %q", pe.Message, message)
-	}
-	if strings.Contains(err.Error(), accessToken) || strings.Contains(err.Error(), "PRIVATE KEY") {
-		t.Errorf("a secret leaked into the error: %q", err.Error())
-	}
-	return pe
-}
-
 // tokenForm returns the form a token request carried.
 func tokenForm(t *testing.T, req received) url.Values {
 	t.Helper()
@@ -283,4 +229,11 @@ func tokenForm(t *testing.T, req received) url.Values {
 		t.Fatal(err)
 	}
 	return form
+}
+
+// wantProviderError checks err is a *provider.Error with the given
+// classification that reveals neither the access token nor the key file.
+func wantProviderError(t *testing.T, err error, status provider.Status, httpStatus int, message string) *provider.Error {
+	t.Helper()
+	return providertest.WantError(t, err, status, httpStatus, message, accessToken, "PRIVATE KEY")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 )
 
 func TestAFIFOIsRefusedWithoutBlocking(t *testing.T) {
@@ -18,7 +19,7 @@ func TestAFIFOIsRefusedWithoutBlocking(t *testing.T) {
 	if err := syscall.Mkfifo(path, 0o600); err != nil {
 		t.Skipf("cannot make a FIFO: %v", err)
 	}
-	f := newFake(t, reply(http.StatusOK, `{}`))
+	f := newFake(t, providertest.Reply(http.StatusOK, `{}`))
 	c := New(provider.Config{Provider: "vertex", Project: "my-project", Location: "us-central1", BaseURL: f.URL,
 		CredentialsPath: path}, f.Client())
 	done := make(chan error, 1)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 )
 
 const (
@@ -28,7 +29,7 @@ const (
 var hi = provider.ChatRequest{Model: "gemini-2.5-flash", Messages: []provider.Message{{Role: "user", Content: "Hi"}}}
 
 func TestChatAuthenticatesWithAServiceAccountToken(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, chatAnswer))
+	f := newFake(t, providertest.Reply(http.StatusOK, chatAnswer))
 	got, err := f.client(t).Chat(context.Background(), hi)
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +54,7 @@ func TestChatAuthenticatesWithAServiceAccountToken(t *testing.T) {
 		t.Errorf("chat request = %s %s", chat.Method, chat.Path)
 	}
 	wantBearer(t, chat)
-	wantJSON(t, chat.Body, `{"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}`)
+	providertest.WantJSON(t, chat.Body, `{"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}`)
 }
 
 func TestTokensAreReusedUntilTheyNearExpiry(t *testing.T) {
@@ -67,7 +68,7 @@ func TestTokensAreReusedUntilTheyNearExpiry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, chatAnswer))
+			f := newFake(t, providertest.Reply(http.StatusOK, chatAnswer))
 			f.token = grantTokens(tt.expiresIn)
 			c := f.client(t)
 			for range 3 {
@@ -99,7 +100,7 @@ func predictAnswer(w http.ResponseWriter, r *http.Request) {
 		preds = append(preds, fmt.Sprintf(`{"embeddings": {"statistics": {"truncated": false, "token_count": 2},
 			"values": [%s, -0.25]}}`, strings.TrimPrefix(in.Content, "t")))
 	}
-	reply(http.StatusOK, `{"predictions": [`+strings.Join(preds, ",")+`], "metadata": {"billableCharacterCount": 9}}`)(w, r)
+	providertest.Reply(http.StatusOK, `{"predictions": [`+strings.Join(preds, ",")+`], "metadata": {"billableCharacterCount": 9}}`)(w, r)
 }
 
 func TestEmbed(t *testing.T) {
@@ -145,7 +146,7 @@ func TestEmbed(t *testing.T) {
 				for j := range tt.wantSizes[i] {
 					instances = append(instances, fmt.Sprintf(`{"content": "t%d"}`, first+j))
 				}
-				wantJSON(t, req.Body, `{"instances": [`+strings.Join(instances, ",")+`]}`)
+				providertest.WantJSON(t, req.Body, `{"instances": [`+strings.Join(instances, ",")+`]}`)
 				first += tt.wantSizes[i]
 			}
 		})
@@ -153,7 +154,7 @@ func TestEmbed(t *testing.T) {
 }
 
 func TestProbeReadsTheProjectsModelsInTheLocation(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, `{}`))
+	f := newFake(t, providertest.Reply(http.StatusOK, `{}`))
 	models, err := f.client(t).Probe(context.Background())
 	if err != nil || models != nil {
 		t.Fatalf("Probe = %v, %v; want nil, nil", models, err)
@@ -169,7 +170,7 @@ func TestProbeReadsTheProjectsModelsInTheLocation(t *testing.T) {
 }
 
 func TestListModelsIsTheStaticListWithoutACall(t *testing.T) {
-	f := newFake(t, reply(http.StatusInternalServerError, `{}`))
+	f := newFake(t, providertest.Reply(http.StatusInternalServerError, `{}`))
 	models, err := New(provider.Config{Provider: "vertex"}, f.Client()).ListModels(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -202,7 +203,7 @@ func TestAnIncompleteConfigurationFailsBeforeAnyCall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, `{}`))
+			f := newFake(t, providertest.Reply(http.StatusOK, `{}`))
 			cfg := provider.Config{Provider: "vertex", Project: "my-project", Location: "us-central1", BaseURL: f.URL,
 				CredentialsPath: writeKeyFile(t, f.URL+"/token")}
 			tt.change(&cfg)
@@ -240,7 +241,7 @@ func TestEveryBadCredentialsFileGivesTheSameMessageWithoutThePath(t *testing.T) 
 	var messages []string
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, `{}`))
+			f := newFake(t, providertest.Reply(http.StatusOK, `{}`))
 			c := New(provider.Config{Provider: "vertex", Project: "my-project", Location: "us-central1", BaseURL: f.URL,
 				CredentialsPath: tt.path}, f.Client())
 			_, err := c.Probe(context.Background())
@@ -289,35 +290,35 @@ func TestTokenEndpointFailuresAreNotFileErrors(t *testing.T) {
 	}{
 		{
 			name:   "a revoked key is auth_failed",
-			token:  reply(http.StatusBadRequest, `{"error": "invalid_grant", "error_description": "Invalid JWT Signature."}`),
+			token:  providertest.Reply(http.StatusBadRequest, `{"error": "invalid_grant", "error_description": "Invalid JWT Signature."}`),
 			status: provider.StatusAuthFailed, httpStatus: 400, message: "refused the service account: invalid_grant: Invalid JWT Signature.",
 		},
 		{
 			name:   "a throttled token endpoint is rate_limited",
-			token:  reply(http.StatusTooManyRequests, `{"error": "rate_limit_exceeded", "error_description": "Rate limit exceeded."}`, "Retry-After", "3"),
+			token:  providertest.Reply(http.StatusTooManyRequests, `{"error": "rate_limit_exceeded", "error_description": "Rate limit exceeded."}`, "Retry-After", "3"),
 			status: provider.StatusRateLimited, httpStatus: 429, message: "Rate limit exceeded.", retryAfter: 3 * time.Second,
 		},
 		{
 			name:   "a failing token endpoint is an error",
-			token:  reply(http.StatusInternalServerError, `{"error": "internal_failure", "error_description": "Backend Error"}`),
+			token:  providertest.Reply(http.StatusInternalServerError, `{"error": "internal_failure", "error_description": "Backend Error"}`),
 			status: provider.StatusError, httpStatus: 500, message: "internal_failure: Backend Error",
 		},
 		{
 			name:   "a token answer without a token is malformed",
-			token:  reply(http.StatusOK, `{"token_type": "Bearer"}`),
+			token:  providertest.Reply(http.StatusOK, `{"token_type": "Bearer"}`),
 			status: provider.StatusError, message: "could not be read",
 		},
 		{
 			name:   "a slow token endpoint is a timeout",
-			token:  stall,
+			token:  providertest.Stall,
 			status: provider.StatusTimeout, message: "did not answer in time",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, `{}`))
+			f := newFake(t, providertest.Reply(http.StatusOK, `{}`))
 			f.token = tt.token
-			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			ctx, cancel := context.WithTimeout(context.Background(), providertest.Deadline(tt.status))
 			defer cancel()
 			_, err := f.client(t).Probe(ctx)
 			pe := wantProviderError(t, err, tt.status, tt.httpStatus, tt.message)
@@ -337,7 +338,7 @@ func TestTokenEndpointFailuresAreNotFileErrors(t *testing.T) {
 func TestAnUnreachableTokenEndpointIsUnreachable(t *testing.T) {
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close()
-	f := newFake(t, reply(http.StatusOK, `{}`))
+	f := newFake(t, providertest.Reply(http.StatusOK, `{}`))
 	c := New(provider.Config{Provider: "vertex", Project: "my-project", Location: "us-central1", BaseURL: f.URL,
 		CredentialsPath: writeKeyFile(t, down.URL+"/token")}, f.Client())
 	_, err := c.Probe(context.Background())
@@ -366,46 +367,46 @@ func TestVertexErrorsAreClassified(t *testing.T) {
 	}{
 		{
 			name: "a 401 is auth_failed",
-			answer: reply(http.StatusUnauthorized, `{"error": {"code": 401, "message": "Request had invalid authentication credentials. Expected OAuth 2 access token.",
+			answer: providertest.Reply(http.StatusUnauthorized, `{"error": {"code": 401, "message": "Request had invalid authentication credentials. Expected OAuth 2 access token.",
 				"status": "UNAUTHENTICATED"}}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "invalid authentication credentials",
 		},
 		{
 			name: "a disabled API is forbidden",
-			answer: reply(http.StatusForbidden, `{"error": {"code": 403, "message": "Vertex AI API has not been used in project my-project before or it is disabled.",
+			answer: providertest.Reply(http.StatusForbidden, `{"error": {"code": 403, "message": "Vertex AI API has not been used in project my-project before or it is disabled.",
 				"status": "PERMISSION_DENIED", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED"}]}}`),
 			status: provider.StatusForbidden, httpStatus: 403, message: "has not been used in project my-project",
 		},
 		{
 			name: "a 404 is not_found",
-			answer: reply(http.StatusNotFound, `{"error": {"code": 404, "message": "Publisher Model was not found or your project does not have access to it.",
+			answer: providertest.Reply(http.StatusNotFound, `{"error": {"code": 404, "message": "Publisher Model was not found or your project does not have access to it.",
 				"status": "NOT_FOUND"}}`),
 			status: provider.StatusNotFound, httpStatus: 404, message: "Publisher Model was not found",
 		},
 		{
 			name: "a 429 is rate_limited and keeps Retry-After",
-			answer: reply(http.StatusTooManyRequests, `{"error": {"code": 429, "message": "Resource exhausted. Please try again later.",
+			answer: providertest.Reply(http.StatusTooManyRequests, `{"error": {"code": 429, "message": "Resource exhausted. Please try again later.",
 				"status": "RESOURCE_EXHAUSTED"}}`, "Retry-After", "30"),
 			status: provider.StatusRateLimited, httpStatus: 429, message: "Resource exhausted", retryAfter: 30 * time.Second,
 		},
 		{
 			name:   "a 500 is an error",
-			answer: reply(http.StatusInternalServerError, `{"error": {"code": 500, "message": "Internal error encountered.", "status": "INTERNAL"}}`),
+			answer: providertest.Reply(http.StatusInternalServerError, `{"error": {"code": 500, "message": "Internal error encountered.", "status": "INTERNAL"}}`),
 			status: provider.StatusError, httpStatus: 500, message: "Internal error encountered.",
 		},
 		{
 			name:   "a message that echoes the token is redacted",
-			answer: reply(http.StatusBadRequest, `{"error": {"code": 400, "message": "bad token `+accessToken+`", "status": "INVALID_ARGUMENT"}}`),
+			answer: providertest.Reply(http.StatusBadRequest, `{"error": {"code": 400, "message": "bad token `+accessToken+`", "status": "INVALID_ARGUMENT"}}`),
 			status: provider.StatusError, httpStatus: 400, message: "bad token [REDACTED]",
 		},
 		{
 			name:   "an unreadable 200 is malformed",
-			answer: reply(http.StatusOK, `{"predictions": [`),
+			answer: providertest.Reply(http.StatusOK, `{"predictions": [`),
 			status: provider.StatusError, message: "could not be read",
 		},
 		{
 			name:   "an answer slower than the deadline is a timeout",
-			answer: stall,
+			answer: providertest.Stall,
 			status: provider.StatusTimeout, message: "did not answer in time",
 		},
 	}
@@ -413,7 +414,7 @@ func TestVertexErrorsAreClassified(t *testing.T) {
 		for call, do := range calls {
 			t.Run(call+"/"+tt.name, func(t *testing.T) {
 				f := newFake(t, tt.answer)
-				ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+				ctx, cancel := context.WithTimeout(context.Background(), providertest.Deadline(tt.status))
 				defer cancel()
 				pe := wantProviderError(t, do(f.client(t), ctx), tt.status, tt.httpStatus, tt.message)
 				if pe.RetryAfter != tt.retryAfter {
@@ -428,7 +429,7 @@ func TestVertexErrorsAreClassified(t *testing.T) {
 }
 
 func TestSpeakUsesGeminiTTSAndTranscribeIsUnsupported(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, `{"candidates": [{"content": {"role": "model", "parts": [{"inlineData": {
+	f := newFake(t, providertest.Reply(http.StatusOK, `{"candidates": [{"content": {"role": "model", "parts": [{"inlineData": {
 		"mimeType": "audio/L16;codec=pcm;rate=24000", "data": "AAEAAQ=="}}]}}]}`))
 	c := f.client(t)
 	speech, err := c.Speak(context.Background(), provider.SpeechRequest{Model: "gemini-2.5-flash-preview-tts", Text: "Hi"})
@@ -442,7 +443,7 @@ func TestSpeakUsesGeminiTTSAndTranscribeIsUnsupported(t *testing.T) {
 	if len(reqs) != 1 || reqs[0].Path != modelsPath+"gemini-2.5-flash-preview-tts:generateContent" {
 		t.Fatalf("requests = %+v", reqs)
 	}
-	wantJSON(t, reqs[0].Body, `{"contents": [{"role": "user", "parts": [{"text": "Hi"}]}], "generationConfig": {
+	providertest.WantJSON(t, reqs[0].Body, `{"contents": [{"role": "user", "parts": [{"text": "Hi"}]}], "generationConfig": {
 		"responseModalities": ["AUDIO"], "speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Kore"}}}}}`)
 	if _, err := c.Transcribe(context.Background(), provider.TranscriptionRequest{Model: "x"}); !errors.Is(err, provider.ErrUnsupported) {
 		t.Errorf("Transcribe err = %v, want ErrUnsupported", err)
@@ -469,7 +470,7 @@ func TestRegionalEndpoints(t *testing.T) {
 }
 
 func TestConcurrentFirstCallsShareOneToken(t *testing.T) {
-	f := newFake(t, reply(http.StatusOK, chatAnswer))
+	f := newFake(t, providertest.Reply(http.StatusOK, chatAnswer))
 	c := f.client(t)
 	errs := make(chan error, 8)
 	for range cap(errs) {

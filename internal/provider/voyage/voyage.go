@@ -2,12 +2,9 @@
 package voyage
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -18,8 +15,6 @@ import (
 
 const (
 	defaultBaseURL = "https://api.voyageai.com/v1"
-	// maxBody bounds every response read.
-	maxBody = 32 << 20
 	// embedBatch is how many texts one request carries. Voyage accepts
 	// 1,000 texts but, for several models, only 120,000 tokens per request;
 	// 64 keeps texts of up to about 1,800 tokens each within that.
@@ -30,10 +25,9 @@ const (
 
 // Client calls Voyage AI with one API key. It is safe for concurrent use.
 type Client struct {
-	name string
-	key  secret.String
-	base string
-	hc   *http.Client
+	name   string
+	base   string
+	caller *provider.Caller
 }
 
 var _ provider.Client = (*Client)(nil)
@@ -49,7 +43,9 @@ func New(cfg provider.Config, hc *http.Client) *Client {
 	if base == "" {
 		base = defaultBaseURL
 	}
-	return &Client{name: name, key: secret.New(strings.TrimSpace(cfg.APIKey.Reveal())), base: base, hc: hc}
+	key := secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))
+	return &Client{name: name, base: base,
+		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Bearer ", key)}}
 }
 
 // ListModels returns Voyage's model catalogue without a call: the API has
@@ -88,7 +84,7 @@ func (c *Client) Embed(ctx context.Context, req provider.EmbedRequest) ([][]floa
 		var doc struct {
 			Data []embedding `json:"data"`
 		}
-		if err := c.call(ctx, c.base+"/embeddings", body, &doc); err != nil {
+		if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodPost, URL: c.base + "/embeddings", JSON: body}, &doc); err != nil {
 			return nil, err
 		}
 		if len(doc.Data) != len(batch) {
@@ -119,40 +115,4 @@ func (c *Client) Speak(context.Context, provider.SpeechRequest) (provider.Speech
 // Transcribe is not offered by Voyage AI.
 func (c *Client) Transcribe(context.Context, provider.TranscriptionRequest) (string, error) {
 	return "", provider.Unsupported(c.name, "speech to text")
-}
-
-// call posts in as JSON with the bearer key and decodes the JSON answer
-// into out.
-func (c *Client) call(ctx context.Context, target string, in, out any) error {
-	payload, err := json.Marshal(in)
-	if err != nil {
-		return fmt.Errorf("%s: encoding the request: %w", c.name, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(payload))
-	if err != nil {
-		return &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "invalid base URL", Err: err}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if !c.key.Empty() {
-		req.Header.Set("Authorization", "Bearer "+c.key.Reveal())
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return provider.FromTransport(c.name, err, c.key.Reveal())
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return provider.FromResponse(c.name, resp, c.key.Reveal())
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return provider.FromTransport(c.name, err, c.key.Reveal())
-	}
-	if len(body) > maxBody {
-		return provider.Malformed(c.name, fmt.Errorf("the response exceeds %d bytes", maxBody))
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return provider.Malformed(c.name, err)
-	}
-	return nil
 }

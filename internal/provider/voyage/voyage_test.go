@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 )
 
 // embedAnswer answers /embeddings like Voyage, but with the data in reverse
@@ -29,7 +30,7 @@ func embedAnswer(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(strings.TrimPrefix(body.Input[i], "t"))
 		data = append(data, fmt.Sprintf(`{"object": "embedding", "embedding": [%d, 0.75], "index": %d}`, n, i))
 	}
-	reply(http.StatusOK, `{"object": "list", "data": [`+strings.Join(data, ",")+`], "model": "`+body.Model+`",
+	providertest.Reply(http.StatusOK, `{"object": "list", "data": [`+strings.Join(data, ",")+`], "model": "`+body.Model+`",
 		"usage": {"total_tokens": `+fmt.Sprint(len(body.Input))+`}}`)(w, r)
 }
 
@@ -44,12 +45,12 @@ func TestEmbed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, embedAnswer)
+			f := providertest.New(t, embedAnswer)
 			var input []string
 			for i := range tt.inputs {
 				input = append(input, fmt.Sprintf("t%d", i))
 			}
-			vectors, err := f.client().Embed(context.Background(), provider.EmbedRequest{Model: "voyage-3", Input: input})
+			vectors, err := newClient(f).Embed(context.Background(), provider.EmbedRequest{Model: "voyage-3", Input: input})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,7 +62,7 @@ func TestEmbed(t *testing.T) {
 					t.Fatalf("vector %d = %v", i, v)
 				}
 			}
-			reqs := f.requests()
+			reqs := f.Requests()
 			if len(reqs) != len(tt.wantSizes) {
 				t.Fatalf("%d requests, want %d", len(reqs), len(tt.wantSizes))
 			}
@@ -72,7 +73,7 @@ func TestEmbed(t *testing.T) {
 				}
 				wantAuth(t, req)
 				texts, _ := json.Marshal(input[first : first+tt.wantSizes[i]])
-				wantJSON(t, req.Body, `{"input": `+string(texts)+`, "model": "voyage-3"}`)
+				providertest.WantJSON(t, req.Body, `{"input": `+string(texts)+`, "model": "voyage-3"}`)
 				first += tt.wantSizes[i]
 			}
 		})
@@ -89,29 +90,29 @@ func TestEmbedRejectsAnIncompleteAnswer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, reply(http.StatusOK, tt.answer))
-			_, err := f.client().Embed(context.Background(), provider.EmbedRequest{Model: "voyage-3", Input: []string{"a", "b"}})
+			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
+			_, err := newClient(f).Embed(context.Background(), provider.EmbedRequest{Model: "voyage-3", Input: []string{"a", "b"}})
 			wantProviderError(t, err, provider.StatusError, 0, "could not be read")
 		})
 	}
 }
 
 func TestProbeEmbedsOneWordWithTheCheapestModel(t *testing.T) {
-	f := newFake(t, embedAnswer)
-	models, err := f.client().Probe(context.Background())
+	f := providertest.New(t, embedAnswer)
+	models, err := newClient(f).Probe(context.Background())
 	if err != nil || models != nil {
 		t.Fatalf("Probe = %v, %v; want nil, nil", models, err)
 	}
-	req := f.only(t)
+	req := f.Only(t)
 	if req.Method != http.MethodPost || req.Path != "/embeddings" {
 		t.Errorf("probe = %s %s", req.Method, req.Path)
 	}
 	wantAuth(t, req)
-	wantJSON(t, req.Body, `{"input": ["ping"], "model": "voyage-3-lite"}`)
+	providertest.WantJSON(t, req.Body, `{"input": ["ping"], "model": "voyage-3-lite"}`)
 }
 
 func TestListModelsIsTheCatalogueWithoutACall(t *testing.T) {
-	f := newFake(t, reply(http.StatusInternalServerError, `{}`))
+	f := providertest.New(t, providertest.Reply(http.StatusInternalServerError, `{}`))
 	c := New(provider.Config{Provider: "voyage", BaseURL: f.URL}, f.Client())
 	models, err := c.ListModels(context.Background())
 	if err != nil {
@@ -124,7 +125,7 @@ func TestListModelsIsTheCatalogueWithoutACall(t *testing.T) {
 	if !reflect.DeepEqual(models, want) {
 		t.Errorf("models = %+v\nwant %+v", models, want)
 	}
-	if n := len(f.requests()); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("%d requests were sent", n)
 	}
 }
@@ -140,57 +141,57 @@ func TestErrorsAreClassified(t *testing.T) {
 	}{
 		{
 			name:   "a 401 is auth_failed with Voyage's detail",
-			answer: reply(http.StatusUnauthorized, `{"detail": "Provided API key is invalid."}`),
+			answer: providertest.Reply(http.StatusUnauthorized, `{"detail": "Provided API key is invalid."}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "Provided API key is invalid.",
 		},
 		{
 			name:   "a 403 is forbidden",
-			answer: reply(http.StatusForbidden, `{"detail": "Your IP address is not allowed."}`),
+			answer: providertest.Reply(http.StatusForbidden, `{"detail": "Your IP address is not allowed."}`),
 			status: provider.StatusForbidden, httpStatus: 403, message: "not allowed",
 		},
 		{
 			name:   "a 404 is not_found",
-			answer: reply(http.StatusNotFound, `{"detail": "Not Found"}`),
+			answer: providertest.Reply(http.StatusNotFound, `{"detail": "Not Found"}`),
 			status: provider.StatusNotFound, httpStatus: 404, message: "Not Found",
 		},
 		{
 			name: "a 429 is rate_limited and keeps Retry-After",
-			answer: reply(http.StatusTooManyRequests, `{"detail": "You have not yet added your payment method in the billing page and will have reduced rate limits of 3 RPM and 10K TPM."}`,
+			answer: providertest.Reply(http.StatusTooManyRequests, `{"detail": "You have not yet added your payment method in the billing page and will have reduced rate limits of 3 RPM and 10K TPM."}`,
 				"Retry-After", "20"),
 			status: provider.StatusRateLimited, httpStatus: 429, message: "reduced rate limits", retryAfter: 20 * time.Second,
 		},
 		{
 			name:   "a 500 is an error",
-			answer: reply(http.StatusInternalServerError, `{"detail": "Internal server error"}`),
+			answer: providertest.Reply(http.StatusInternalServerError, `{"detail": "Internal server error"}`),
 			status: provider.StatusError, httpStatus: 500, message: "Internal server error",
 		},
 		{
 			name:   "a message that echoes the key is redacted",
-			answer: reply(http.StatusUnauthorized, `{"detail": "Provided API key `+testKey+` is invalid."}`),
+			answer: providertest.Reply(http.StatusUnauthorized, `{"detail": "Provided API key `+testKey+` is invalid."}`),
 			status: provider.StatusAuthFailed, httpStatus: 401, message: "Provided API key [REDACTED] is invalid.",
 		},
 		{
 			name:   "an unreadable 200 is malformed",
-			answer: reply(http.StatusOK, `{"data": [`),
+			answer: providertest.Reply(http.StatusOK, `{"data": [`),
 			status: provider.StatusError, message: "could not be read",
 		},
 		{
 			name:   "an answer slower than the deadline is a timeout",
-			answer: stall,
+			answer: providertest.Stall,
 			status: provider.StatusTimeout, message: "did not answer in time",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, tt.answer)
-			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			f := providertest.New(t, tt.answer)
+			ctx, cancel := context.WithTimeout(context.Background(), providertest.Deadline(tt.status))
 			defer cancel()
-			_, err := f.client().Probe(ctx)
+			_, err := newClient(f).Probe(ctx)
 			pe := wantProviderError(t, err, tt.status, tt.httpStatus, tt.message)
 			if pe.RetryAfter != tt.retryAfter {
 				t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
 			}
-			wantAuth(t, f.only(t))
+			wantAuth(t, f.Only(t))
 		})
 	}
 }

@@ -1,0 +1,77 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// FailureStore counts failed authentications per client in fixed windows,
+// atomically across every replica sharing the database.
+type FailureStore interface {
+	// AuthFailures returns the client's count and the start of its window
+	// (zero values when it has none).
+	AuthFailures(ctx context.Context, client string) (count int, windowStart time.Time, err error)
+	// AddAuthFailure counts one failure at now, starting a new window when
+	// the client's window began at or before expired, and returns the
+	// updated count and window start.
+	AddAuthFailure(ctx context.Context, client string, now, expired time.Time) (count int, windowStart time.Time, err error)
+	// DeleteAuthFailuresBefore forgets windows that began at or before t.
+	DeleteAuthFailuresBefore(ctx context.Context, t time.Time) error
+}
+
+// Failures locks a client out after too many failed authentications: once
+// it has failed limit times within a window, every attempt that would check
+// the password is refused (even with the right password, so a guess reveals
+// nothing) until the window that began with its first failure has passed.
+type Failures struct {
+	store  FailureStore
+	limit  int
+	window time.Duration
+	now    func() time.Time
+}
+
+// NewFailures returns a limiter of limit failures per window per client.
+// now is the clock.
+func NewFailures(store FailureStore, limit int, window time.Duration, now func() time.Time) *Failures {
+	return &Failures{store: store, limit: limit, window: window, now: now}
+}
+
+// Limit returns the number of failures allowed per window, and the window.
+func (f *Failures) Limit() (int, time.Duration) { return f.limit, f.window }
+
+// Locked reports whether client is locked out, and if so for how long.
+func (f *Failures) Locked(ctx context.Context, client string) (time.Duration, error) {
+	count, start, err := f.store.AuthFailures(ctx, client)
+	if err != nil {
+		return 0, fmt.Errorf("read failed authentications: %w", err)
+	}
+	return f.retryAfter(count, start), nil
+}
+
+// Fail counts a failed authentication by client. It returns how long the
+// client is now locked out (0 if it is not) and whether this failure is
+// the one that locked it.
+func (f *Failures) Fail(ctx context.Context, client string) (time.Duration, bool, error) {
+	now := f.now()
+	expired := now.Add(-f.window)
+	if err := f.store.DeleteAuthFailuresBefore(ctx, expired); err != nil {
+		return 0, false, fmt.Errorf("prune failed authentications: %w", err)
+	}
+	count, start, err := f.store.AddAuthFailure(ctx, client, now, expired)
+	if err != nil {
+		return 0, false, fmt.Errorf("count failed authentication: %w", err)
+	}
+	wait := f.retryAfter(count, start)
+	return wait, wait > 0 && count == f.limit, nil
+}
+
+func (f *Failures) retryAfter(count int, windowStart time.Time) time.Duration {
+	if count < f.limit {
+		return 0
+	}
+	if wait := windowStart.Add(f.window).Sub(f.now()); wait > 0 {
+		return wait
+	}
+	return 0
+}
