@@ -112,6 +112,9 @@ func New(d Deps) (*Server, error) {
 			mux.Handle(pattern, s.adapt(rt.handle))
 		}
 	}
+	if err := mountUI(mux); err != nil {
+		return nil, err
+	}
 	cfg := d.Config
 	s.handler = chain(jsonNotFound(mux),
 		requestLog(d.Logger),

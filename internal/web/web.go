@@ -1,6 +1,6 @@
-// Package web holds the files the server ships to browsers: the API
-// reference page and its vendored Swagger UI, embedded so they work with no
-// internet access.
+// Package web holds the files the server ships to browsers: the product's
+// web UI, and the API reference page with its vendored Swagger UI, all
+// embedded so they work with no internet access and no build step.
 package web
 
 import (

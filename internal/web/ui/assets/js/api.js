@@ -1,0 +1,104 @@
+// api.js: the one way the UI talks to the server. Requests go to this
+// origin with the session cookie; the UI never keeps a password or token
+// in storage. A 401 is the app's own "sign in again" and goes to the login
+// page; a provider's rejected key arrives as a 502 and is only shown.
+
+/** ApiError is a failed API call with a message fit to show a person. */
+export class ApiError extends Error {
+  constructor(status, message, body) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.body = body;
+  }
+
+  /** missingRoute is true when the server does not have the endpoint at all. */
+  get missingRoute() {
+    const d = this.body && this.body.detail;
+    return (this.status === 404 && d === 'Not Found') || (this.status === 405 && d === 'Method Not Allowed');
+  }
+}
+
+/** loginURL is the login page, asked to come back to where the user was. */
+function loginURL() {
+  const here = location.pathname + location.search + location.hash;
+  return '/ui/login?next=' + encodeURIComponent(here);
+}
+
+let leaving = false;
+
+function toLogin() {
+  if (leaving || location.pathname === '/ui/login') return;
+  leaving = true;
+  location.assign(loginURL());
+}
+
+function fieldName(loc) {
+  return (loc || []).filter((p) => p !== 'body' && p !== 'query' && p !== 'path').join('.');
+}
+
+/** messageOf turns an error response into one readable sentence. */
+function messageOf(status, body, retryAfter) {
+  const d = body && body.detail;
+  if (Array.isArray(d)) {
+    return d.map((e) => {
+      const f = fieldName(e.loc);
+      const msg = String(e.msg || 'is invalid').replace(/^Value error, /, '');
+      return f ? `${f}: ${msg}` : msg;
+    }).join('; ');
+  }
+  if (status === 429) {
+    if (typeof d === 'string' && /try again/i.test(d)) return d;
+    const wait = retryAfter ? ` Try again in ${retryAfter} seconds.` : ' Try again in a moment.';
+    return (typeof d === 'string' && d ? d.replace(/\.?$/, '.') : 'Too many requests.') + wait;
+  }
+  if (status >= 500 && status !== 502 && status !== 503 && status !== 504) {
+    const id = body && body.request_id ? ` (request id ${body.request_id})` : '';
+    return `The server hit an unexpected error${id}.`;
+  }
+  if (typeof d === 'string' && d) return d;
+  return `The server answered ${status}.`;
+}
+
+/**
+ * api calls the JSON API. body is sent as JSON, or as multipart when it is
+ * a FormData. It resolves to the parsed response and rejects with an
+ * ApiError.
+ */
+export async function api(method, path, body) {
+  // Answers are data of this moment: never from the browser's cache.
+  const init = { method, credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } };
+  if (body instanceof FormData) {
+    init.body = body;
+  } else if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'Cannot reach the server. Check that it is running and try again.', null);
+  }
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (res.ok) return data;
+  const retryAfter = res.headers.get('Retry-After');
+  if (res.status === 401 && path !== '/api/auth/login') {
+    toLogin();
+    throw new ApiError(401, 'Your session has ended. Sign in again.', data);
+  }
+  throw new ApiError(res.status, messageOf(res.status, data, retryAfter), data);
+}
+
+/** pathID encodes a record id ("credential:abc") for a URL path. */
+export function pathID(id) {
+  return encodeURIComponent(id);
+}

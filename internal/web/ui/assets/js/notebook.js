@@ -1,0 +1,404 @@
+// notebook.js: one notebook (/ui/notebooks/{id}): its sources and notes,
+// adding both, and keyword search.
+
+import { api, ApiError, pathID } from './api.js';
+import { $, ago, busy, confirmDialog, field, h, highlight, openDialog, plural, safeHref, show, toast } from './dom.js';
+import { reportError, startPage } from './shell.js';
+
+// The page's URL carries the notebook's key; the API's ids are "notebook:key".
+const notebookKey = decodeURIComponent(location.pathname.replace(/^\/ui\/notebooks\//, ''));
+const notebookID = notebookKey.includes(':') ? notebookKey : 'notebook:' + notebookKey;
+const state = { notebook: null, sources: [], notes: [] };
+
+// ---- the notebook itself
+
+function renderHead() {
+  const nb = state.notebook;
+  document.title = `${nb.name} · Open Notebook`;
+  $('#nb-title').textContent = nb.name;
+  $('#nb-desc').textContent = nb.description || '';
+  show($('#nb-meta'), nb.archived ? h('span', { class: 'badge badge-warn' }, 'Archived') : null,
+    nb.archived ? ' ' : null, 'Created ', ago(nb.created), ' · updated ', ago(nb.updated));
+  $('#nb-archive').textContent = nb.archived ? 'Unarchive' : 'Archive';
+  $('#nb-actions').hidden = false;
+}
+
+async function loadNotebook() {
+  state.notebook = await api('GET', '/api/notebooks/' + pathID(notebookID));
+  renderHead();
+}
+
+function editNotebook() {
+  const nb = state.notebook;
+  const name = h('input', { type: 'text', name: 'name', required: true, maxlength: '200', value: nb.name, autocomplete: 'off' });
+  const desc = h('textarea', { name: 'description', rows: '3' });
+  desc.value = nb.description || '';
+  const err = h('p', { class: 'form-error', role: 'alert', hidden: true });
+  const form = h('form', { id: 'edit-notebook', class: 'form-grid', novalidate: true },
+    field({ label: 'Name', control: name, required: true }), field({ label: 'Description', control: desc }), err);
+  const { close } = openDialog({
+    title: 'Edit notebook',
+    body: form,
+    actions: [{ label: 'Cancel' }, { label: 'Save', kind: 'primary', submit: 'edit-notebook' }],
+  });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!name.value.trim()) {
+      err.textContent = 'Give the notebook a name.';
+      err.hidden = false;
+      name.focus();
+      return;
+    }
+    try {
+      state.notebook = await api('PUT', '/api/notebooks/' + pathID(notebookID),
+        { name: name.value.trim(), description: desc.value.trim() });
+      renderHead();
+      close();
+      toast('Notebook saved');
+    } catch (e) {
+      err.textContent = e.message;
+      err.hidden = false;
+    }
+  });
+}
+
+async function toggleArchive(ev) {
+  await busy(ev.currentTarget, async () => {
+    try {
+      state.notebook = await api('PUT', '/api/notebooks/' + pathID(notebookID), { archived: !state.notebook.archived });
+      renderHead();
+      toast(state.notebook.archived ? 'Notebook archived' : 'Notebook restored');
+    } catch (err) {
+      reportError(err);
+    }
+  });
+}
+
+async function deleteNotebook() {
+  let preview;
+  try {
+    preview = await api('GET', `/api/notebooks/${pathID(notebookID)}/delete-preview`);
+  } catch (err) {
+    reportError(err);
+    return;
+  }
+  const exclusive = h('input', { type: 'checkbox', name: 'exclusive' });
+  const body = [
+    h('p', null, `“${state.notebook.name}” and its ${plural(preview.note_count, 'note')} will be deleted.`),
+    preview.exclusive_source_count > 0
+      ? h('p', { class: 'stack-sm' }, h('label', { class: 'check' }, exclusive,
+        `Also delete the ${plural(preview.exclusive_source_count, 'source')} no other notebook uses`))
+      : null,
+    preview.shared_source_count > 0
+      ? h('p', { class: 'muted small' }, `${plural(preview.shared_source_count, 'source')} shared with other notebooks will stay.`)
+      : null,
+  ];
+  if (!(await confirmDialog({ title: 'Delete notebook?', message: body, confirmLabel: 'Delete notebook', danger: true }))) return;
+  try {
+    await api('DELETE', `/api/notebooks/${pathID(notebookID)}?delete_exclusive_sources=${exclusive.checked}`);
+    location.assign('/ui/');
+  } catch (err) {
+    reportError(err);
+  }
+}
+
+// ---- sources
+
+function sourceKind(s) {
+  if (s.asset && s.asset.url) return 'Link';
+  if (s.asset && s.asset.file_path) return 'File';
+  return 'Text';
+}
+
+function sourceTitle(s) {
+  return s.title || (s.asset && (s.asset.url || s.asset.file_path)) || 'Untitled source';
+}
+
+async function loadSources() {
+  const all = [];
+  for (let offset = 0; ; offset += 100) {
+    const q = new URLSearchParams({ notebook_id: notebookID, limit: '100', offset: String(offset), sort_by: 'created', sort_order: 'desc' });
+    const page = await api('GET', '/api/sources?' + q);
+    all.push(...page);
+    if (page.length < 100) break;
+  }
+  state.sources = all;
+  renderSources();
+}
+
+function renderSources() {
+  const box = $('#sources');
+  $('#sources-count').textContent = String(state.sources.length);
+  if (state.sources.length === 0) {
+    show(box, h('p', { class: 'empty' }, 'No sources yet. Add text, a link or a file.'));
+    return;
+  }
+  show(box, h('ul', { class: 'list', 'aria-label': 'Sources' }, state.sources.map((s) => h('li', { 'data-id': s.id },
+    h('div', { class: 'item-head' },
+      h('button', { type: 'button', class: 'link-button', onclick: () => viewSource(s.id) }, sourceTitle(s)),
+      h('div', { class: 'item-actions' },
+        h('button', { type: 'button', class: 'btn btn-sm btn-quiet', 'aria-label': `Remove ${sourceTitle(s)}`, onclick: () => removeSource(s) }, 'Remove'))),
+    h('p', { class: 'item-meta' }, h('span', { class: 'badge' }, sourceKind(s)), ' added ', ago(s.created)),
+    s.status === 'failed'
+      ? h('p', { class: 'item-meta' }, h('span', { class: 'badge badge-danger' }, 'No text'), ' ', s.processing_info || 'Text could not be extracted.')
+      : null))));
+}
+
+async function viewSource(id) {
+  let s;
+  try {
+    s = await api('GET', '/api/sources/' + pathID(id));
+  } catch (err) {
+    reportError(err);
+    return;
+  }
+  const url = s.asset && s.asset.url ? safeHref(s.asset.url) : null;
+  openDialog({
+    title: sourceTitle(s),
+    wide: true,
+    body: h('div', { class: 'stack' },
+      h('p', { class: 'item-meta' }, h('span', { class: 'badge' }, sourceKind(s)), ' added ', ago(s.created),
+        url ? [' · ', h('a', { href: url, rel: 'noopener noreferrer', target: '_blank' }, 'Open original ↗')] : null,
+        s.file_available ? [' · ', h('a', { href: `/api/sources/${pathID(s.id)}/download` }, 'Download file')] : null),
+      s.status === 'failed' ? h('div', { class: 'alert alert-warn' }, h('div', { class: 'alert-body' }, h('strong', null, 'No text'), h('p', null, s.processing_info || ''))) : null,
+      s.full_text ? h('div', { class: 'source-text', tabindex: '0', 'aria-label': 'Source text' }, s.full_text) : null),
+    actions: [{ label: 'Close' }],
+  });
+}
+
+function removeSource(s) {
+  const title = sourceTitle(s);
+  const { close } = openDialog({
+    title: 'Remove source?',
+    body: h('p', null, `Remove “${title}” from this notebook only, or delete it everywhere?`),
+    actions: [
+      { label: 'Cancel' },
+      { label: 'Remove from notebook', id: 'unlink', onclick: (_, btn) => act(btn, 'DELETE', `/api/notebooks/${pathID(notebookID)}/sources/${pathID(s.id)}`, 'Source removed from this notebook') },
+      { label: 'Delete everywhere', kind: 'danger-solid', id: 'delete', onclick: (_, btn) => act(btn, 'DELETE', '/api/sources/' + pathID(s.id), 'Source deleted') },
+    ],
+  });
+  async function act(btn, method, path, message) {
+    await busy(btn, async () => {
+      try {
+        await api(method, path);
+        close();
+        toast(message);
+        await Promise.all([loadSources(), loadNotebook()]);
+      } catch (err) {
+        reportError(err);
+      }
+    });
+  }
+}
+
+function selectedKind() {
+  return $('#add-source').querySelector('input[name="type"]:checked').value;
+}
+
+function syncSourceFields() {
+  const kind = selectedKind();
+  for (const el of $('#add-source').querySelectorAll('[data-kind]')) el.hidden = el.dataset.kind !== kind;
+}
+
+async function addSource(ev) {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const err = $('#src-error');
+  err.hidden = true;
+  const kind = selectedKind();
+  const title = form.elements.title.value.trim();
+  const fail = (msg, focus) => {
+    err.textContent = msg;
+    err.hidden = false;
+    if (focus) focus.focus();
+  };
+  let body;
+  if (kind === 'text') {
+    if (!form.elements.content.value.trim()) return fail('Paste or type the text.', form.elements.content);
+    body = { type: 'text', notebook_id: notebookID, content: form.elements.content.value, title: title || null };
+  } else if (kind === 'link') {
+    const url = form.elements.url.value.trim();
+    if (!/^https?:\/\/\S+$/i.test(url)) return fail('Enter a web address starting with http:// or https://.', form.elements.url);
+    body = { type: 'link', notebook_id: notebookID, url, title: title || null };
+  } else {
+    const file = form.elements.file.files[0];
+    if (!file) return fail('Choose a file.', form.elements.file);
+    body = new FormData();
+    body.append('type', 'upload');
+    body.append('notebook_id', notebookID);
+    if (title) body.append('title', title);
+    body.append('file', file);
+  }
+  await busy(form.querySelector('button[type="submit"]'), async () => {
+    try {
+      const src = await api('POST', body instanceof FormData ? '/api/sources' : '/api/sources/json', body);
+      form.reset();
+      syncSourceFields();
+      if (src.status === 'failed') toast(`Source added, but no text could be extracted: ${src.processing_info || ''}`, 'error');
+      else toast('Source added');
+      await Promise.all([loadSources(), loadNotebook()]);
+    } catch (e) {
+      fail(e.message);
+    }
+  });
+}
+
+// ---- notes
+
+async function loadNotes() {
+  state.notes = await api('GET', '/api/notes?notebook_id=' + encodeURIComponent(notebookID));
+  renderNotes();
+}
+
+function renderNotes() {
+  const box = $('#notes');
+  $('#notes-count').textContent = String(state.notes.length);
+  if (state.notes.length === 0) {
+    show(box, h('p', { class: 'empty' }, 'No notes yet.'));
+    return;
+  }
+  show(box, h('ul', { class: 'list', 'aria-label': 'Notes' }, state.notes.map((n) => h('li', { 'data-id': n.id },
+    h('div', { class: 'item-head' },
+      h('h3', { class: 'item-title' }, n.title || 'Untitled note'),
+      h('div', { class: 'item-actions' },
+        h('button', { type: 'button', class: 'btn btn-sm btn-quiet', 'aria-label': `Edit ${n.title || 'note'}`, onclick: () => editNote(n) }, 'Edit'),
+        h('button', { type: 'button', class: 'btn btn-sm btn-quiet', 'aria-label': `Delete ${n.title || 'note'}`, onclick: () => deleteNote(n) }, 'Delete'))),
+    h('p', { class: 'note-body' }, n.content),
+    h('p', { class: 'item-meta' }, n.note_type === 'ai' ? [h('span', { class: 'badge badge-accent' }, 'AI'), ' '] : null, 'Updated ', ago(n.updated))))));
+}
+
+async function addNote(ev) {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const err = $('#note-error');
+  err.hidden = true;
+  const content = form.elements.content.value;
+  if (!content.trim()) {
+    err.textContent = 'Write something first.';
+    err.hidden = false;
+    form.elements.content.focus();
+    return;
+  }
+  await busy(form.querySelector('button[type="submit"]'), async () => {
+    try {
+      await api('POST', '/api/notes', { title: form.elements.title.value.trim() || null, content, note_type: 'human', notebook_id: notebookID });
+      form.reset();
+      toast('Note saved');
+      await Promise.all([loadNotes(), loadNotebook()]);
+    } catch (e) {
+      err.textContent = e.message;
+      err.hidden = false;
+    }
+  });
+}
+
+function editNote(n) {
+  const title = h('input', { type: 'text', name: 'title', value: n.title || '', autocomplete: 'off' });
+  const content = h('textarea', { name: 'content', rows: '10' });
+  content.value = n.content;
+  const err = h('p', { class: 'form-error', role: 'alert', hidden: true });
+  const form = h('form', { id: 'edit-note', class: 'form-grid', novalidate: true },
+    field({ label: 'Title', control: title }), field({ label: 'Note', control: content, required: true }), err);
+  const { close } = openDialog({
+    title: 'Edit note',
+    wide: true,
+    body: form,
+    actions: [{ label: 'Cancel' }, { label: 'Save', kind: 'primary', submit: 'edit-note' }],
+  });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!content.value.trim()) {
+      err.textContent = 'A note cannot be empty.';
+      err.hidden = false;
+      return;
+    }
+    try {
+      await api('PUT', '/api/notes/' + pathID(n.id), { title: title.value.trim(), content: content.value });
+      close();
+      toast('Note saved');
+      await loadNotes();
+    } catch (e) {
+      err.textContent = e.message;
+      err.hidden = false;
+    }
+  });
+}
+
+async function deleteNote(n) {
+  if (!(await confirmDialog({ title: 'Delete note?', message: `“${n.title || 'Untitled note'}” will be deleted.`, confirmLabel: 'Delete note', danger: true }))) return;
+  try {
+    await api('DELETE', '/api/notes/' + pathID(n.id));
+    toast('Note deleted');
+    await Promise.all([loadNotes(), loadNotebook()]);
+  } catch (err) {
+    reportError(err);
+  }
+}
+
+// ---- search
+
+async function search(ev) {
+  ev.preventDefault();
+  const box = $('#results');
+  const query = $('#q').value.trim();
+  if (!query) {
+    show(box);
+    return;
+  }
+  const onlyHere = $('#q-here').checked;
+  show(box, h('p', { class: 'loading' }, 'Searching…'));
+  try {
+    const res = await api('POST', '/api/search', { query, type: 'text', limit: onlyHere ? 1000 : 50 });
+    const here = new Set([...state.sources.map((s) => s.id), ...state.notes.map((n) => n.id)]);
+    const hits = onlyHere ? res.results.filter((r) => here.has(r.id)) : res.results;
+    if (hits.length === 0) {
+      show(box, h('p', { class: 'empty' }, `No matches for “${query}”${onlyHere ? ' in this notebook' : ''}.`));
+      return;
+    }
+    show(box,
+      h('p', { class: 'muted small' }, `${plural(hits.length, 'match', 'matches')} for “${query}”`),
+      h('ul', { class: 'list', 'aria-label': 'Search results' }, hits.map((r) => {
+        const isNote = r.id.startsWith('note:');
+        const note = isNote ? state.notes.find((n) => n.id === r.id) : null;
+        const open = isNote ? (note ? () => editNote(note) : null) : () => viewSource(r.id);
+        const title = r.title || (isNote ? 'Untitled note' : 'Untitled source');
+        return h('li', { 'data-kind': isNote ? 'note' : 'source' },
+          h('div', { class: 'row' },
+            h('span', { class: 'badge' }, isNote ? 'Note' : 'Source'),
+            open ? h('button', { type: 'button', class: 'link-button', onclick: open }, title) : h('span', { class: 'item-title' }, title)),
+          (r.matches || []).map((m) => h('p', { class: 'result-excerpt' }, highlight(m))));
+      })));
+  } catch (err) {
+    show(box, h('p', { class: 'form-error' }, err.message));
+  }
+}
+
+// ---- start
+
+async function main() {
+  await startPage();
+  try {
+    await loadNotebook();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) {
+      $('#nb-title').textContent = 'Notebook not found';
+      $('#nb-desc').textContent = 'It may have been deleted.';
+      return;
+    }
+    throw err;
+  }
+  $('#nb-body').hidden = false;
+  $('#nb-edit').addEventListener('click', editNotebook);
+  $('#nb-archive').addEventListener('click', toggleArchive);
+  $('#nb-delete').addEventListener('click', deleteNotebook);
+  $('#add-source').addEventListener('submit', addSource);
+  for (const r of $('#add-source').querySelectorAll('input[name="type"]')) r.addEventListener('change', syncSourceFields);
+  $('#add-note').addEventListener('submit', addNote);
+  $('#search').addEventListener('submit', search);
+  await Promise.all([
+    loadSources().catch((err) => { show($('#sources'), h('p', { class: 'form-error' }, err.message)); }),
+    loadNotes().catch((err) => { show($('#notes'), h('p', { class: 'form-error' }, err.message)); }),
+  ]);
+}
+
+main().catch(reportError);
