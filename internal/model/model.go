@@ -221,7 +221,7 @@ func (s *Service) UpdateDefaults(ctx context.Context, patch map[string]string) (
 			return nil, err
 		}
 		if m.Type != slot.Type {
-			return nil, apperr.Newf(apperr.Invalid, "%s needs a %s model, but %s is a %s model", slot.Field, slot.Type, id, m.Type)
+			return nil, apperr.Newf(apperr.Invalid, "%s needs %s model, but %s is %s model", slot.Field, withArticle(slot.Type), id, withArticle(m.Type))
 		}
 		changes[slot.Field] = id
 	}
@@ -300,6 +300,14 @@ func (s *Service) ResolveDefault(ctx context.Context, slot string) (*Model, bool
 		return nil, false, err
 	}
 	return m, true, nil
+}
+
+// withArticle puts "a" or "an" before a model type.
+func withArticle(typ string) string {
+	if strings.ContainsRune("aeiou", rune(typ[0])) {
+		return "an " + typ
+	}
+	return "a " + typ
 }
 
 // SlotFields returns the default-slot field names in API order.
