@@ -3,8 +3,16 @@ package ratelimit
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
+
+// cleanFor is how long this replica trusts that a client had no failed
+// authentications. Within it a password check costs no database read;
+// another replica's lock-out of the same client takes effect here at most
+// this much later, and every failure is still counted in the database at
+// once.
+const cleanFor = time.Second
 
 // FailureStore counts failed authentications per client in fixed windows,
 // atomically across every replica sharing the database.
@@ -29,12 +37,15 @@ type Failures struct {
 	limit  int
 	window time.Duration
 	now    func() time.Time
+
+	mu    sync.Mutex
+	clean map[string]time.Time // client → when the database said it had no failures
 }
 
 // NewFailures returns a limiter of limit failures per window per client.
 // now is the clock.
 func NewFailures(store FailureStore, limit int, window time.Duration, now func() time.Time) *Failures {
-	return &Failures{store: store, limit: limit, window: window, now: now}
+	return &Failures{store: store, limit: limit, window: window, now: now, clean: map[string]time.Time{}}
 }
 
 // Limit returns the number of failures allowed per window, and the window.
@@ -42,17 +53,45 @@ func (f *Failures) Limit() (int, time.Duration) { return f.limit, f.window }
 
 // Locked reports whether client is locked out, and if so for how long.
 func (f *Failures) Locked(ctx context.Context, client string) (time.Duration, error) {
+	now := f.now()
+	f.mu.Lock()
+	checked, ok := f.clean[client]
+	f.mu.Unlock()
+	if ok && now.Sub(checked) < cleanFor && !now.Before(checked) {
+		return 0, nil
+	}
 	count, start, err := f.store.AuthFailures(ctx, client)
 	if err != nil {
 		return 0, fmt.Errorf("read failed authentications: %w", err)
 	}
+	if count == 0 {
+		f.remember(client, now)
+	}
 	return f.retryAfter(count, start), nil
+}
+
+// remember notes that client had no failures at now, pruning stale notes
+// so the map stays as small as the set of recently active clients.
+func (f *Failures) remember(client string, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.clean) >= 4096 {
+		for c, t := range f.clean {
+			if now.Sub(t) >= cleanFor {
+				delete(f.clean, c)
+			}
+		}
+	}
+	f.clean[client] = now
 }
 
 // Fail counts a failed authentication by client. It returns how long the
 // client is now locked out (0 if it is not) and whether this failure is
 // the one that locked it.
 func (f *Failures) Fail(ctx context.Context, client string) (time.Duration, bool, error) {
+	f.mu.Lock()
+	delete(f.clean, client)
+	f.mu.Unlock()
 	now := f.now()
 	expired := now.Add(-f.window)
 	if err := f.store.DeleteAuthFailuresBefore(ctx, expired); err != nil {

@@ -1,6 +1,7 @@
 package ratelimit_test
 
 import (
+	"context"
 	"net/netip"
 	"sync"
 	"testing"
@@ -141,5 +142,57 @@ func TestFailuresLockOutAcrossReplicas(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// countingStore counts the reads a lock-out check makes.
+type countingStore struct {
+	ratelimit.FailureStore
+	reads int
+}
+
+func (c *countingStore) AuthFailures(ctx context.Context, client string) (int, time.Time, error) {
+	c.reads++
+	return c.FailureStore.AuthFailures(ctx, client)
+}
+
+func TestACleanClientCostsOneReadPerSecond(t *testing.T) {
+	url, dir := storetest.URL(t, store.SQLite)
+	db, err := store.Open(t.Context(), url, dir, storetest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := t.Context()
+	clk := &clock{t: time.Unix(1_700_000_000, 0)}
+	here := &countingStore{FailureStore: db}
+	f := ratelimit.NewFailures(here, 2, time.Minute, clk.Now)
+	other := ratelimit.NewFailures(db, 2, time.Minute, clk.Now) // another replica
+
+	for range 50 {
+		if wait, err := f.Locked(ctx, "198.51.100.7"); wait != 0 || err != nil {
+			t.Fatalf("a clean client is locked: %v %v", wait, err)
+		}
+	}
+	if here.reads != 1 {
+		t.Fatalf("%d reads for 50 checks within a second, want 1", here.reads)
+	}
+
+	// A failure here is seen at once.
+	if _, _, err := f.Fail(ctx, "198.51.100.7"); err != nil {
+		t.Fatal(err)
+	}
+	f.Locked(ctx, "198.51.100.7")
+	if here.reads != 2 {
+		t.Fatalf("a local failure must end the trust: %d reads", here.reads)
+	}
+
+	// Another replica's lock-out is seen within a second.
+	f.Locked(ctx, "203.0.113.9")
+	other.Fail(ctx, "203.0.113.9")
+	other.Fail(ctx, "203.0.113.9")
+	clk.Advance(time.Second)
+	if wait, _ := f.Locked(ctx, "203.0.113.9"); wait == 0 {
+		t.Fatal("another replica's lock-out was not seen after a second")
 	}
 }
