@@ -32,8 +32,10 @@ func buildSpec(routes []route, version string) ([]byte, error) {
 		}))
 	r.Spec.Info.WithTitle("Open Notebook API").WithVersion(version).
 		WithDescription("Self-hosted research notebook API, wire-compatible with Open Notebook. " +
-			"When a password is set, send it as `Authorization: Bearer <password>`.")
-	r.Spec.SetHTTPBearerTokenSecurity("bearer", "", "The server password (OPEN_NOTEBOOK_PASSWORD)")
+			"When a password is set, send `Authorization: Bearer <password>` (as the original), a session token " +
+			"from `POST /api/auth/login`, or an API token; browsers may use the session cookie instead.")
+	r.Spec.SetHTTPBearerTokenSecurity("bearer", "",
+		"The server password (OPEN_NOTEBOOK_PASSWORD), a session token (ons_...) or an API token (onb_..., scoped read, write or admin)")
 
 	for _, rt := range routes {
 		if rt.path == "/static/" {
@@ -61,6 +63,8 @@ func buildSpec(routes []route, version string) ([]byte, error) {
 		if !isPublic(path) {
 			oc.AddSecurity("bearer")
 			oc.AddRespStructure(errorOut{}, openapi.WithHTTPStatus(http.StatusUnauthorized))
+			oc.AddRespStructure(errorOut{}, openapi.WithHTTPStatus(http.StatusForbidden))       // an API token without the scope
+			oc.AddRespStructure(errorOut{}, openapi.WithHTTPStatus(http.StatusTooManyRequests)) // lock-out or rate limit, with Retry-After
 		}
 		if err := r.AddOperation(oc); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", rt.method, path, err)
