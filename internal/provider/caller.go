@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 
 	"github.com/open-notebook/open-notebook/internal/secret"
 )
@@ -126,4 +128,28 @@ func Header(pairs ...string) http.Header {
 		h.Set(pairs[i], pairs[i+1])
 	}
 	return h
+}
+
+// WriteAudioPart writes req's audio to w as the form part "file", under the
+// request's file name and content type, else "audio" and
+// application/octet-stream: the upload that OpenAI's and ElevenLabs'
+// transcription endpoints both expect.
+func WriteAudioPart(w *multipart.Writer, req TranscriptionRequest) error {
+	filename := req.Filename
+	if filename == "" {
+		filename = "audio"
+	}
+	fileType := req.ContentType
+	if fileType == "" {
+		fileType = "application/octet-stream"
+	}
+	h := make(textproto.MIMEHeader)
+	h.Set("Content-Disposition", multipart.FileContentDisposition("file", filename))
+	h.Set("Content-Type", fileType)
+	part, err := w.CreatePart(h)
+	if err != nil {
+		return err
+	}
+	_, err = part.Write(req.Audio)
+	return err
 }

@@ -57,6 +57,26 @@ type Config struct {
 	NumCtx            int
 }
 
+// Key returns the API key without the blanks a pasted key often carries.
+func (c Config) Key() secret.String {
+	return secret.New(strings.TrimSpace(c.APIKey.Reveal()))
+}
+
+// BaseURL returns the base URL a client addresses: raw as users paste it,
+// without blanks, trailing slashes and then each of suffixes in turn (an
+// API version the client adds itself, say), or fallback when nothing
+// remains.
+func BaseURL(raw, fallback string, suffixes ...string) string {
+	base := strings.TrimRight(strings.TrimSpace(raw), "/")
+	for _, suffix := range suffixes {
+		base = strings.TrimSuffix(base, suffix)
+	}
+	if base == "" {
+		return fallback
+	}
+	return base
+}
+
 // Model is one model a provider offers. Type is empty when the provider's
 // listing does not say; callers classify it by name.
 type Model struct {

@@ -3,6 +3,7 @@
 package anthropic
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -11,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
-	"github.com/open-notebook/open-notebook/internal/secret"
 )
 
 const (
@@ -53,10 +53,7 @@ var _ provider.Client = (*Client)(nil)
 // which must name its gateway) DefaultBaseURL; it is normalized to end in
 // /v1. hc carries every request and must not be nil.
 func New(cfg provider.Config, hc *http.Client, opts Options) *Client {
-	name := cfg.Provider
-	if name == "" {
-		name = "anthropic"
-	}
+	name := cmp.Or(cfg.Provider, "anthropic")
 	raw := cfg.BaseURL
 	if strings.TrimSpace(raw) == "" {
 		raw = opts.DefaultBaseURL
@@ -64,7 +61,7 @@ func New(cfg provider.Config, hc *http.Client, opts Options) *Client {
 	if strings.TrimSpace(raw) == "" && name != compatible {
 		raw = DefaultBaseURL
 	}
-	key := provider.KeyHeader("x-api-key", "", secret.New(strings.TrimSpace(cfg.APIKey.Reveal())))
+	key := provider.KeyHeader("x-api-key", "", cfg.Key())
 	return &Client{
 		name: name,
 		base: normalizeBase(raw),

@@ -1,7 +1,6 @@
 package anthropic
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -74,7 +73,7 @@ func TestListModelsFollowsThePages(t *testing.T) {
 				}
 				providertest.Reply(http.StatusOK, page)(w, r)
 			})
-			c := New(provider.Config{Provider: "anthropic", APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client(), Options{})
+			c := family.NewClient(t, f)
 
 			got, err := c.ListModels(t.Context())
 			if err != nil {
@@ -96,7 +95,7 @@ func TestListModelsFollowsThePages(t *testing.T) {
 				if req.Method != http.MethodGet || req.Path != "/v1/models" || !reflect.DeepEqual(query, want) {
 					t.Errorf("request %d = %s %s?%s, want GET /v1/models?%s", i, req.Method, req.Path, req.Query, want.Encode())
 				}
-				wantAnthropicHeaders(t, req)
+				family.WantAuth(t, req)
 			}
 		})
 	}
@@ -112,7 +111,7 @@ func TestListModelsStopsAfterTwentyPages(t *testing.T) {
 		}
 		providertest.Reply(http.StatusOK, modelPage(true, next))(w, r)
 	})
-	c := New(provider.Config{Provider: "anthropic", APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client(), Options{})
+	c := family.NewClient(t, f)
 
 	got, err := c.ListModels(t.Context())
 	if err != nil {
@@ -177,14 +176,9 @@ func TestAnthropicDefaultsToItsPublicAPI(t *testing.T) {
 
 func TestACompatibleGatewayWithoutABaseURLFailsBeforeSendingAnything(t *testing.T) {
 	c := New(provider.Config{Provider: compatible, APIKey: secret.New(testKey)}, http.DefaultClient, Options{})
-	calls := map[string]func() error{
-		"ListModels": func() error { _, err := c.ListModels(t.Context()); return err },
-		"Probe":      func() error { _, err := c.Probe(t.Context()); return err },
-		"Chat":       func() error { _, err := c.Chat(t.Context(), provider.ChatRequest{Model: "m"}); return err },
-	}
-	for name, call := range calls {
-		t.Run(name+" says no base URL is configured", func(t *testing.T) {
-			wantProviderError(t, call(), provider.StatusError, 0, "No base URL configured")
+	for _, call := range []providertest.Call{providertest.ListModels, providertest.Probe, providertest.Chat("m")} {
+		t.Run(call.Name+" says no base URL is configured", func(t *testing.T) {
+			family.WantError(t, call.Do(t.Context(), c), provider.StatusError, 0, "No base URL configured")
 		})
 	}
 }
@@ -304,143 +298,60 @@ func TestChatSendsAMessagesRequest(t *testing.T) {
 			if got != want {
 				t.Errorf("response = %+v, want %+v", got, want)
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodPost || req.Path != "/v1/messages" {
-				t.Errorf("request = %s %s, want POST /v1/messages", req.Method, req.Path)
-			}
-			wantAnthropicHeaders(t, req)
-			providertest.WantJSON(t, req.Body, tt.wantBody)
+			family.WantJSONRequest(t, f, "POST /v1/messages", tt.wantBody)
 		})
 	}
 }
 
 func TestCapabilitiesAnthropicLacksAreUnsupported(t *testing.T) {
-	f := providertest.New(t, providertest.Reply(http.StatusOK, `{}`))
-	c := New(provider.Config{Provider: "anthropic", APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client(), Options{})
-	calls := map[string]func() error{
-		"Embed": func() error {
-			_, err := c.Embed(t.Context(), provider.EmbedRequest{Model: "m", Input: []string{"x"}})
-			return err
-		},
-		"Speak": func() error {
-			_, err := c.Speak(t.Context(), provider.SpeechRequest{Model: "m", Text: "x"})
-			return err
-		},
-		"Transcribe": func() error {
-			_, err := c.Transcribe(t.Context(), provider.TranscriptionRequest{Model: "m"})
-			return err
-		},
-	}
-	for name, call := range calls {
-		t.Run(name+" is unsupported without a request", func(t *testing.T) {
-			if err := call(); !errors.Is(err, provider.ErrUnsupported) || !strings.Contains(err.Error(), "anthropic") {
-				t.Errorf("err = %v, want an anthropic ErrUnsupported", err)
-			}
-		})
-	}
-	if n := len(f.Requests()); n != 0 {
-		t.Errorf("the provider received %d requests", n)
-	}
+	family.Unsupported(t, providertest.Embed("m", "x"), providertest.Speak("m"), providertest.Transcribe("m"))
 }
 
 func TestEveryCallReportsAnthropicFailures(t *testing.T) {
-	calls := map[string]func(context.Context, *Client) error{
-		"ListModels": func(ctx context.Context, c *Client) error { _, err := c.ListModels(ctx); return err },
-		"Probe":      func(ctx context.Context, c *Client) error { _, err := c.Probe(ctx); return err },
-		"Chat": func(ctx context.Context, c *Client) error {
-			_, err := c.Chat(ctx, provider.ChatRequest{Model: "claude-haiku-4-5", Messages: []provider.Message{{Role: "user", Content: "Hi!"}}})
-			return err
-		},
-	}
-	tests := []struct {
-		name       string
-		answer     http.HandlerFunc
-		timeout    time.Duration
-		status     provider.Status
-		httpStatus int
-		message    string
-		retryAfter time.Duration
-	}{
+	calls := []providertest.Call{providertest.ListModels, providertest.Probe, providertest.Chat("claude-haiku-4-5")}
+	family.Failures(t, calls, []providertest.Failure{
 		{
-			name:   "a rejected key is auth_failed with Anthropic's message",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "invalid x-api-key",
+			Name:   "a rejected key is auth_failed with Anthropic's message",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"}`),
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "invalid x-api-key",
 		},
 		{
-			name: "a gateway echoing the key has it redacted",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"type":"error","error":{"type":"authentication_error","message":"key `+testKey+
+			Name: "a gateway echoing the key has it redacted",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"type":"error","error":{"type":"authentication_error","message":"key `+testKey+
 				` is not valid for this gateway"}}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "key [REDACTED] is not valid",
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "key [REDACTED] is not valid",
 		},
 		{
-			name:   "a key without permission is forbidden",
-			answer: providertest.Reply(http.StatusForbidden, `{"type":"error","error":{"type":"permission_error","message":"Your API key does not have permission to use the specified resource."}}`),
-			status: provider.StatusForbidden, httpStatus: 403, message: "does not have permission",
+			Name:   "a key without permission is forbidden",
+			Answer: providertest.Reply(http.StatusForbidden, `{"type":"error","error":{"type":"permission_error","message":"Your API key does not have permission to use the specified resource."}}`),
+			Status: provider.StatusForbidden, HTTPStatus: 403, Message: "does not have permission",
 		},
 		{
-			name:   "an unknown model is not_found",
-			answer: providertest.Reply(http.StatusNotFound, `{"type":"error","error":{"type":"not_found_error","message":"model: claude-9"}}`),
-			status: provider.StatusNotFound, httpStatus: 404, message: "model: claude-9",
+			Name:   "an unknown model is not_found",
+			Answer: providertest.Reply(http.StatusNotFound, `{"type":"error","error":{"type":"not_found_error","message":"model: claude-9"}}`),
+			Status: provider.StatusNotFound, HTTPStatus: 404, Message: "model: claude-9",
 		},
 		{
-			name: "a rate limit is rate_limited and says when to retry",
-			answer: providertest.Reply(http.StatusTooManyRequests, `{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}`,
+			Name: "a rate limit is rate_limited and says when to retry",
+			Answer: providertest.Reply(http.StatusTooManyRequests, `{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}`,
 				"retry-after", "12", "anthropic-ratelimit-requests-remaining", "0"),
-			status: provider.StatusRateLimited, httpStatus: 429, message: "exceeded your per-minute rate limit", retryAfter: 12 * time.Second,
+			Status: provider.StatusRateLimited, HTTPStatus: 429, Message: "exceeded your per-minute rate limit", RetryAfter: 12 * time.Second,
 		},
 		{
-			name:   "a server failure is an error with Anthropic's explanation",
-			answer: providertest.Reply(http.StatusInternalServerError, `{"type":"error","error":{"type":"api_error","message":"Internal server error"}}`),
-			status: provider.StatusError, httpStatus: 500, message: "Internal server error",
+			Name:   "a server failure is an error with Anthropic's explanation",
+			Answer: providertest.Reply(http.StatusInternalServerError, `{"type":"error","error":{"type":"api_error","message":"Internal server error"}}`),
+			Status: provider.StatusError, HTTPStatus: 500, Message: "Internal server error",
 		},
 		{
-			name:   "an overloaded API is an error with Anthropic's explanation",
-			answer: providertest.Reply(529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`),
-			status: provider.StatusError, httpStatus: 529, message: "Overloaded",
+			Name:   "an overloaded API is an error with Anthropic's explanation",
+			Answer: providertest.Reply(529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`),
+			Status: provider.StatusError, HTTPStatus: 529, Message: "Overloaded",
 		},
 		{
-			name:   "an undecodable success is malformed",
-			answer: providertest.Reply(http.StatusOK, `{"data":[{"type":"model","id":"claude`),
-			status: provider.StatusError, message: "could not be read",
+			Name:   "an undecodable success is malformed",
+			Answer: providertest.Reply(http.StatusOK, `{"data":[{"type":"model","id":"claude`),
+			Status: provider.StatusError, Message: "could not be read",
 		},
-		{
-			name:   "an answer slower than the deadline is a timeout",
-			answer: providertest.Stall, timeout: 50 * time.Millisecond,
-			status: provider.StatusTimeout, message: "did not answer in time",
-		},
-	}
-	for _, tt := range tests {
-		for op, call := range calls {
-			t.Run(op+": "+tt.name, func(t *testing.T) {
-				f := providertest.New(t, tt.answer)
-				c := New(provider.Config{Provider: "anthropic", APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client(), Options{})
-				ctx := t.Context()
-				if tt.timeout > 0 {
-					var cancel context.CancelFunc
-					ctx, cancel = context.WithTimeout(ctx, tt.timeout)
-					defer cancel()
-				}
-				pe := wantProviderError(t, call(ctx, c), tt.status, tt.httpStatus, tt.message)
-				if pe.RetryAfter != tt.retryAfter {
-					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
-				}
-				for _, req := range f.Requests() {
-					wantAnthropicHeaders(t, req)
-				}
-			})
-		}
-	}
-}
-
-// wantAnthropicHeaders checks the key travels in x-api-key only, with the
-// API version the client was written against.
-func wantAnthropicHeaders(t *testing.T, req providertest.Request) {
-	t.Helper()
-	if req.Header.Get("x-api-key") != testKey || req.Header.Get("anthropic-version") != "2023-06-01" ||
-		req.Header.Get("content-type") != "application/json" || req.Header.Get("Authorization") != "" {
-		t.Errorf("headers = %v, want x-api-key, anthropic-version 2023-06-01, JSON and no Authorization", req.Header)
-	}
-	if strings.Contains(req.Path+"?"+req.Query, testKey) {
-		t.Errorf("the key was sent in the URL %s?%s", req.Path, req.Query)
-	}
+		providertest.SlowAnswer,
+	})
 }

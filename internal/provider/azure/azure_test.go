@@ -82,13 +82,8 @@ func TestListModelsAsksTheResourceWithItsApiKey(t *testing.T) {
 				}
 			}
 			for _, req := range f.Requests() {
-				if req.Method != http.MethodGet || req.Path != tt.wantPath || req.Query != tt.wantQuery {
-					t.Errorf("request = %s %s?%s, want GET %s?%s", req.Method, req.Path, req.Query, tt.wantPath, tt.wantQuery)
-				}
-				if req.Header.Get("api-key") != testKey || req.Header.Get("Authorization") != "" {
-					t.Errorf("api-key = %q, Authorization = %q: want the key in api-key only",
-						req.Header.Get("api-key"), req.Header.Get("Authorization"))
-				}
+				providertest.WantRequest(t, req, "GET "+tt.wantPath+"?"+tt.wantQuery)
+				family.WantAuth(t, req)
 			}
 		})
 	}
@@ -111,9 +106,9 @@ func TestACredentialWithoutEndpointOrKeyFailsWithoutTheEnvironment(t *testing.T)
 		{"a blank key is no key", provider.Config{Endpoint: f.URL, APIKey: secret.New("  ")}, "No Azure API key configured"},
 	}
 	for _, tt := range tests {
-		for op, call := range operations() {
-			t.Run(op+": "+tt.name, func(t *testing.T) {
-				wantProviderError(t, call(t.Context(), New(config(f.URL, tt.cfg), f.Client())), provider.StatusError, 0, tt.message)
+		for _, call := range operations() {
+			t.Run(call.Name+": "+tt.name, func(t *testing.T) {
+				family.WantError(t, call.Do(t.Context(), New(config(f.URL, tt.cfg), f.Client())), provider.StatusError, 0, tt.message)
 			})
 		}
 	}
@@ -236,118 +231,55 @@ func TestEachCapabilityCallsItsDeploymentOnItsEndpoint(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("result = %+v, want %+v", got, tt.want)
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodPost || req.Path != tt.wantPath || req.Query != "api-version=2024-10-21" {
-				t.Errorf("request = %s %s?%s, want POST %s?api-version=2024-10-21", req.Method, req.Path, req.Query, tt.wantPath)
-			}
-			if req.Header.Get("api-key") != testKey || req.Header.Get("Authorization") != "" {
-				t.Errorf("auth headers = %v, want only api-key", req.Header)
-			}
+			req := family.WantRequest(t, f, "POST "+tt.wantPath+"?api-version=2024-10-21")
 			tt.wantBody(t, req)
 		})
 	}
 }
 
 // operations calls every capability once with a plausible request.
-func operations() map[string]func(context.Context, *Client) error {
-	return map[string]func(context.Context, *Client) error{
-		"ListModels": func(ctx context.Context, c *Client) error { _, err := c.ListModels(ctx); return err },
-		"Probe":      func(ctx context.Context, c *Client) error { _, err := c.Probe(ctx); return err },
-		"Chat": func(ctx context.Context, c *Client) error {
-			_, err := c.Chat(ctx, provider.ChatRequest{Model: "gpt-4o", Messages: []provider.Message{{Role: "user", Content: "Hi!"}}})
-			return err
-		},
-		"Embed": func(ctx context.Context, c *Client) error {
-			_, err := c.Embed(ctx, provider.EmbedRequest{Model: "embed-small", Input: []string{"x"}})
-			return err
-		},
-		"Speak": func(ctx context.Context, c *Client) error {
-			_, err := c.Speak(ctx, provider.SpeechRequest{Model: "tts", Text: "Hi"})
-			return err
-		},
-		"Transcribe": func(ctx context.Context, c *Client) error {
-			_, err := c.Transcribe(ctx, provider.TranscriptionRequest{Model: "whisper", Audio: []byte("RIFF")})
-			return err
-		},
-	}
+func operations() []providertest.Call {
+	return []providertest.Call{providertest.ListModels, providertest.Probe, providertest.Chat("gpt-4o"),
+		providertest.Embed("embed-small", "x"), providertest.Speak("tts"), providertest.Transcribe("whisper")}
 }
 
 func TestEveryCallReportsAzureFailures(t *testing.T) {
-	tests := []struct {
-		name        string
-		answer      http.HandlerFunc
-		timeout     time.Duration
-		status      provider.Status
-		httpStatus  int
-		message     string
-		retryAfter  time.Duration
-		jsonAnswers bool // only calls that decode JSON can see a malformed answer
-	}{
+	family.Failures(t, operations(), []providertest.Failure{
 		{
-			name: "a rejected key is auth_failed with Azure's message",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint. `+
+			Name: "a rejected key is auth_failed with Azure's message",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint. `+
 				`Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."}}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "Access denied due to invalid subscription key",
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "Access denied due to invalid subscription key",
 		},
 		{
-			name:   "a key without the role is forbidden",
-			answer: providertest.Reply(http.StatusForbidden, `{"error":{"code":"PermissionDenied","message":"Principal does not have access to API/Operation."}}`),
-			status: provider.StatusForbidden, httpStatus: 403, message: "Principal does not have access",
+			Name:   "a key without the role is forbidden",
+			Answer: providertest.Reply(http.StatusForbidden, `{"error":{"code":"PermissionDenied","message":"Principal does not have access to API/Operation."}}`),
+			Status: provider.StatusForbidden, HTTPStatus: 403, Message: "Principal does not have access",
 		},
 		{
-			name: "a missing deployment is not_found",
-			answer: providertest.Reply(http.StatusNotFound, `{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist. `+
+			Name: "a missing deployment is not_found",
+			Answer: providertest.Reply(http.StatusNotFound, `{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist. `+
 				`If you created the deployment within the last 5 minutes, please wait a moment and try again."}}`),
-			status: provider.StatusNotFound, httpStatus: 404, message: "The API deployment for this resource does not exist",
+			Status: provider.StatusNotFound, HTTPStatus: 404, Message: "The API deployment for this resource does not exist",
 		},
 		{
-			name: "a rate limit is rate_limited and says when to retry",
-			answer: providertest.Reply(http.StatusTooManyRequests, `{"error":{"code":"429","message":"Requests to the ChatCompletions_Create Operation under `+
+			Name: "a rate limit is rate_limited and says when to retry",
+			Answer: providertest.Reply(http.StatusTooManyRequests, `{"error":{"code":"429","message":"Requests to the ChatCompletions_Create Operation under `+
 				`Azure OpenAI API version 2024-10-21 have exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after 6 seconds."}}`,
 				"Retry-After", "6"),
-			status: provider.StatusRateLimited, httpStatus: 429, message: "exceeded token rate limit", retryAfter: 6 * time.Second,
+			Status: provider.StatusRateLimited, HTTPStatus: 429, Message: "exceeded token rate limit", RetryAfter: 6 * time.Second,
 		},
 		{
-			name: "a server failure is an error with Azure's explanation",
-			answer: providertest.Reply(http.StatusInternalServerError, `{"error":{"message":"The server had an error processing your request. Sorry about that!",
+			Name: "a server failure is an error with Azure's explanation",
+			Answer: providertest.Reply(http.StatusInternalServerError, `{"error":{"message":"The server had an error processing your request. Sorry about that!",
 				"type":"server_error","param":null,"code":null}}`),
-			status: provider.StatusError, httpStatus: 500, message: "The server had an error processing your request",
+			Status: provider.StatusError, HTTPStatus: 500, Message: "The server had an error processing your request",
 		},
 		{
-			name:   "an undecodable success is malformed",
-			answer: providertest.Reply(http.StatusOK, `<html><body>Azure API Management</body></html>`),
-			status: provider.StatusError, message: "could not be read", jsonAnswers: true,
+			Name:   "an undecodable success is malformed",
+			Answer: providertest.Reply(http.StatusOK, `<html><body>Azure API Management</body></html>`),
+			Status: provider.StatusError, Message: "could not be read", JSONOnly: true,
 		},
-		{
-			name:   "an answer slower than the deadline is a timeout",
-			answer: providertest.Stall, timeout: 50 * time.Millisecond,
-			status: provider.StatusTimeout, message: "did not answer in time",
-		},
-	}
-	for _, tt := range tests {
-		for op, call := range operations() {
-			if tt.jsonAnswers && op == "Speak" {
-				continue
-			}
-			t.Run(op+": "+tt.name, func(t *testing.T) {
-				f := providertest.New(t, tt.answer)
-				c := New(provider.Config{Provider: "azure", APIKey: secret.New(testKey), Endpoint: f.URL}, f.Client())
-				ctx := t.Context()
-				if tt.timeout > 0 {
-					var cancel context.CancelFunc
-					ctx, cancel = context.WithTimeout(ctx, tt.timeout)
-					defer cancel()
-				}
-				pe := wantProviderError(t, call(ctx, c), tt.status, tt.httpStatus, tt.message)
-				if pe.RetryAfter != tt.retryAfter {
-					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
-				}
-				for _, req := range f.Requests() {
-					if strings.Contains(req.Path+"?"+req.Query, testKey) {
-						t.Errorf("the key was sent in the URL %s?%s", req.Path, req.Query)
-					}
-				}
-			})
-		}
-	}
+		providertest.SlowAnswer,
+	})
 }

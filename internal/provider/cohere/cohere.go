@@ -3,6 +3,7 @@
 package cohere
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
-	"github.com/open-notebook/open-notebook/internal/secret"
 )
 
 const (
@@ -38,18 +38,9 @@ var _ provider.Client = (*Client)(nil)
 // since the client addresses both v1 and v2. hc carries every request and
 // must not be nil.
 func New(cfg provider.Config, hc *http.Client) *Client {
-	name := cfg.Provider
-	if name == "" {
-		name = "cohere"
-	}
-	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
-	base = strings.TrimSuffix(strings.TrimSuffix(base, "/v1"), "/v2")
-	if base == "" {
-		base = defaultBaseURL
-	}
-	key := secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))
-	return &Client{name: name, base: base,
-		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Bearer ", key)}}
+	name := cmp.Or(cfg.Provider, "cohere")
+	return &Client{name: name, base: provider.BaseURL(cfg.BaseURL, defaultBaseURL, "/v1", "/v2"),
+		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Bearer ", cfg.Key())}}
 }
 
 // ListModels lists GET {base}/v1/models, following next_page_token. Only

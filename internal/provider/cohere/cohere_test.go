@@ -3,7 +3,6 @@ package cohere
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -37,7 +36,7 @@ func TestListModelsFollowsPagesAndKeepsChatAndEmbedModels(t *testing.T) {
 		}
 		providertest.Reply(http.StatusOK, secondPage)(w, r)
 	})
-	models, err := newClient(f).Probe(context.Background())
+	models, err := family.NewClient(t, f).Probe(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,17 +54,15 @@ func TestListModelsFollowsPagesAndKeepsChatAndEmbedModels(t *testing.T) {
 		t.Fatalf("%d requests, want %d", len(reqs), len(wantQueries))
 	}
 	for i, req := range reqs {
-		if req.Method != http.MethodGet || req.Path != "/v1/models" || req.Query != wantQueries[i] {
-			t.Errorf("request %d = %s %s?%s, want GET /v1/models?%s", i, req.Method, req.Path, req.Query, wantQueries[i])
-		}
-		wantAuth(t, req)
+		providertest.WantRequest(t, req, "GET /v1/models?"+wantQueries[i])
+		family.WantAuth(t, req)
 	}
 }
 
 func TestListModelsGivesUpOnAListingThatNeverEnds(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"models": [], "next_page_token": "again"}`))
-	_, err := newClient(f).ListModels(context.Background())
-	wantProviderError(t, err, provider.StatusError, 0, "did not end after 20 pages")
+	_, err := family.NewClient(t, f).ListModels(context.Background())
+	family.WantError(t, err, provider.StatusError, 0, "did not end after 20 pages")
 	if n := len(f.Requests()); n != maxPages {
 		t.Errorf("%d pages fetched, want %d", n, maxPages)
 	}
@@ -98,81 +95,46 @@ func TestBaseURLs(t *testing.T) {
 }
 
 func TestErrorsAreClassified(t *testing.T) {
-	calls := map[string]func(*Client, context.Context) error{
-		"ListModels": func(c *Client, ctx context.Context) error { _, err := c.ListModels(ctx); return err },
-		"Chat": func(c *Client, ctx context.Context) error {
-			_, err := c.Chat(ctx, provider.ChatRequest{Model: "command-a-03-2025", Messages: []provider.Message{{Role: "user", Content: "Hi"}}})
-			return err
-		},
-		"Embed": func(c *Client, ctx context.Context) error {
-			_, err := c.Embed(ctx, provider.EmbedRequest{Model: "embed-v4.0", Input: []string{"x"}})
-			return err
-		},
-	}
-	tests := []struct {
-		name       string
-		answer     http.HandlerFunc
-		status     provider.Status
-		httpStatus int
-		message    string
-		retryAfter time.Duration
-	}{
+	calls := []providertest.Call{providertest.ListModels, providertest.Chat("command-a-03-2025"), providertest.Embed("embed-v4.0", "x")}
+	family.Failures(t, calls, []providertest.Failure{
 		{
-			name:   "a 401 is auth_failed with Cohere's message",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"id": "0b5a7d1c-2f3e-4a6b-9c8d-1e2f3a4b5c6d", "message": "invalid api token"}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "invalid api token",
+			Name:   "a 401 is auth_failed with Cohere's message",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"id": "0b5a7d1c-2f3e-4a6b-9c8d-1e2f3a4b5c6d", "message": "invalid api token"}`),
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "invalid api token",
 		},
 		{
-			name:   "a 403 is forbidden",
-			answer: providertest.Reply(http.StatusForbidden, `{"id": "a1", "message": "You do not have access to this resource."}`),
-			status: provider.StatusForbidden, httpStatus: 403, message: "do not have access",
+			Name:   "a 403 is forbidden",
+			Answer: providertest.Reply(http.StatusForbidden, `{"id": "a1", "message": "You do not have access to this resource."}`),
+			Status: provider.StatusForbidden, HTTPStatus: 403, Message: "do not have access",
 		},
 		{
-			name:   "a 404 is not_found",
-			answer: providertest.Reply(http.StatusNotFound, `{"id": "a2", "message": "model 'command-x' not found, make sure the correct model ID was used"}`),
-			status: provider.StatusNotFound, httpStatus: 404, message: "model 'command-x' not found",
+			Name:   "a 404 is not_found",
+			Answer: providertest.Reply(http.StatusNotFound, `{"id": "a2", "message": "model 'command-x' not found, make sure the correct model ID was used"}`),
+			Status: provider.StatusNotFound, HTTPStatus: 404, Message: "model 'command-x' not found",
 		},
 		{
-			name: "a 429 is rate_limited and keeps Retry-After",
-			answer: providertest.Reply(http.StatusTooManyRequests, `{"id": "a3", "message": "You are using a Trial key, which is limited to 10 API calls / minute."}`,
+			Name: "a 429 is rate_limited and keeps Retry-After",
+			Answer: providertest.Reply(http.StatusTooManyRequests, `{"id": "a3", "message": "You are using a Trial key, which is limited to 10 API calls / minute."}`,
 				"Retry-After", "60"),
-			status: provider.StatusRateLimited, httpStatus: 429, message: "Trial key", retryAfter: time.Minute,
+			Status: provider.StatusRateLimited, HTTPStatus: 429, Message: "Trial key", RetryAfter: time.Minute,
 		},
 		{
-			name:   "a 500 is an error",
-			answer: providertest.Reply(http.StatusInternalServerError, `{"id": "a4", "message": "internal server error, this has been reported to our developers"}`),
-			status: provider.StatusError, httpStatus: 500, message: "internal server error",
+			Name:   "a 500 is an error",
+			Answer: providertest.Reply(http.StatusInternalServerError, `{"id": "a4", "message": "internal server error, this has been reported to our developers"}`),
+			Status: provider.StatusError, HTTPStatus: 500, Message: "internal server error",
 		},
 		{
-			name:   "a message that echoes the key is redacted",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"id": "a5", "message": "invalid api token `+testKey+`"}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "invalid api token [REDACTED]",
+			Name:   "a message that echoes the key is redacted",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"id": "a5", "message": "invalid api token `+testKey+`"}`),
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "invalid api token [REDACTED]",
 		},
 		{
-			name:   "an unreadable 200 is malformed",
-			answer: providertest.Reply(http.StatusOK, `{"models": [`),
-			status: provider.StatusError, message: "could not be read",
+			Name:   "an unreadable 200 is malformed",
+			Answer: providertest.Reply(http.StatusOK, `{"models": [`),
+			Status: provider.StatusError, Message: "could not be read",
 		},
-		{
-			name:   "an answer slower than the deadline is a timeout",
-			answer: providertest.Stall,
-			status: provider.StatusTimeout, message: "did not answer in time",
-		},
-	}
-	for _, tt := range tests {
-		for call, do := range calls {
-			t.Run(call+"/"+tt.name, func(t *testing.T) {
-				f := providertest.New(t, tt.answer)
-				ctx, cancel := context.WithTimeout(context.Background(), providertest.Deadline(tt.status))
-				defer cancel()
-				pe := wantProviderError(t, do(newClient(f), ctx), tt.status, tt.httpStatus, tt.message)
-				if pe.RetryAfter != tt.retryAfter {
-					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
-				}
-				wantAuth(t, f.Only(t))
-			})
-		}
-	}
+		providertest.SlowAnswer,
+	})
 }
 
 func TestChat(t *testing.T) {
@@ -215,30 +177,22 @@ func TestChat(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
-			got, err := newClient(f).Chat(context.Background(), tt.req)
+			got, err := family.NewClient(t, f).Chat(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got != tt.want {
 				t.Errorf("Chat = %+v, want %+v", got, tt.want)
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodPost || req.Path != "/v2/chat" {
-				t.Errorf("request = %s %s, want POST /v2/chat", req.Method, req.Path)
-			}
-			if ct := req.Header.Get("Content-Type"); ct != "application/json" {
-				t.Errorf("Content-Type = %q", ct)
-			}
-			wantAuth(t, req)
-			providertest.WantJSON(t, req.Body, tt.wantBody)
+			family.WantJSONRequest(t, f, "POST /v2/chat", tt.wantBody)
 		})
 	}
 }
 
 func TestChatWithoutAMessageIsMalformed(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"id": "x", "finish_reason": "ERROR"}`))
-	_, err := newClient(f).Chat(context.Background(), provider.ChatRequest{Model: "command-a-03-2025"})
-	wantProviderError(t, err, provider.StatusError, 0, "could not be read")
+	_, err := family.NewClient(t, f).Chat(context.Background(), provider.ChatRequest{Model: "command-a-03-2025"})
+	family.WantMalformed(t, err)
 }
 
 // embedAnswer answers v2/embed with one float vector per text whose first
@@ -269,53 +223,28 @@ func TestEmbed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, embedAnswer)
-			var input []string
-			for i := range tt.inputs {
-				input = append(input, fmt.Sprintf("t%d", i))
-			}
-			vectors, err := newClient(f).Embed(context.Background(), provider.EmbedRequest{Model: "embed-v4.0", Input: input})
+			input := providertest.Texts(tt.inputs)
+			vectors, err := family.NewClient(t, f).Embed(context.Background(), provider.EmbedRequest{Model: "embed-v4.0", Input: input})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(vectors) != tt.inputs {
-				t.Fatalf("%d vectors for %d inputs", len(vectors), tt.inputs)
-			}
-			for i, v := range vectors {
-				if len(v) != 2 || v[0] != float64(i) || v[1] != 0.125 {
-					t.Fatalf("vector %d = %v", i, v)
-				}
-			}
-			reqs := f.Requests()
-			if len(reqs) != len(tt.wantSizes) {
-				t.Fatalf("%d requests, want %d", len(reqs), len(tt.wantSizes))
-			}
-			first := 0
-			for i, req := range reqs {
-				if req.Method != http.MethodPost || req.Path != "/v2/embed" {
-					t.Errorf("request %d = %s %s", i, req.Method, req.Path)
-				}
-				wantAuth(t, req)
-				texts, _ := json.Marshal(input[first : first+tt.wantSizes[i]])
-				providertest.WantJSON(t, req.Body, `{"model": "embed-v4.0", "texts": `+string(texts)+`,
+			providertest.WantVectors(t, vectors, tt.inputs, 0.125)
+			providertest.WantBatches(t, f.Requests(), input, tt.wantSizes, func(req providertest.Request, batch []string) {
+				texts, _ := json.Marshal(batch)
+				providertest.WantJSONRequest(t, req, "POST /v2/embed", `{"model": "embed-v4.0", "texts": `+string(texts)+`,
 					"input_type": "search_document", "embedding_types": ["float"]}`)
-				first += tt.wantSizes[i]
-			}
+				family.WantAuth(t, req)
+			})
 		})
 	}
 }
 
 func TestEmbedRejectsAMissingVector(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"id": "e2", "embeddings": {"float": [[0.1]]}, "response_type": "embeddings_by_type"}`))
-	_, err := newClient(f).Embed(context.Background(), provider.EmbedRequest{Model: "embed-v4.0", Input: []string{"a", "b"}})
-	wantProviderError(t, err, provider.StatusError, 0, "could not be read")
+	_, err := family.NewClient(t, f).Embed(context.Background(), provider.EmbedRequest{Model: "embed-v4.0", Input: []string{"a", "b"}})
+	family.WantMalformed(t, err)
 }
 
 func TestAudioIsUnsupported(t *testing.T) {
-	c := New(provider.Config{Provider: "cohere"}, http.DefaultClient)
-	if _, err := c.Speak(context.Background(), provider.SpeechRequest{}); !errors.Is(err, provider.ErrUnsupported) {
-		t.Errorf("Speak err = %v, want ErrUnsupported", err)
-	}
-	if _, err := c.Transcribe(context.Background(), provider.TranscriptionRequest{}); !errors.Is(err, provider.ErrUnsupported) {
-		t.Errorf("Transcribe err = %v, want ErrUnsupported", err)
-	}
+	family.Unsupported(t, providertest.Speak("tts"), providertest.Transcribe("stt"))
 }

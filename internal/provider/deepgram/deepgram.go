@@ -4,15 +4,14 @@ package deepgram
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
-	"github.com/open-notebook/open-notebook/internal/secret"
 )
 
 const (
@@ -37,18 +36,9 @@ var _ provider.Client = (*Client)(nil)
 // https://api.deepgram.com; a trailing /v1 pasted with it is dropped. hc
 // carries every request and must not be nil.
 func New(cfg provider.Config, hc *http.Client) *Client {
-	name := cfg.Provider
-	if name == "" {
-		name = "deepgram"
-	}
-	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
-	base = strings.TrimSuffix(base, "/v1")
-	if base == "" {
-		base = defaultBaseURL
-	}
-	key := secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))
-	return &Client{name: name, base: base,
-		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Token ", key)}}
+	name := cmp.Or(cfg.Provider, "deepgram")
+	return &Client{name: name, base: provider.BaseURL(cfg.BaseURL, defaultBaseURL, "/v1"),
+		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Token ", cfg.Key())}}
 }
 
 type listedModel struct {

@@ -3,7 +3,6 @@ package deepgram
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"reflect"
 	"testing"
@@ -36,7 +35,7 @@ const modelsAnswer = `{
 
 func TestListModelsTypesAndDeduplicates(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusOK, modelsAnswer))
-	models, err := newClient(f).ListModels(context.Background())
+	models, err := family.NewClient(t, f).ListModels(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,11 +48,7 @@ func TestListModelsTypesAndDeduplicates(t *testing.T) {
 	if !reflect.DeepEqual(models, want) {
 		t.Errorf("models = %+v\nwant %+v", models, want)
 	}
-	req := f.Only(t)
-	if req.Method != http.MethodGet || req.Path != "/v1/models" {
-		t.Errorf("request = %s %s, want GET /v1/models", req.Method, req.Path)
-	}
-	wantAuth(t, req)
+	family.WantRequest(t, f, "GET /v1/models")
 }
 
 func TestProbeListsProjects(t *testing.T) {
@@ -69,18 +64,14 @@ func TestProbeListsProjects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
-			models, err := newClient(f).Probe(context.Background())
+			models, err := family.NewClient(t, f).Probe(context.Background())
 			if tt.ok && (err != nil || models != nil) {
 				t.Fatalf("Probe = %v, %v; want nil, nil", models, err)
 			}
 			if !tt.ok {
-				wantProviderError(t, err, provider.StatusError, 0, "could not be read")
+				family.WantMalformed(t, err)
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodGet || req.Path != "/v1/projects" {
-				t.Errorf("request = %s %s, want GET /v1/projects", req.Method, req.Path)
-			}
-			wantAuth(t, req)
+			family.WantRequest(t, f, "GET /v1/projects")
 		})
 	}
 }
@@ -99,99 +90,51 @@ func TestBaseURLs(t *testing.T) {
 }
 
 func TestErrorsAreClassified(t *testing.T) {
-	calls := map[string]func(*Client, context.Context) error{
-		"Probe":      func(c *Client, ctx context.Context) error { _, err := c.Probe(ctx); return err },
-		"ListModels": func(c *Client, ctx context.Context) error { _, err := c.ListModels(ctx); return err },
-		"Speak": func(c *Client, ctx context.Context) error {
-			_, err := c.Speak(ctx, provider.SpeechRequest{Text: "Hi"})
-			return err
-		},
-		"Transcribe": func(c *Client, ctx context.Context) error {
-			_, err := c.Transcribe(ctx, provider.TranscriptionRequest{Audio: []byte("RIFF")})
-			return err
-		},
-	}
-	tests := []struct {
-		name       string
-		answer     http.HandlerFunc
-		status     provider.Status
-		httpStatus int
-		message    string
-		retryAfter time.Duration
-	}{
+	calls := []providertest.Call{providertest.Probe, providertest.ListModels, providertest.Speak(""), providertest.Transcribe("")}
+	family.Failures(t, calls, []providertest.Failure{
 		{
-			name: "a 401 is auth_failed with Deepgram's err_msg",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials.",
+			Name: "a 401 is auth_failed with Deepgram's err_msg",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials.",
 				"request_id": "8c4e2a1b-3d5f-4a6b-9c7d-0e1f2a3b4c5d"}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "Invalid credentials.",
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "Invalid credentials.",
 		},
 		{
-			name: "a 403 in the newer error shape is forbidden",
-			answer: providertest.Reply(http.StatusForbidden, `{"category": "INSUFFICIENT_PERMISSIONS", "message": "Project does not have access to the requested model.",
+			Name: "a 403 in the newer error shape is forbidden",
+			Answer: providertest.Reply(http.StatusForbidden, `{"category": "INSUFFICIENT_PERMISSIONS", "message": "Project does not have access to the requested model.",
 				"details": "", "request_id": "9d5f3b2c"}`),
-			status: provider.StatusForbidden, httpStatus: 403, message: "does not have access to the requested model",
+			Status: provider.StatusForbidden, HTTPStatus: 403, Message: "does not have access to the requested model",
 		},
 		{
-			name:   "a 404 is not_found",
-			answer: providertest.Reply(http.StatusNotFound, `{"err_code": "NOT_FOUND", "err_msg": "Not found.", "request_id": "ae6a4c3d"}`),
-			status: provider.StatusNotFound, httpStatus: 404, message: "Not found.",
+			Name:   "a 404 is not_found",
+			Answer: providertest.Reply(http.StatusNotFound, `{"err_code": "NOT_FOUND", "err_msg": "Not found.", "request_id": "ae6a4c3d"}`),
+			Status: provider.StatusNotFound, HTTPStatus: 404, Message: "Not found.",
 		},
 		{
-			name: "a 429 is rate_limited and keeps Retry-After",
-			answer: providertest.Reply(http.StatusTooManyRequests, `{"err_code": "TOO_MANY_REQUESTS", "err_msg": "Too many requests. Please try again later",
+			Name: "a 429 is rate_limited and keeps Retry-After",
+			Answer: providertest.Reply(http.StatusTooManyRequests, `{"err_code": "TOO_MANY_REQUESTS", "err_msg": "Too many requests. Please try again later",
 				"request_id": "bf7b5d4e"}`, "Retry-After", "2"),
-			status: provider.StatusRateLimited, httpStatus: 429, message: "Too many requests", retryAfter: 2 * time.Second,
+			Status: provider.StatusRateLimited, HTTPStatus: 429, Message: "Too many requests", RetryAfter: 2 * time.Second,
 		},
 		{
-			name:   "a 500 is an error",
-			answer: providertest.Reply(http.StatusInternalServerError, `{"err_code": "INTERNAL_SERVER_ERROR", "err_msg": "Internal server error.", "request_id": "c08c6e5f"}`),
-			status: provider.StatusError, httpStatus: 500, message: "Internal server error.",
+			Name:   "a 500 is an error",
+			Answer: providertest.Reply(http.StatusInternalServerError, `{"err_code": "INTERNAL_SERVER_ERROR", "err_msg": "Internal server error.", "request_id": "c08c6e5f"}`),
+			Status: provider.StatusError, HTTPStatus: 500, Message: "Internal server error.",
 		},
 		{
-			name:   "a message that echoes the key is redacted",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials `+testKey+`."}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "Invalid credentials [REDACTED].",
+			Name:   "a message that echoes the key is redacted",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials `+testKey+`."}`),
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "Invalid credentials [REDACTED].",
 		},
-		{
-			name:   "an answer slower than the deadline is a timeout",
-			answer: providertest.Stall,
-			status: provider.StatusTimeout, message: "did not answer in time",
-		},
-	}
-	for _, tt := range tests {
-		for call, do := range calls {
-			t.Run(call+"/"+tt.name, func(t *testing.T) {
-				f := providertest.New(t, tt.answer)
-				ctx, cancel := context.WithTimeout(context.Background(), providertest.Deadline(tt.status))
-				defer cancel()
-				pe := wantProviderError(t, do(newClient(f), ctx), tt.status, tt.httpStatus, tt.message)
-				if pe.RetryAfter != tt.retryAfter {
-					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
-				}
-				wantAuth(t, f.Only(t))
-			})
-		}
-	}
+		providertest.SlowAnswer,
+	})
 }
 
 func TestUnreadableAnswersAreMalformed(t *testing.T) {
-	tests := []struct {
-		name   string
-		answer string
-		call   func(*Client) error
-	}{
-		{"a truncated model listing", `{"stt": [`, func(c *Client) error { _, err := c.ListModels(context.Background()); return err }},
-		{"a transcription without channels", `{"metadata": {"request_id": "x"}, "results": {"channels": []}}`, func(c *Client) error {
-			_, err := c.Transcribe(context.Background(), provider.TranscriptionRequest{Audio: []byte("RIFF")})
-			return err
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
-			wantProviderError(t, tt.call(newClient(f)), provider.StatusError, 0, "could not be read")
-		})
-	}
+	family.Malformed(t, []providertest.Unreadable{
+		{Name: "a truncated model listing", Answer: `{"stt": [`, Call: providertest.ListModels},
+		{Name: "a transcription without channels", Answer: `{"metadata": {"request_id": "x"}, "results": {"channels": []}}`,
+			Call: providertest.Transcribe("")},
+	})
 }
 
 func TestSpeak(t *testing.T) {
@@ -208,22 +151,14 @@ func TestSpeak(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, string(mp3), "Content-Type", "audio/mpeg", "dg-request-id", "d19d7f6a"))
-			speech, err := newClient(f).Speak(context.Background(), tt.req)
+			speech, err := family.NewClient(t, f).Speak(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(speech.Audio, mp3) || speech.ContentType != "audio/mpeg" {
 				t.Errorf("speech = %q (%s), want the MP3 bytes", speech.Audio, speech.ContentType)
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodPost || req.Path != "/v1/speak" || req.Query != tt.wantQuery {
-				t.Errorf("request = %s %s?%s, want POST /v1/speak?%s", req.Method, req.Path, req.Query, tt.wantQuery)
-			}
-			if ct := req.Header.Get("Content-Type"); ct != "application/json" {
-				t.Errorf("Content-Type = %q", ct)
-			}
-			wantAuth(t, req)
-			providertest.WantJSON(t, req.Body, `{"text": "Hi"}`)
+			family.WantJSONRequest(t, f, "POST /v1/speak?"+tt.wantQuery, `{"text": "Hi"}`)
 		})
 	}
 }
@@ -256,34 +191,24 @@ func TestTranscribe(t *testing.T) {
 				"results": {"channels": [{"alternatives": [{"transcript": "Hello from Open Notebook.", "confidence": 0.99,
 				"words": [{"word": "hello", "start": 0.08, "end": 0.4, "confidence": 0.99, "punctuated_word": "Hello"}]}],
 				"detected_language": "en"}]}}`))
-			text, err := newClient(f).Transcribe(context.Background(), tt.req)
+			text, err := family.NewClient(t, f).Transcribe(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if text != "Hello from Open Notebook." {
 				t.Errorf("text = %q", text)
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodPost || req.Path != "/v1/listen" || req.Query != tt.wantQuery {
-				t.Errorf("request = %s %s?%s, want POST /v1/listen?%s", req.Method, req.Path, req.Query, tt.wantQuery)
-			}
+			req := family.WantRequest(t, f, "POST /v1/listen?"+tt.wantQuery)
 			if ct := req.Header.Get("Content-Type"); ct != tt.wantContentType {
 				t.Errorf("Content-Type = %q, want %q", ct, tt.wantContentType)
 			}
 			if !bytes.Equal(req.Body, audio) {
 				t.Errorf("body = %q, want the raw audio", req.Body)
 			}
-			wantAuth(t, req)
 		})
 	}
 }
 
 func TestTextModelsAreUnsupported(t *testing.T) {
-	c := New(provider.Config{Provider: "deepgram"}, http.DefaultClient)
-	if _, err := c.Chat(context.Background(), provider.ChatRequest{}); !errors.Is(err, provider.ErrUnsupported) {
-		t.Errorf("Chat err = %v, want ErrUnsupported", err)
-	}
-	if _, err := c.Embed(context.Background(), provider.EmbedRequest{}); !errors.Is(err, provider.ErrUnsupported) {
-		t.Errorf("Embed err = %v, want ErrUnsupported", err)
-	}
+	family.Unsupported(t, providertest.Chat("nova-3"), providertest.Embed("nova-3", "x"))
 }

@@ -1,38 +1,14 @@
 package deepgram
 
-import (
-	"strings"
-	"testing"
-
-	"github.com/open-notebook/open-notebook/internal/provider"
-	"github.com/open-notebook/open-notebook/internal/provider/providertest"
-	"github.com/open-notebook/open-notebook/internal/secret"
-)
+import "github.com/open-notebook/open-notebook/internal/provider/providertest"
 
 // testKey is echoed by some fake error bodies, as real providers do, to
 // prove it never reaches an error.
 const testKey = "dg-test-0a1b2c3d4e5f"
 
-// newClient returns a client with the test key pointed at the fake.
-func newClient(f *providertest.Server) *Client {
-	return New(provider.Config{Provider: "deepgram", APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client())
-}
-
-// wantAuth checks the request carried the key with Deepgram's Token
-// scheme, and nowhere else.
-func wantAuth(t *testing.T, req providertest.Request) {
-	t.Helper()
-	if got := req.Header.Get("Authorization"); got != "Token "+testKey {
-		t.Errorf("Authorization = %q, want \"Token <key>\"", got)
-	}
-	if strings.Contains(req.Query, testKey) {
-		t.Errorf("the key was sent in the query %q", req.Query)
-	}
-}
-
-// wantProviderError checks err is a *provider.Error with the given
-// classification that does not reveal the key.
-func wantProviderError(t *testing.T, err error, status provider.Status, httpStatus int, message string) *provider.Error {
-	t.Helper()
-	return providertest.WantError(t, err, status, httpStatus, message, testKey)
+// family runs the tests every client family shares against Deepgram's client.
+var family = providertest.Family[*Client]{
+	Name:       "deepgram",
+	New:        New,
+	Credential: providertest.Credential{Header: "Authorization", Prefix: "Token ", Key: testKey},
 }

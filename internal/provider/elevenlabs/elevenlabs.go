@@ -4,17 +4,15 @@ package elevenlabs
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"net/url"
-	"strings"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
-	"github.com/open-notebook/open-notebook/internal/secret"
 )
 
 const (
@@ -37,18 +35,9 @@ var _ provider.Client = (*Client)(nil)
 // https://api.elevenlabs.io; a trailing /v1 pasted with it is dropped. hc
 // carries every request and must not be nil.
 func New(cfg provider.Config, hc *http.Client) *Client {
-	name := cfg.Provider
-	if name == "" {
-		name = "elevenlabs"
-	}
-	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
-	base = strings.TrimSuffix(base, "/v1")
-	if base == "" {
-		base = defaultBaseURL
-	}
-	key := secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))
-	return &Client{name: name, base: base,
-		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("xi-api-key", "", key)}}
+	name := cmp.Or(cfg.Provider, "elevenlabs")
+	return &Client{name: name, base: provider.BaseURL(cfg.BaseURL, defaultBaseURL, "/v1"),
+		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("xi-api-key", "", cfg.Key())}}
 }
 
 // ListModels lists GET {base}/v1/models, keeping the text-to-speech models,
@@ -146,22 +135,7 @@ func transcriptionForm(req provider.TranscriptionRequest) (*bytes.Buffer, string
 			return nil, "", err
 		}
 	}
-	filename := req.Filename
-	if filename == "" {
-		filename = "audio"
-	}
-	fileType := req.ContentType
-	if fileType == "" {
-		fileType = "application/octet-stream"
-	}
-	h := make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", multipart.FileContentDisposition("file", filename))
-	h.Set("Content-Type", fileType)
-	part, err := w.CreatePart(h)
-	if err != nil {
-		return nil, "", err
-	}
-	if _, err := part.Write(req.Audio); err != nil {
+	if err := provider.WriteAudioPart(w, req); err != nil {
 		return nil, "", err
 	}
 	if err := w.Close(); err != nil {

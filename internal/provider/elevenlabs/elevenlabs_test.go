@@ -3,7 +3,6 @@ package elevenlabs
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"reflect"
 	"testing"
@@ -28,7 +27,7 @@ const modelsAnswer = `[
 
 func TestListModelsKeepsTTSModelsAndAddsScribe(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusOK, modelsAnswer))
-	models, err := newClient(f).Probe(context.Background())
+	models, err := family.NewClient(t, f).Probe(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,11 +41,7 @@ func TestListModelsKeepsTTSModelsAndAddsScribe(t *testing.T) {
 	if !reflect.DeepEqual(models, want) {
 		t.Errorf("models = %+v\nwant %+v", models, want)
 	}
-	req := f.Only(t)
-	if req.Method != http.MethodGet || req.Path != "/v1/models" || req.Query != "" {
-		t.Errorf("request = %s %s?%s, want GET /v1/models", req.Method, req.Path, req.Query)
-	}
-	wantAuth(t, req)
+	family.WantRequest(t, f, "GET /v1/models")
 }
 
 func TestBaseURLs(t *testing.T) {
@@ -74,106 +69,58 @@ func TestBaseURLs(t *testing.T) {
 }
 
 func TestErrorsAreClassified(t *testing.T) {
-	calls := map[string]func(*Client, context.Context) error{
-		"ListModels": func(c *Client, ctx context.Context) error { _, err := c.ListModels(ctx); return err },
-		"Speak": func(c *Client, ctx context.Context) error {
-			_, err := c.Speak(ctx, provider.SpeechRequest{Model: "eleven_multilingual_v2", Text: "Hi"})
-			return err
-		},
-		"Transcribe": func(c *Client, ctx context.Context) error {
-			_, err := c.Transcribe(ctx, provider.TranscriptionRequest{Model: "scribe_v1", Audio: []byte("RIFF")})
-			return err
-		},
-	}
-	tests := []struct {
-		name       string
-		answer     http.HandlerFunc
-		status     provider.Status
-		httpStatus int
-		message    string
-		retryAfter time.Duration
-	}{
+	calls := []providertest.Call{providertest.ListModels, providertest.Speak("eleven_multilingual_v2"), providertest.Transcribe("scribe_v1")}
+	family.Failures(t, calls, []providertest.Failure{
 		{
-			name:   "a 401 is auth_failed with ElevenLabs' message",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"detail": {"status": "invalid_api_key", "message": "Invalid API key"}}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "Invalid API key",
+			Name:   "a 401 is auth_failed with ElevenLabs' message",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"detail": {"status": "invalid_api_key", "message": "Invalid API key"}}`),
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "Invalid API key",
 		},
 		{
-			name: "a 403 is forbidden",
-			answer: providertest.Reply(http.StatusForbidden, `{"detail": {"status": "missing_permissions",
+			Name: "a 403 is forbidden",
+			Answer: providertest.Reply(http.StatusForbidden, `{"detail": {"status": "missing_permissions",
 				"message": "The API key you used is missing the permission models_read to execute this operation."}}`),
-			status: provider.StatusForbidden, httpStatus: 403, message: "missing the permission models_read",
+			Status: provider.StatusForbidden, HTTPStatus: 403, Message: "missing the permission models_read",
 		},
 		{
-			name: "a 404 is not_found",
-			answer: providertest.Reply(http.StatusNotFound, `{"detail": {"status": "voice_not_found",
+			Name: "a 404 is not_found",
+			Answer: providertest.Reply(http.StatusNotFound, `{"detail": {"status": "voice_not_found",
 				"message": "A voice with the voice_id 21m00Tcm4TlvDq8ikWAM was not found."}}`),
-			status: provider.StatusNotFound, httpStatus: 404, message: "was not found",
+			Status: provider.StatusNotFound, HTTPStatus: 404, Message: "was not found",
 		},
 		{
-			name: "a 422 is an error with the validation message",
-			answer: providertest.Reply(http.StatusUnprocessableEntity, `{"detail": [{"loc": ["body", "text"], "msg": "field required",
+			Name: "a 422 is an error with the validation message",
+			Answer: providertest.Reply(http.StatusUnprocessableEntity, `{"detail": [{"loc": ["body", "text"], "msg": "field required",
 				"type": "value_error.missing"}]}`),
-			status: provider.StatusError, httpStatus: 422, message: "field required",
+			Status: provider.StatusError, HTTPStatus: 422, Message: "field required",
 		},
 		{
-			name: "a 429 is rate_limited and keeps Retry-After",
-			answer: providertest.Reply(http.StatusTooManyRequests, `{"detail": {"status": "too_many_concurrent_requests",
+			Name: "a 429 is rate_limited and keeps Retry-After",
+			Answer: providertest.Reply(http.StatusTooManyRequests, `{"detail": {"status": "too_many_concurrent_requests",
 				"message": "Too many concurrent requests for your subscription."}}`, "Retry-After", "5"),
-			status: provider.StatusRateLimited, httpStatus: 429, message: "Too many concurrent requests", retryAfter: 5 * time.Second,
+			Status: provider.StatusRateLimited, HTTPStatus: 429, Message: "Too many concurrent requests", RetryAfter: 5 * time.Second,
 		},
 		{
-			name:   "a 500 is an error",
-			answer: providertest.Reply(http.StatusInternalServerError, `{"detail": {"status": "internal_error", "message": "Something went wrong."}}`),
-			status: provider.StatusError, httpStatus: 500, message: "Something went wrong.",
+			Name:   "a 500 is an error",
+			Answer: providertest.Reply(http.StatusInternalServerError, `{"detail": {"status": "internal_error", "message": "Something went wrong."}}`),
+			Status: provider.StatusError, HTTPStatus: 500, Message: "Something went wrong.",
 		},
 		{
-			name: "a message that echoes the key is redacted",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"detail": {"status": "invalid_api_key",
+			Name: "a message that echoes the key is redacted",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"detail": {"status": "invalid_api_key",
 				"message": "Invalid API key: `+testKey+`"}}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "Invalid API key: [REDACTED]",
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "Invalid API key: [REDACTED]",
 		},
-		{
-			name:   "an answer slower than the deadline is a timeout",
-			answer: providertest.Stall,
-			status: provider.StatusTimeout, message: "did not answer in time",
-		},
-	}
-	for _, tt := range tests {
-		for call, do := range calls {
-			t.Run(call+"/"+tt.name, func(t *testing.T) {
-				f := providertest.New(t, tt.answer)
-				ctx, cancel := context.WithTimeout(context.Background(), providertest.Deadline(tt.status))
-				defer cancel()
-				pe := wantProviderError(t, do(newClient(f), ctx), tt.status, tt.httpStatus, tt.message)
-				if pe.RetryAfter != tt.retryAfter {
-					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
-				}
-				wantAuth(t, f.Only(t))
-			})
-		}
-	}
+		providertest.SlowAnswer,
+	})
 }
 
 func TestMalformedAnswers(t *testing.T) {
-	tests := []struct {
-		name   string
-		answer string
-		call   func(*Client) error
-	}{
-		{"a listing that is not an array", `{"models": []}`, func(c *Client) error { _, err := c.ListModels(context.Background()); return err }},
-		{"a truncated listing", `[{"model_id": `, func(c *Client) error { _, err := c.ListModels(context.Background()); return err }},
-		{"a transcription without text", `{"language_code": "en"}`, func(c *Client) error {
-			_, err := c.Transcribe(context.Background(), provider.TranscriptionRequest{Model: "scribe_v1"})
-			return err
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
-			wantProviderError(t, tt.call(newClient(f)), provider.StatusError, 0, "could not be read")
-		})
-	}
+	family.Malformed(t, []providertest.Unreadable{
+		{Name: "a listing that is not an array", Answer: `{"models": []}`, Call: providertest.ListModels},
+		{Name: "a truncated listing", Answer: `[{"model_id": `, Call: providertest.ListModels},
+		{Name: "a transcription without text", Answer: `{"language_code": "en"}`, Call: providertest.Transcribe("scribe_v1")},
+	})
 }
 
 func TestSpeak(t *testing.T) {
@@ -200,22 +147,17 @@ func TestSpeak(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, string(mp3), "Content-Type", "audio/mpeg"))
-			speech, err := newClient(f).Speak(context.Background(), tt.req)
+			speech, err := family.NewClient(t, f).Speak(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(speech.Audio, mp3) || speech.ContentType != "audio/mpeg" {
 				t.Errorf("speech = %q (%s), want the MP3 bytes", speech.Audio, speech.ContentType)
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodPost || req.Path != tt.wantPath {
-				t.Errorf("request = %s %s, want POST %s", req.Method, req.Path, tt.wantPath)
+			req := family.WantJSONRequest(t, f, "POST "+tt.wantPath, tt.wantBody)
+			if accept := req.Header.Get("Accept"); accept != "audio/mpeg" {
+				t.Errorf("Accept = %q, want audio/mpeg", accept)
 			}
-			if req.Header.Get("Accept") != "audio/mpeg" || req.Header.Get("Content-Type") != "application/json" {
-				t.Errorf("Accept = %q, Content-Type = %q", req.Header.Get("Accept"), req.Header.Get("Content-Type"))
-			}
-			wantAuth(t, req)
-			providertest.WantJSON(t, req.Body, tt.wantBody)
 		})
 	}
 }
@@ -250,18 +192,14 @@ func TestTranscribe(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"language_code": "en", "language_probability": 0.98,
 				"text": "Hello from Open Notebook.", "words": [{"text": "Hello", "type": "word", "start": 0.0, "end": 0.4,
 				"speaker_id": "speaker_1"}]}`))
-			text, err := newClient(f).Transcribe(context.Background(), tt.req)
+			text, err := family.NewClient(t, f).Transcribe(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if text != "Hello from Open Notebook." {
 				t.Errorf("text = %q", text)
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodPost || req.Path != "/v1/speech-to-text" {
-				t.Errorf("request = %s %s", req.Method, req.Path)
-			}
-			wantAuth(t, req)
+			req := family.WantRequest(t, f, "POST /v1/speech-to-text")
 			for name, part := range providertest.ParseForm(t, req) {
 				if want, ok := tt.want[name]; !ok || part != want {
 					t.Errorf("form field %q = %+v, want %+v", name, part, want)
@@ -275,11 +213,5 @@ func TestTranscribe(t *testing.T) {
 }
 
 func TestTextModelsAreUnsupported(t *testing.T) {
-	c := New(provider.Config{Provider: "elevenlabs"}, http.DefaultClient)
-	if _, err := c.Chat(context.Background(), provider.ChatRequest{}); !errors.Is(err, provider.ErrUnsupported) {
-		t.Errorf("Chat err = %v, want ErrUnsupported", err)
-	}
-	if _, err := c.Embed(context.Background(), provider.EmbedRequest{}); !errors.Is(err, provider.ErrUnsupported) {
-		t.Errorf("Embed err = %v, want ErrUnsupported", err)
-	}
+	family.Unsupported(t, providertest.Chat("eleven_multilingual_v2"), providertest.Embed("eleven_multilingual_v2", "x"))
 }

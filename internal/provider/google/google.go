@@ -6,6 +6,7 @@ package google
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,7 +17,6 @@ import (
 	"strings"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
-	"github.com/open-notebook/open-notebook/internal/secret"
 )
 
 const (
@@ -66,21 +66,13 @@ var _ provider.Client = (*Client)(nil)
 // https://generativelanguage.googleapis.com; a trailing API version pasted
 // with it is dropped. hc carries every request and must not be nil.
 func New(cfg provider.Config, hc *http.Client, opts ...Option) *Client {
-	name := cfg.Provider
-	if name == "" {
-		name = "google"
-	}
-	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
-	base = strings.TrimSuffix(strings.TrimSuffix(base, "/v1beta"), "/v1")
-	if base == "" {
-		base = defaultBaseURL
-	}
+	name := cmp.Or(cfg.Provider, "google")
 	c := &Client{
 		name:      name,
-		modelsURL: base + "/v1beta/models",
+		modelsURL: provider.BaseURL(cfg.BaseURL, defaultBaseURL, "/v1beta", "/v1") + "/v1beta/models",
 		// Without a key Google answers 403 "unregistered callers", which is
 		// the truthful result of testing a keyless credential.
-		authorize: provider.KeyHeader("x-goog-api-key", "", secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))),
+		authorize: provider.KeyHeader("x-goog-api-key", "", cfg.Key()),
 	}
 	for _, opt := range opts {
 		opt(c)

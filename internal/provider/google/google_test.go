@@ -15,6 +15,7 @@ import (
 
 	"github.com/open-notebook/open-notebook/internal/provider"
 	"github.com/open-notebook/open-notebook/internal/provider/providertest"
+	"github.com/open-notebook/open-notebook/internal/secret"
 )
 
 const (
@@ -42,7 +43,7 @@ func TestListModelsFollowsPagesAndTypesEachModel(t *testing.T) {
 		}
 		providertest.Reply(http.StatusOK, secondPage)(w, r)
 	})
-	models, err := newClient(f).ListModels(context.Background())
+	models, err := family.NewClient(t, f).ListModels(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,10 +63,8 @@ func TestListModelsFollowsPagesAndTypesEachModel(t *testing.T) {
 		t.Fatalf("the provider received %d requests, want %d", len(reqs), len(wantQueries))
 	}
 	for i, req := range reqs {
-		if req.Method != http.MethodGet || req.Path != "/v1beta/models" || req.Query != wantQueries[i] {
-			t.Errorf("request %d = %s %s?%s, want GET /v1beta/models?%s", i, req.Method, req.Path, req.Query, wantQueries[i])
-		}
-		wantAuth(t, req)
+		providertest.WantRequest(t, req, "GET /v1beta/models?"+wantQueries[i])
+		family.WantAuth(t, req)
 	}
 }
 
@@ -94,8 +93,8 @@ func TestListModelsTellsTypesApart(t *testing.T) {
 
 func TestListModelsGivesUpOnAListingThatNeverEnds(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"models": [], "nextPageToken": "again"}`))
-	_, err := newClient(f).ListModels(context.Background())
-	wantProviderError(t, err, provider.StatusError, 0, "did not end after 20 pages")
+	_, err := family.NewClient(t, f).ListModels(context.Background())
+	family.WantError(t, err, provider.StatusError, 0, "did not end after 20 pages")
 	if n := len(f.Requests()); n != maxPages {
 		t.Errorf("the client fetched %d pages, want %d", n, maxPages)
 	}
@@ -114,7 +113,7 @@ func TestBaseURLs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"models": []}`))
-			c := New(provider.Config{Provider: "google", APIKey: secretKey(), BaseURL: f.URL + tt.base}, f.Client())
+			c := New(provider.Config{Provider: "google", APIKey: secret.New(testKey), BaseURL: f.URL + tt.base}, f.Client())
 			if _, err := c.Probe(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -129,99 +128,64 @@ func TestBaseURLs(t *testing.T) {
 }
 
 func TestErrorsAreClassified(t *testing.T) {
-	calls := map[string]func(*Client, context.Context) error{
-		"ListModels": func(c *Client, ctx context.Context) error { _, err := c.ListModels(ctx); return err },
-		"Chat": func(c *Client, ctx context.Context) error {
-			_, err := c.Chat(ctx, provider.ChatRequest{Model: "gemini-2.5-flash", Messages: []provider.Message{{Role: "user", Content: "Hi"}}})
-			return err
-		},
-		"Embed": func(c *Client, ctx context.Context) error {
-			_, err := c.Embed(ctx, provider.EmbedRequest{Model: "gemini-embedding-001", Input: []string{"x"}})
-			return err
-		},
-	}
-	tests := []struct {
-		name       string
-		answer     http.HandlerFunc
-		status     provider.Status
-		httpStatus int
-		message    string
-		retryAfter time.Duration
-	}{
+	calls := []providertest.Call{providertest.ListModels, providertest.Chat("gemini-2.5-flash"), providertest.Embed("gemini-embedding-001", "x")}
+	family.Failures(t, calls, []providertest.Failure{
 		{
-			name: "an invalid key, which Google answers with 400, is auth_failed",
-			answer: providertest.Reply(http.StatusBadRequest, `{"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
+			Name: "an invalid key, which Google answers with 400, is auth_failed",
+			Answer: providertest.Reply(http.StatusBadRequest, `{"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
 				"status": "INVALID_ARGUMENT", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
 				"reason": "API_KEY_INVALID", "domain": "googleapis.com",
 				"metadata": {"service": "generativelanguage.googleapis.com"}}]}}`),
-			status: provider.StatusAuthFailed, httpStatus: 400, message: "API key not valid",
+			Status: provider.StatusAuthFailed, HTTPStatus: 400, Message: "API key not valid",
 		},
 		{
-			name: "a 401 is auth_failed",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"error": {"code": 401, "message": "Request had invalid authentication credentials.",
+			Name: "a 401 is auth_failed",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"error": {"code": 401, "message": "Request had invalid authentication credentials.",
 				"status": "UNAUTHENTICATED"}}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "invalid authentication credentials",
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "invalid authentication credentials",
 		},
 		{
-			name: "a 403 is forbidden",
-			answer: providertest.Reply(http.StatusForbidden, `{"error": {"code": 403, "message": "Method doesn't allow unregistered callers (callers without established identity).",
+			Name: "a 403 is forbidden",
+			Answer: providertest.Reply(http.StatusForbidden, `{"error": {"code": 403, "message": "Method doesn't allow unregistered callers (callers without established identity).",
 				"status": "PERMISSION_DENIED"}}`),
-			status: provider.StatusForbidden, httpStatus: 403, message: "unregistered callers",
+			Status: provider.StatusForbidden, HTTPStatus: 403, Message: "unregistered callers",
 		},
 		{
-			name: "a 404 is not_found",
-			answer: providertest.Reply(http.StatusNotFound, `{"error": {"code": 404, "message": "models/gemini-0 is not found for API version v1beta, or is not supported for generateContent.",
+			Name: "a 404 is not_found",
+			Answer: providertest.Reply(http.StatusNotFound, `{"error": {"code": 404, "message": "models/gemini-0 is not found for API version v1beta, or is not supported for generateContent.",
 				"status": "NOT_FOUND"}}`),
-			status: provider.StatusNotFound, httpStatus: 404, message: "is not found for API version v1beta",
+			Status: provider.StatusNotFound, HTTPStatus: 404, Message: "is not found for API version v1beta",
 		},
 		{
-			name: "a 429 is rate_limited and keeps Retry-After",
-			answer: providertest.Reply(http.StatusTooManyRequests, `{"error": {"code": 429, "message": "You exceeded your current quota, please check your plan and billing details.",
+			Name: "a 429 is rate_limited and keeps Retry-After",
+			Answer: providertest.Reply(http.StatusTooManyRequests, `{"error": {"code": 429, "message": "You exceeded your current quota, please check your plan and billing details.",
 				"status": "RESOURCE_EXHAUSTED"}}`, "Retry-After", "17"),
-			status: provider.StatusRateLimited, httpStatus: 429, message: "exceeded your current quota", retryAfter: 17 * time.Second,
+			Status: provider.StatusRateLimited, HTTPStatus: 429, Message: "exceeded your current quota", RetryAfter: 17 * time.Second,
 		},
 		{
-			name: "a 500 is an error with Google's message",
-			answer: providertest.Reply(http.StatusInternalServerError, `{"error": {"code": 500, "message": "An internal error has occurred.",
+			Name: "a 500 is an error with Google's message",
+			Answer: providertest.Reply(http.StatusInternalServerError, `{"error": {"code": 500, "message": "An internal error has occurred.",
 				"status": "INTERNAL"}}`),
-			status: provider.StatusError, httpStatus: 500, message: "An internal error has occurred.",
+			Status: provider.StatusError, HTTPStatus: 500, Message: "An internal error has occurred.",
 		},
 		{
-			name:   "a message that echoes the key is redacted",
-			answer: providertest.Reply(http.StatusBadRequest, `{"error": {"code": 400, "message": "Bad key `+testKey+`", "status": "INVALID_ARGUMENT"}}`),
-			status: provider.StatusError, httpStatus: 400, message: "Bad key [REDACTED]",
+			Name:   "a message that echoes the key is redacted",
+			Answer: providertest.Reply(http.StatusBadRequest, `{"error": {"code": 400, "message": "Bad key `+testKey+`", "status": "INVALID_ARGUMENT"}}`),
+			Status: provider.StatusError, HTTPStatus: 400, Message: "Bad key [REDACTED]",
 		},
 		{
-			name:   "an unreadable 200 is malformed",
-			answer: providertest.Reply(http.StatusOK, `{"models": [`),
-			status: provider.StatusError, message: "could not be read",
+			Name:   "an unreadable 200 is malformed",
+			Answer: providertest.Reply(http.StatusOK, `{"models": [`),
+			Status: provider.StatusError, Message: "could not be read",
 		},
-		{
-			name:   "an answer slower than the deadline is a timeout",
-			answer: providertest.Stall,
-			status: provider.StatusTimeout, message: "did not answer in time",
-		},
-	}
-	for _, tt := range tests {
-		for call, do := range calls {
-			t.Run(call+"/"+tt.name, func(t *testing.T) {
-				f := providertest.New(t, tt.answer)
-				ctx, cancel := context.WithTimeout(context.Background(), providertest.Deadline(tt.status))
-				defer cancel()
-				pe := wantProviderError(t, do(newClient(f), ctx), tt.status, tt.httpStatus, tt.message)
-				if pe.RetryAfter != tt.retryAfter {
-					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
-				}
-				wantAuth(t, f.Only(t))
-			})
-		}
-	}
+		providertest.SlowAnswer,
+	})
 }
 
 func TestAKeylessCredentialSendsNoKeyHeader(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusForbidden, `{"error": {"code": 403, "message": "Method doesn't allow unregistered callers.", "status": "PERMISSION_DENIED"}}`))
 	_, err := New(provider.Config{Provider: "google", BaseURL: f.URL}, f.Client()).Probe(context.Background())
-	wantProviderError(t, err, provider.StatusForbidden, 403, "unregistered callers")
+	family.WantError(t, err, provider.StatusForbidden, 403, "unregistered callers")
 	if _, ok := f.Only(t).Header["X-Goog-Api-Key"]; ok {
 		t.Error("an empty x-goog-api-key header was sent")
 	}
@@ -272,7 +236,7 @@ func TestChat(t *testing.T) {
 				"finishReason": "STOP", "index": 0}],
 				"usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 3, "totalTokenCount": 40, "thoughtsTokenCount": 25},
 				"modelVersion": "gemini-2.5-flash", "responseId": "mG5xaN3Kb"}`))
-			got, err := newClient(f).Chat(context.Background(), tt.req)
+			got, err := family.NewClient(t, f).Chat(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -280,15 +244,7 @@ func TestChat(t *testing.T) {
 			if got != want {
 				t.Errorf("Chat = %+v, want %+v", got, want)
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodPost || req.Path != tt.wantPath {
-				t.Errorf("request = %s %s, want POST %s", req.Method, req.Path, tt.wantPath)
-			}
-			if ct := req.Header.Get("Content-Type"); ct != "application/json" {
-				t.Errorf("Content-Type = %q", ct)
-			}
-			wantAuth(t, req)
-			providertest.WantJSON(t, req.Body, tt.wantBody)
+			family.WantJSONRequest(t, f, "POST "+tt.wantPath, tt.wantBody)
 		})
 	}
 }
@@ -315,9 +271,9 @@ func TestChatWithoutAnAnswer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
-			_, err := newClient(f).Chat(context.Background(), provider.ChatRequest{
+			_, err := family.NewClient(t, f).Chat(context.Background(), provider.ChatRequest{
 				Model: "gemini-2.5-flash", Messages: []provider.Message{{Role: "user", Content: "Hi"}}})
-			wantProviderError(t, err, provider.StatusError, 0, tt.message)
+			family.WantError(t, err, provider.StatusError, 0, tt.message)
 		})
 	}
 }
@@ -361,31 +317,15 @@ func TestEmbed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, embedAnswer)
-			var input []string
-			for i := range tt.inputs {
-				input = append(input, fmt.Sprintf("t%d", i))
-			}
-			vectors, err := newClient(f).Embed(context.Background(), provider.EmbedRequest{Model: "gemini-embedding-001", Input: input})
+			input := providertest.Texts(tt.inputs)
+			vectors, err := family.NewClient(t, f).Embed(context.Background(), provider.EmbedRequest{Model: "gemini-embedding-001", Input: input})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(vectors) != tt.inputs {
-				t.Fatalf("%d vectors for %d inputs", len(vectors), tt.inputs)
-			}
-			for i, v := range vectors {
-				if len(v) != 2 || v[0] != float64(i) || v[1] != 0.5 {
-					t.Fatalf("vector %d = %v, want [%d 0.5]", i, v, i)
-				}
-			}
-			reqs := f.Requests()
-			if len(reqs) != len(tt.wantSizes) {
-				t.Fatalf("%d requests, want %d", len(reqs), len(tt.wantSizes))
-			}
-			for i, req := range reqs {
-				if req.Method != http.MethodPost || req.Path != "/v1beta/models/gemini-embedding-001:batchEmbedContents" {
-					t.Errorf("request %d = %s %s", i, req.Method, req.Path)
-				}
-				wantAuth(t, req)
+			providertest.WantVectors(t, vectors, tt.inputs, 0.5)
+			providertest.WantBatches(t, f.Requests(), input, tt.wantSizes, func(req providertest.Request, batch []string) {
+				providertest.WantRequest(t, req, "POST /v1beta/models/gemini-embedding-001:batchEmbedContents")
+				family.WantAuth(t, req)
 				var body struct {
 					Requests []struct {
 						Model   string          `json:"model"`
@@ -395,22 +335,22 @@ func TestEmbed(t *testing.T) {
 				if err := json.Unmarshal(req.Body, &body); err != nil {
 					t.Fatal(err)
 				}
-				if len(body.Requests) != tt.wantSizes[i] {
-					t.Errorf("batch %d has %d requests, want %d", i, len(body.Requests), tt.wantSizes[i])
+				if len(body.Requests) != len(batch) {
+					t.Fatalf("the batch has %d requests, want %d", len(body.Requests), len(batch))
 				}
 				if body.Requests[0].Model != tt.wantModels {
 					t.Errorf("model = %q, want %q", body.Requests[0].Model, tt.wantModels)
 				}
-				providertest.WantJSON(t, body.Requests[0].Content, fmt.Sprintf(`{"parts": [{"text": "t%d"}]}`, i*100))
-			}
+				providertest.WantJSON(t, body.Requests[0].Content, `{"parts": [{"text": "`+batch[0]+`"}]}`)
+			})
 		})
 	}
 }
 
 func TestEmbedRejectsAMissingVector(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"embeddings": [{"values": [0.1]}]}`))
-	_, err := newClient(f).Embed(context.Background(), provider.EmbedRequest{Model: "gemini-embedding-001", Input: []string{"a", "b"}})
-	wantProviderError(t, err, provider.StatusError, 0, "could not be read")
+	_, err := family.NewClient(t, f).Embed(context.Background(), provider.EmbedRequest{Model: "gemini-embedding-001", Input: []string{"a", "b"}})
+	family.WantMalformed(t, err)
 }
 
 func TestSpeak(t *testing.T) {
@@ -431,7 +371,7 @@ func TestSpeak(t *testing.T) {
 				"mimeType": "`+tt.mimeType+`", "data": "`+base64.StdEncoding.EncodeToString(pcm)+`"}}], "role": "model"},
 				"finishReason": "STOP", "index": 0}], "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 20},
 				"modelVersion": "gemini-2.5-flash-preview-tts"}`))
-			speech, err := newClient(f).Speak(context.Background(), provider.SpeechRequest{
+			speech, err := family.NewClient(t, f).Speak(context.Background(), provider.SpeechRequest{
 				Model: "gemini-2.5-flash-preview-tts", Voice: tt.voice, Text: "Hello from Open Notebook"})
 			if err != nil {
 				t.Fatal(err)
@@ -455,12 +395,7 @@ func TestSpeak(t *testing.T) {
 			if got := binary.LittleEndian.Uint32(a[40:]); got != uint32(len(pcm)) || string(a[44:]) != string(pcm) {
 				t.Errorf("data chunk = %d bytes % x, want the PCM samples", got, a[44:])
 			}
-			req := f.Only(t)
-			if req.Path != "/v1beta/models/gemini-2.5-flash-preview-tts:generateContent" {
-				t.Errorf("path = %q", req.Path)
-			}
-			wantAuth(t, req)
-			providertest.WantJSON(t, req.Body, `{"contents": [{"role": "user", "parts": [{"text": "Hello from Open Notebook"}]}],
+			family.WantJSONRequest(t, f, "POST /v1beta/models/gemini-2.5-flash-preview-tts:generateContent", `{"contents": [{"role": "user", "parts": [{"text": "Hello from Open Notebook"}]}],
 				"generationConfig": {"responseModalities": ["AUDIO"],
 				"speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "`+tt.wantVoice+`"}}}}}`)
 		})
@@ -469,8 +404,8 @@ func TestSpeak(t *testing.T) {
 
 func TestSpeakWithoutAudioIsMalformed(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"candidates": [{"content": {"parts": [{"text": "I cannot speak."}], "role": "model"}}]}`))
-	_, err := newClient(f).Speak(context.Background(), provider.SpeechRequest{Model: "gemini-2.5-flash-preview-tts", Text: "Hi"})
-	wantProviderError(t, err, provider.StatusError, 0, "could not be read")
+	_, err := family.NewClient(t, f).Speak(context.Background(), provider.SpeechRequest{Model: "gemini-2.5-flash-preview-tts", Text: "Hi"})
+	family.WantMalformed(t, err)
 }
 
 func TestTranscribe(t *testing.T) {
@@ -504,19 +439,14 @@ func TestTranscribe(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"candidates": [{"content": {"parts": [{"text": "Hello from Open Notebook.\n"}],
 				"role": "model"}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 40, "candidatesTokenCount": 6}}`))
-			text, err := newClient(f).Transcribe(context.Background(), tt.req)
+			text, err := family.NewClient(t, f).Transcribe(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if text != "Hello from Open Notebook." {
 				t.Errorf("text = %q", text)
 			}
-			req := f.Only(t)
-			if req.Path != "/v1beta/models/gemini-2.5-flash:generateContent" {
-				t.Errorf("path = %q", req.Path)
-			}
-			wantAuth(t, req)
-			providertest.WantJSON(t, req.Body, `{"contents": [{"role": "user", "parts": [
+			family.WantJSONRequest(t, f, "POST /v1beta/models/gemini-2.5-flash:generateContent", `{"contents": [{"role": "user", "parts": [
 				{"text": "`+tt.wantPrompt+`"},
 				{"inlineData": {"mimeType": "`+tt.wantType+`", "data": "`+base64.StdEncoding.EncodeToString(audio)+`"}}]}]}`)
 		})
@@ -527,9 +457,9 @@ func TestACancelledContextStopsTheCall(t *testing.T) {
 	f := providertest.New(t, providertest.Stall)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(20*time.Millisecond, cancel)
-	_, err := newClient(f).ListModels(ctx)
+	_, err := family.NewClient(t, f).ListModels(ctx)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want it to wrap context.Canceled", err)
 	}
-	wantProviderError(t, err, provider.StatusError, 0, "cancelled")
+	family.WantError(t, err, provider.StatusError, 0, "cancelled")
 }

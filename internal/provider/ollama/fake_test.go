@@ -1,19 +1,15 @@
 package ollama
 
-import (
-	"testing"
-
-	"github.com/open-notebook/open-notebook/internal/provider"
-	"github.com/open-notebook/open-notebook/internal/provider/providertest"
-)
+import "github.com/open-notebook/open-notebook/internal/provider/providertest"
 
 // testKey is echoed by some fake error bodies, as real providers do, to
 // prove it never reaches an error.
 const testKey = "sk-test-4f9c2a7e1b"
 
-// wantProviderError checks err is a *provider.Error with the given
-// classification that does not reveal the key.
-func wantProviderError(t *testing.T, err error, status provider.Status, httpStatus int, message string) *provider.Error {
-	t.Helper()
-	return providertest.WantError(t, err, status, httpStatus, message, testKey)
+// family runs the tests every client family shares against Ollama's client,
+// with a key as for an authenticating proxy in front of the server.
+var family = providertest.Family[*Client]{
+	Name:       "ollama",
+	New:        New,
+	Credential: providertest.Credential{Header: "Authorization", Prefix: "Bearer ", Key: testKey},
 }

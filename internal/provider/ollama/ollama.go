@@ -2,6 +2,7 @@
 package ollama
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
-	"github.com/open-notebook/open-notebook/internal/secret"
 )
 
 // DefaultBaseURL is where Ollama listens out of the box.
@@ -31,20 +31,12 @@ var _ provider.Client = (*Client)(nil)
 // positive, sets the context window of every chat. hc carries every request
 // and must not be nil.
 func New(cfg provider.Config, hc *http.Client) *Client {
-	name := cfg.Provider
-	if name == "" {
-		name = "ollama"
-	}
-	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	key := secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))
+	name := cmp.Or(cfg.Provider, "ollama")
 	return &Client{
 		name:   name,
-		base:   base,
+		base:   provider.BaseURL(cfg.BaseURL, DefaultBaseURL),
 		numCtx: cfg.NumCtx,
-		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Bearer ", key)},
+		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Bearer ", cfg.Key())},
 	}
 }
 

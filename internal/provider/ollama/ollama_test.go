@@ -2,7 +2,6 @@ package ollama
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"reflect"
 	"strings"
@@ -67,17 +66,10 @@ func TestListModelsReadsTheTags(t *testing.T) {
 }
 
 func TestListModelsRefusesAnAnswerThatIsNotAListing(t *testing.T) {
-	tests := []struct{ name, answer string }{
-		{"an object without models is malformed", `{"version":"0.5.4"}`},
-		{"a text page is malformed", `Ollama is running`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
-			_, err := New(provider.Config{Provider: "ollama", BaseURL: f.URL}, f.Client()).ListModels(t.Context())
-			wantProviderError(t, err, provider.StatusError, 0, "could not be read")
-		})
-	}
+	family.Malformed(t, []providertest.Unreadable{
+		{Name: "an object without models is malformed", Answer: `{"version":"0.5.4"}`, Call: providertest.ListModels},
+		{Name: "a text page is malformed", Answer: `Ollama is running`, Call: providertest.ListModels},
+	})
 }
 
 func TestTheDefaultServerIsLocal(t *testing.T) {
@@ -134,11 +126,7 @@ func TestChatSendsANonStreamingRequest(t *testing.T) {
 			if got != want {
 				t.Errorf("response = %+v, want %+v", got, want)
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodPost || req.Path != "/api/chat" || req.Header.Get("Content-Type") != "application/json" {
-				t.Errorf("request = %s %s (%s), want a JSON POST /api/chat", req.Method, req.Path, req.Header.Get("Content-Type"))
-			}
-			providertest.WantJSON(t, req.Body, tt.wantBody)
+			providertest.WantJSONRequest(t, f.Only(t), "POST /api/chat", tt.wantBody)
 		})
 	}
 }
@@ -169,118 +157,53 @@ func TestEmbedSendsTheBatch(t *testing.T) {
 
 			got, err := c.Embed(t.Context(), provider.EmbedRequest{Model: "all-minilm", Input: []string{"why is the sky blue?", "why is the grass green?"}})
 			if tt.wantErr {
-				wantProviderError(t, err, provider.StatusError, 0, "could not be read")
+				family.WantMalformed(t, err)
 			} else if err != nil || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("vectors = %v (err %v), want %v", got, err, tt.want)
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodPost || req.Path != "/api/embed" {
-				t.Errorf("request = %s %s, want POST /api/embed", req.Method, req.Path)
-			}
-			providertest.WantJSON(t, req.Body, map[string]any{"model": "all-minilm", "input": []any{"why is the sky blue?", "why is the grass green?"}})
+			providertest.WantJSONRequest(t, f.Only(t), "POST /api/embed",
+				map[string]any{"model": "all-minilm", "input": []any{"why is the sky blue?", "why is the grass green?"}})
 		})
 	}
 }
 
 func TestAudioIsUnsupported(t *testing.T) {
-	f := providertest.New(t, providertest.Reply(http.StatusOK, `{}`))
-	c := New(provider.Config{Provider: "ollama", BaseURL: f.URL}, f.Client())
-	calls := map[string]func() error{
-		"Speak": func() error {
-			_, err := c.Speak(t.Context(), provider.SpeechRequest{Model: "m", Text: "x"})
-			return err
-		},
-		"Transcribe": func() error {
-			_, err := c.Transcribe(t.Context(), provider.TranscriptionRequest{Model: "m"})
-			return err
-		},
-	}
-	for name, call := range calls {
-		t.Run(name+" is unsupported without a request", func(t *testing.T) {
-			if err := call(); !errors.Is(err, provider.ErrUnsupported) || !strings.Contains(err.Error(), "ollama") {
-				t.Errorf("err = %v, want an ollama ErrUnsupported", err)
-			}
-		})
-	}
-	if n := len(f.Requests()); n != 0 {
-		t.Errorf("the server received %d requests", n)
-	}
+	family.Unsupported(t, providertest.Speak("m"), providertest.Transcribe("m"))
 }
 
 func TestEveryCallReportsOllamaFailures(t *testing.T) {
-	calls := map[string]func(context.Context, *Client) error{
-		"ListModels": func(ctx context.Context, c *Client) error { _, err := c.ListModels(ctx); return err },
-		"Probe":      func(ctx context.Context, c *Client) error { _, err := c.Probe(ctx); return err },
-		"Chat": func(ctx context.Context, c *Client) error {
-			_, err := c.Chat(ctx, provider.ChatRequest{Model: "llama3.2", Messages: []provider.Message{{Role: "user", Content: "Hi!"}}})
-			return err
-		},
-		"Embed": func(ctx context.Context, c *Client) error {
-			_, err := c.Embed(ctx, provider.EmbedRequest{Model: "all-minilm", Input: []string{"x"}})
-			return err
-		},
-	}
-	tests := []struct {
-		name       string
-		answer     http.HandlerFunc
-		timeout    time.Duration
-		status     provider.Status
-		httpStatus int
-		message    string
-		retryAfter time.Duration
-	}{
+	calls := []providertest.Call{providertest.ListModels, providertest.Probe, providertest.Chat("llama3.2"), providertest.Embed("all-minilm", "x")}
+	family.Failures(t, calls, []providertest.Failure{
 		{
-			name:   "a proxy rejecting the key is auth_failed and the echoed key is redacted",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"error":"invalid token `+testKey+`"}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "invalid token [REDACTED]",
+			Name:   "a proxy rejecting the key is auth_failed and the echoed key is redacted",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"error":"invalid token `+testKey+`"}`),
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "invalid token [REDACTED]",
 		},
 		{
-			name:   "a proxy refusing access is forbidden",
-			answer: providertest.Reply(http.StatusForbidden, `{"error":"forbidden"}`),
-			status: provider.StatusForbidden, httpStatus: 403, message: "forbidden",
+			Name:   "a proxy refusing access is forbidden",
+			Answer: providertest.Reply(http.StatusForbidden, `{"error":"forbidden"}`),
+			Status: provider.StatusForbidden, HTTPStatus: 403, Message: "forbidden",
 		},
 		{
-			name:   "a model that was never pulled is not_found with Ollama's message",
-			answer: providertest.Reply(http.StatusNotFound, `{"error":"model 'llama9' not found"}`),
-			status: provider.StatusNotFound, httpStatus: 404, message: "model 'llama9' not found",
+			Name:   "a model that was never pulled is not_found with Ollama's message",
+			Answer: providertest.Reply(http.StatusNotFound, `{"error":"model 'llama9' not found"}`),
+			Status: provider.StatusNotFound, HTTPStatus: 404, Message: "model 'llama9' not found",
 		},
 		{
-			name:   "a rate-limiting proxy is rate_limited and says when to retry",
-			answer: providertest.Reply(http.StatusTooManyRequests, `{"error":"too many requests"}`, "Retry-After", "3"),
-			status: provider.StatusRateLimited, httpStatus: 429, message: "too many requests", retryAfter: 3 * time.Second,
+			Name:   "a rate-limiting proxy is rate_limited and says when to retry",
+			Answer: providertest.Reply(http.StatusTooManyRequests, `{"error":"too many requests"}`, "Retry-After", "3"),
+			Status: provider.StatusRateLimited, HTTPStatus: 429, Message: "too many requests", RetryAfter: 3 * time.Second,
 		},
 		{
-			name:   "a crashed runner is an error with Ollama's explanation",
-			answer: providertest.Reply(http.StatusInternalServerError, `{"error":"llama runner process has terminated: exit status 2"}`),
-			status: provider.StatusError, httpStatus: 500, message: "llama runner process has terminated",
+			Name:   "a crashed runner is an error with Ollama's explanation",
+			Answer: providertest.Reply(http.StatusInternalServerError, `{"error":"llama runner process has terminated: exit status 2"}`),
+			Status: provider.StatusError, HTTPStatus: 500, Message: "llama runner process has terminated",
 		},
 		{
-			name:   "an undecodable success is malformed",
-			answer: providertest.Reply(http.StatusOK, `{"models":[{"name":`),
-			status: provider.StatusError, message: "could not be read",
+			Name:   "an undecodable success is malformed",
+			Answer: providertest.Reply(http.StatusOK, `{"models":[{"name":`),
+			Status: provider.StatusError, Message: "could not be read",
 		},
-		{
-			name:   "an answer slower than the deadline is a timeout",
-			answer: providertest.Stall, timeout: 50 * time.Millisecond,
-			status: provider.StatusTimeout, message: "did not answer in time",
-		},
-	}
-	for _, tt := range tests {
-		for op, call := range calls {
-			t.Run(op+": "+tt.name, func(t *testing.T) {
-				f := providertest.New(t, tt.answer)
-				c := New(provider.Config{Provider: "ollama", APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client())
-				ctx := t.Context()
-				if tt.timeout > 0 {
-					var cancel context.CancelFunc
-					ctx, cancel = context.WithTimeout(ctx, tt.timeout)
-					defer cancel()
-				}
-				pe := wantProviderError(t, call(ctx, c), tt.status, tt.httpStatus, tt.message)
-				if pe.RetryAfter != tt.retryAfter {
-					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
-				}
-			})
-		}
-	}
+		providertest.SlowAnswer,
+	})
 }

@@ -5,15 +5,23 @@ import (
 
 	"github.com/open-notebook/open-notebook/internal/provider"
 	"github.com/open-notebook/open-notebook/internal/provider/providertest"
+	"github.com/open-notebook/open-notebook/internal/secret"
 )
 
 // testKey is echoed by some fake error bodies, as real providers do, to
 // prove it never reaches an error.
 const testKey = "sk-test-4f9c2a7e1b"
 
-// wantProviderError checks err is a *provider.Error with the given
-// classification that does not reveal the key.
-func wantProviderError(t *testing.T, err error, status provider.Status, httpStatus int, message string) *provider.Error {
-	t.Helper()
-	return providertest.WantError(t, err, status, httpStatus, message, testKey)
+// family runs the tests every client family shares against the OpenAI
+// client.
+var family = providertest.Family[*Client]{
+	Name:       "openai",
+	Make:       func(_ *testing.T, f *providertest.Server) *Client { return newClient(f) },
+	Credential: providertest.Credential{Header: "Authorization", Prefix: "Bearer ", Key: testKey},
+}
+
+// newClient returns an openai client with the test key whose base is the
+// fake's /v1.
+func newClient(f *providertest.Server) *Client {
+	return New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL + "/v1"}, f.Client(), Options{})
 }

@@ -1,28 +1,20 @@
 // Package openai is the client for every provider that speaks the OpenAI REST
 // API: OpenAI itself and the compatible services (groq, mistral, deepseek,
 // xai, openrouter, dashscope, minimax, novita, ppq, omlx and any
-// openai_compatible server).
+// openai_compatible server). Its wire format (Chat, Embed, Speak and
+// Transcribe) is also what Azure OpenAI speaks, so package azure reuses it
+// with its own URLs and api-key header.
 package openai
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
-	"slices"
 	"strings"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
-	"github.com/open-notebook/open-notebook/internal/secret"
 )
-
-// defaultVoice is the voice OpenAI's speech endpoint requires when the
-// caller has no preference.
-const defaultVoice = "alloy"
 
 // Options are what differs between the providers this family serves.
 type Options struct {
@@ -51,21 +43,17 @@ var _ provider.Client = (*Client)(nil)
 // from the listing URL still lists it exactly once. hc carries every request
 // (in production the egress-guarded client) and must not be nil.
 func New(cfg provider.Config, hc *http.Client, opts Options) *Client {
-	name := cfg.Provider
-	if name == "" {
-		name = "openai"
-	}
+	name := cmp.Or(cfg.Provider, "openai")
 	base := normalizeBase(cfg.BaseURL)
 	if base == "" {
 		base = normalizeBase(opts.DefaultBaseURL)
 	}
-	key := secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))
 	return &Client{
 		name:        name,
 		base:        base,
 		modelsQuery: opts.ModelsQuery,
 		caller: &provider.Caller{Provider: name, HTTP: hc,
-			Authorize: provider.KeyHeader("Authorization", "Bearer ", key)},
+			Authorize: provider.KeyHeader("Authorization", "Bearer ", cfg.Key())},
 	}
 }
 
@@ -124,55 +112,13 @@ func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
 	return c.ListModels(ctx)
 }
 
-type message struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
 // Chat posts to {base}/chat/completions.
 func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.ChatResponse, error) {
 	u, err := c.urlFor("/chat/completions")
 	if err != nil {
 		return provider.ChatResponse{}, err
 	}
-	body := struct {
-		Model       string    `json:"model"`
-		Messages    []message `json:"messages"`
-		MaxTokens   int       `json:"max_tokens,omitempty"`
-		Temperature *float64  `json:"temperature,omitempty"`
-	}{Model: req.Model, MaxTokens: req.MaxTokens, Temperature: req.Temperature}
-	for _, m := range req.Messages {
-		body.Messages = append(body.Messages, message{Role: m.Role, Content: m.Content})
-	}
-	var doc struct {
-		Model   string `json:"model"`
-		Choices []struct {
-			Message struct {
-				Content string `json:"content"`
-			} `json:"message"`
-		} `json:"choices"`
-		Usage struct {
-			PromptTokens     int `json:"prompt_tokens"`
-			CompletionTokens int `json:"completion_tokens"`
-		} `json:"usage"`
-	}
-	if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodPost, URL: u, JSON: body}, &doc); err != nil {
-		return provider.ChatResponse{}, err
-	}
-	if len(doc.Choices) == 0 {
-		return provider.ChatResponse{}, provider.Malformed(c.name, errors.New("the completion has no choices"))
-	}
-	return provider.ChatResponse{
-		Content:      doc.Choices[0].Message.Content,
-		Model:        doc.Model,
-		InputTokens:  doc.Usage.PromptTokens,
-		OutputTokens: doc.Usage.CompletionTokens,
-	}, nil
-}
-
-type embedding struct {
-	Index     int       `json:"index"`
-	Embedding []float64 `json:"embedding"`
+	return Chat(ctx, c.caller, u, req)
 }
 
 // Embed posts to {base}/embeddings and returns the vectors in input order.
@@ -181,30 +127,7 @@ func (c *Client) Embed(ctx context.Context, req provider.EmbedRequest) ([][]floa
 	if err != nil {
 		return nil, err
 	}
-	body := struct {
-		Model string   `json:"model"`
-		Input []string `json:"input"`
-	}{req.Model, req.Input}
-	var doc struct {
-		Data []embedding `json:"data"`
-	}
-	if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodPost, URL: u, JSON: body}, &doc); err != nil {
-		return nil, err
-	}
-	if len(doc.Data) != len(req.Input) {
-		return nil, provider.Malformed(c.name,
-			fmt.Errorf("%d embeddings for %d inputs", len(doc.Data), len(req.Input)))
-	}
-	// The API may answer out of order; index is the authority.
-	slices.SortFunc(doc.Data, func(a, b embedding) int { return cmp.Compare(a.Index, b.Index) })
-	vectors := make([][]float64, len(doc.Data))
-	for i, d := range doc.Data {
-		if d.Index != i {
-			return nil, provider.Malformed(c.name, fmt.Errorf("embedding index %d is missing", i))
-		}
-		vectors[i] = d.Embedding
-	}
-	return vectors, nil
+	return Embed(ctx, c.caller, u, req)
 }
 
 // Speak posts to {base}/audio/speech and returns the audio as sent.
@@ -213,23 +136,7 @@ func (c *Client) Speak(ctx context.Context, req provider.SpeechRequest) (provide
 	if err != nil {
 		return provider.Speech{}, err
 	}
-	voice := req.Voice
-	if voice == "" {
-		voice = defaultVoice
-	}
-	body := struct {
-		Model string `json:"model"`
-		Input string `json:"input"`
-		Voice string `json:"voice"`
-	}{req.Model, req.Text, voice}
-	audio, contentType, err := c.caller.Call(ctx, provider.Request{Method: http.MethodPost, URL: u, JSON: body})
-	if err != nil {
-		return provider.Speech{}, err
-	}
-	if contentType == "" {
-		contentType = "audio/mpeg" // the API's default response_format is mp3
-	}
-	return provider.Speech{Audio: audio, ContentType: contentType}, nil
+	return Speak(ctx, c.caller, u, req)
 }
 
 // Transcribe uploads the audio to {base}/audio/transcriptions as multipart
@@ -239,56 +146,7 @@ func (c *Client) Transcribe(ctx context.Context, req provider.TranscriptionReque
 	if err != nil {
 		return "", err
 	}
-	body, contentType, err := transcriptionForm(req)
-	if err != nil {
-		return "", fmt.Errorf("%s: encoding the transcription request: %w", c.name, err)
-	}
-	var doc struct {
-		Text *string `json:"text"`
-	}
-	err = c.caller.CallJSON(ctx, provider.Request{Method: http.MethodPost, URL: u, Body: body, ContentType: contentType}, &doc)
-	if err != nil {
-		return "", err
-	}
-	if doc.Text == nil {
-		return "", provider.Malformed(c.name, errors.New("the transcription has no text"))
-	}
-	return *doc.Text, nil
-}
-
-func transcriptionForm(req provider.TranscriptionRequest) (*bytes.Buffer, string, error) {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	filename := req.Filename
-	if filename == "" {
-		filename = "audio"
-	}
-	fileType := req.ContentType
-	if fileType == "" {
-		fileType = "application/octet-stream"
-	}
-	h := make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", multipart.FileContentDisposition("file", filename))
-	h.Set("Content-Type", fileType)
-	part, err := w.CreatePart(h)
-	if err != nil {
-		return nil, "", err
-	}
-	if _, err := part.Write(req.Audio); err != nil {
-		return nil, "", err
-	}
-	if err := w.WriteField("model", req.Model); err != nil {
-		return nil, "", err
-	}
-	if req.Language != "" {
-		if err := w.WriteField("language", req.Language); err != nil {
-			return nil, "", err
-		}
-	}
-	if err := w.Close(); err != nil {
-		return nil, "", err
-	}
-	return &buf, w.FormDataContentType(), nil
+	return Transcribe(ctx, c.caller, u, req)
 }
 
 // urlFor joins the base and path, failing when no base is configured.

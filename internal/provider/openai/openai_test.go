@@ -143,26 +143,18 @@ func TestListModelsSendsTheListingRequestAndReadsItsModels(t *testing.T) {
 }
 
 func TestListModelsRefusesAnAnswerThatIsNotAListing(t *testing.T) {
-	tests := []struct{ name, answer string }{
-		{"a JSON object without data is malformed", `{"status":"ok"}`},
-		{"an HTML page is malformed", `<!doctype html><html><body>Welcome</body></html>`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
-			c := New(provider.Config{Provider: "openai_compatible", BaseURL: f.URL}, f.Client(), Options{})
-			_, err := c.ListModels(t.Context())
-			wantProviderError(t, err, provider.StatusError, 0, "could not be read")
-		})
-	}
+	family.Malformed(t, []providertest.Unreadable{
+		{Name: "a JSON object without data is malformed", Answer: `{"status":"ok"}`, Call: providertest.ListModels},
+		{Name: "an HTML page is malformed", Answer: `<!doctype html><html><body>Welcome</body></html>`, Call: providertest.ListModels},
+	})
 }
 
 func TestEveryCallFailsWithoutABaseURL(t *testing.T) {
 	c := New(provider.Config{Provider: "openai_compatible", APIKey: secret.New(testKey), BaseURL: "  / "},
 		http.DefaultClient, Options{})
-	for name, call := range operations() {
-		t.Run(name+" fails before sending anything", func(t *testing.T) {
-			wantProviderError(t, call(t.Context(), c), provider.StatusError, 0, "No base URL configured")
+	for _, call := range operations() {
+		t.Run(call.Name+" fails before sending anything", func(t *testing.T) {
+			family.WantError(t, call.Do(t.Context(), c), provider.StatusError, 0, "No base URL configured")
 		})
 	}
 }
@@ -202,7 +194,7 @@ func TestChatSendsTheConversationAndReadsTheCompletion(t *testing.T) {
 				"created":1741569952,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant",
 				"content":"Hello! How can I help?","refusal":null},"logprobs":null,"finish_reason":"stop"}],
 				"usage":{"prompt_tokens":9,"completion_tokens":7,"total_tokens":16},"system_fingerprint":"fp_06737a9306"}`))
-			c := New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL + "/v1"}, f.Client(), Options{})
+			c := newClient(f)
 
 			got, err := c.Chat(t.Context(), tt.req)
 			if err != nil {
@@ -212,14 +204,7 @@ func TestChatSendsTheConversationAndReadsTheCompletion(t *testing.T) {
 			if got != want {
 				t.Errorf("response = %+v, want %+v", got, want)
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodPost || req.Path != "/v1/chat/completions" {
-				t.Errorf("request = %s %s, want POST /v1/chat/completions", req.Method, req.Path)
-			}
-			if req.Header.Get("Authorization") != "Bearer "+testKey || req.Header.Get("Content-Type") != "application/json" {
-				t.Errorf("headers = %v", req.Header)
-			}
-			providertest.WantJSON(t, req.Body, tt.wantBody)
+			family.WantJSONRequest(t, f, "POST /v1/chat/completions", tt.wantBody)
 		})
 	}
 }
@@ -228,7 +213,7 @@ func TestChatRefusesACompletionWithoutChoices(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"id":"chatcmpl-1","object":"chat.completion","choices":[],"usage":{}}`))
 	c := New(provider.Config{Provider: "openai", BaseURL: f.URL}, f.Client(), Options{})
 	_, err := c.Chat(t.Context(), provider.ChatRequest{Model: "gpt-4o-mini"})
-	wantProviderError(t, err, provider.StatusError, 0, "could not be read")
+	family.WantMalformed(t, err)
 }
 
 func TestEmbedReturnsVectorsInInputOrder(t *testing.T) {
@@ -260,11 +245,11 @@ func TestEmbedReturnsVectorsInInputOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
-			c := New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL + "/v1"}, f.Client(), Options{})
+			c := newClient(f)
 
 			got, err := c.Embed(t.Context(), provider.EmbedRequest{Model: "text-embedding-3-small", Input: []string{"first", "second"}})
 			if tt.wantErr {
-				wantProviderError(t, err, provider.StatusError, 0, "could not be read")
+				family.WantMalformed(t, err)
 			} else {
 				if err != nil {
 					t.Fatalf("err = %v", err)
@@ -273,11 +258,7 @@ func TestEmbedReturnsVectorsInInputOrder(t *testing.T) {
 					t.Errorf("vectors = %v, want %v", got, tt.want)
 				}
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodPost || req.Path != "/v1/embeddings" {
-				t.Errorf("request = %s %s, want POST /v1/embeddings", req.Method, req.Path)
-			}
-			providertest.WantJSON(t, req.Body, map[string]any{"model": "text-embedding-3-small", "input": []any{"first", "second"}})
+			family.WantJSONRequest(t, f, "POST /v1/embeddings", map[string]any{"model": "text-embedding-3-small", "input": []any{"first", "second"}})
 		})
 	}
 }
@@ -297,7 +278,7 @@ func TestSpeakReturnsTheAudioAsSent(t *testing.T) {
 				w.Header().Set("Content-Type", tt.contentType)
 				w.Write([]byte(audio))
 			})
-			c := New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL + "/v1"}, f.Client(), Options{})
+			c := newClient(f)
 
 			got, err := c.Speak(t.Context(), provider.SpeechRequest{Model: "gpt-4o-mini-tts", Voice: tt.voice, Text: "Hello from Open Notebook"})
 			if err != nil {
@@ -306,11 +287,8 @@ func TestSpeakReturnsTheAudioAsSent(t *testing.T) {
 			if string(got.Audio) != audio || got.ContentType != tt.wantContent {
 				t.Errorf("speech = %q (%s), want %q (%s)", got.Audio, got.ContentType, audio, tt.wantContent)
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodPost || req.Path != "/v1/audio/speech" || req.Header.Get("Authorization") != "Bearer "+testKey {
-				t.Errorf("request = %s %s %v", req.Method, req.Path, req.Header)
-			}
-			providertest.WantJSON(t, req.Body, map[string]any{"model": "gpt-4o-mini-tts", "input": "Hello from Open Notebook", "voice": tt.wantVoice})
+			family.WantJSONRequest(t, f, "POST /v1/audio/speech",
+				map[string]any{"model": "gpt-4o-mini-tts", "input": "Hello from Open Notebook", "voice": tt.wantVoice})
 		})
 	}
 }
@@ -346,10 +324,7 @@ func TestTranscribeUploadsTheAudioAsAForm(t *testing.T) {
 			if got != "Hello from Open Notebook." {
 				t.Errorf("text = %q", got)
 			}
-			req := f.Only(t)
-			if req.Method != http.MethodPost || req.Path != "/openai/v1/audio/transcriptions" || req.Header.Get("Authorization") != "Bearer "+testKey {
-				t.Errorf("request = %s %s %v", req.Method, req.Path, req.Header)
-			}
+			req := family.WantRequest(t, f, "POST /openai/v1/audio/transcriptions")
 			form := providertest.ParseForm(t, req)
 			if form["file"] != tt.wantFile {
 				t.Errorf("file part = %+v, want %+v", form["file"], tt.wantFile)
@@ -365,108 +340,51 @@ func TestTranscribeUploadsTheAudioAsAForm(t *testing.T) {
 }
 
 // operations calls every capability once with a plausible request.
-func operations() map[string]func(context.Context, *Client) error {
-	return map[string]func(context.Context, *Client) error{
-		"ListModels": func(ctx context.Context, c *Client) error { _, err := c.ListModels(ctx); return err },
-		"Probe":      func(ctx context.Context, c *Client) error { _, err := c.Probe(ctx); return err },
-		"Chat": func(ctx context.Context, c *Client) error {
-			_, err := c.Chat(ctx, provider.ChatRequest{Model: "gpt-4o-mini", Messages: []provider.Message{{Role: "user", Content: "Hi!"}}})
-			return err
-		},
-		"Embed": func(ctx context.Context, c *Client) error {
-			_, err := c.Embed(ctx, provider.EmbedRequest{Model: "text-embedding-3-small", Input: []string{"x"}})
-			return err
-		},
-		"Speak": func(ctx context.Context, c *Client) error {
-			_, err := c.Speak(ctx, provider.SpeechRequest{Model: "tts-1", Text: "Hi"})
-			return err
-		},
-		"Transcribe": func(ctx context.Context, c *Client) error {
-			_, err := c.Transcribe(ctx, provider.TranscriptionRequest{Model: "whisper-1", Audio: []byte("RIFF")})
-			return err
-		},
-	}
+func operations() []providertest.Call {
+	return []providertest.Call{providertest.ListModels, providertest.Probe, providertest.Chat("gpt-4o-mini"),
+		providertest.Embed("text-embedding-3-small", "x"), providertest.Speak("tts-1"), providertest.Transcribe("whisper-1")}
 }
 
 func TestEveryCallReportsProviderFailures(t *testing.T) {
-	tests := []struct {
-		name        string
-		answer      http.HandlerFunc
-		timeout     time.Duration
-		status      provider.Status
-		httpStatus  int
-		message     string
-		retryAfter  time.Duration
-		jsonAnswers bool // only calls that decode JSON can see a malformed answer
-	}{
+	family.Failures(t, operations(), []providertest.Failure{
 		{
-			name: "a rejected key is auth_failed with the provider's message and without the key",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"error":{"message":"Incorrect API key provided: `+testKey+
+			Name: "a rejected key is auth_failed with the provider's message and without the key",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"error":{"message":"Incorrect API key provided: `+testKey+
 				`. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error",
 				"param":null,"code":"invalid_api_key"}}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "Incorrect API key provided: [REDACTED]",
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "Incorrect API key provided: [REDACTED]",
 		},
 		{
-			name: "a key without access is forbidden",
-			answer: providertest.Reply(http.StatusForbidden, `{"error":{"message":"You are not allowed to sample from this model",
+			Name: "a key without access is forbidden",
+			Answer: providertest.Reply(http.StatusForbidden, `{"error":{"message":"You are not allowed to sample from this model",
 				"type":"invalid_request_error","param":null,"code":null}}`),
-			status: provider.StatusForbidden, httpStatus: 403, message: "not allowed to sample",
+			Status: provider.StatusForbidden, HTTPStatus: 403, Message: "not allowed to sample",
 		},
 		{
-			name: "an unknown model is not_found",
-			answer: providertest.Reply(http.StatusNotFound, `{"error":{"message":"The model 'gpt-9' does not exist or you do not have access to it.",
+			Name: "an unknown model is not_found",
+			Answer: providertest.Reply(http.StatusNotFound, `{"error":{"message":"The model 'gpt-9' does not exist or you do not have access to it.",
 				"type":"invalid_request_error","param":null,"code":"model_not_found"}}`),
-			status: provider.StatusNotFound, httpStatus: 404, message: "The model 'gpt-9' does not exist",
+			Status: provider.StatusNotFound, HTTPStatus: 404, Message: "The model 'gpt-9' does not exist",
 		},
 		{
-			name: "a rate limit is rate_limited and says when to retry",
-			answer: providertest.Reply(http.StatusTooManyRequests, `{"error":{"message":"Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3.",
+			Name: "a rate limit is rate_limited and says when to retry",
+			Answer: providertest.Reply(http.StatusTooManyRequests, `{"error":{"message":"Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3.",
 				"type":"requests","param":null,"code":"rate_limit_exceeded"}}`, "Retry-After", "20"),
-			status: provider.StatusRateLimited, httpStatus: 429, message: "Rate limit reached", retryAfter: 20 * time.Second,
+			Status: provider.StatusRateLimited, HTTPStatus: 429, Message: "Rate limit reached", RetryAfter: 20 * time.Second,
 		},
 		{
-			name: "a server failure is an error with the provider's explanation",
-			answer: providertest.Reply(http.StatusInternalServerError, `{"error":{"message":"The server had an error while processing your request. Sorry about that!",
+			Name: "a server failure is an error with the provider's explanation",
+			Answer: providertest.Reply(http.StatusInternalServerError, `{"error":{"message":"The server had an error while processing your request. Sorry about that!",
 				"type":"server_error","param":null,"code":null}}`),
-			status: provider.StatusError, httpStatus: 500, message: "The server had an error",
+			Status: provider.StatusError, HTTPStatus: 500, Message: "The server had an error",
 		},
 		{
-			name:   "an undecodable success is malformed",
-			answer: providertest.Reply(http.StatusOK, `{"object":"list","data":[{"id":`),
-			status: provider.StatusError, message: "could not be read", jsonAnswers: true,
+			Name:   "an undecodable success is malformed",
+			Answer: providertest.Reply(http.StatusOK, `{"object":"list","data":[{"id":`),
+			Status: provider.StatusError, Message: "could not be read", JSONOnly: true,
 		},
-		{
-			name:   "an answer slower than the deadline is a timeout",
-			answer: providertest.Stall, timeout: 50 * time.Millisecond,
-			status: provider.StatusTimeout, message: "did not answer in time",
-		},
-	}
-	for _, tt := range tests {
-		for op, call := range operations() {
-			if tt.jsonAnswers && op == "Speak" {
-				continue
-			}
-			t.Run(op+": "+tt.name, func(t *testing.T) {
-				f := providertest.New(t, tt.answer)
-				c := New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL + "/v1"}, f.Client(), Options{})
-				ctx := t.Context()
-				if tt.timeout > 0 {
-					var cancel context.CancelFunc
-					ctx, cancel = context.WithTimeout(ctx, tt.timeout)
-					defer cancel()
-				}
-				pe := wantProviderError(t, call(ctx, c), tt.status, tt.httpStatus, tt.message)
-				if pe.RetryAfter != tt.retryAfter {
-					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
-				}
-				for _, req := range f.Requests() {
-					if strings.Contains(req.Path+"?"+req.Query, testKey) {
-						t.Errorf("the key was sent in the URL %s?%s", req.Path, req.Query)
-					}
-				}
-			})
-		}
-	}
+		providertest.SlowAnswer,
+	})
 }
 
 func TestACancelledCallSendsNothingAndSaysSo(t *testing.T) {
@@ -475,7 +393,7 @@ func TestACancelledCallSendsNothingAndSaysSo(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	_, err := c.ListModels(ctx)
-	wantProviderError(t, err, provider.StatusError, 0, "cancelled")
+	family.WantError(t, err, provider.StatusError, 0, "cancelled")
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want it to wrap context.Canceled", err)
 	}

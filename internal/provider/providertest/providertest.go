@@ -1,6 +1,7 @@
 // Package providertest provides fake AI providers for tests: an httptest
-// server that records every request it receives, and Upstream, a fake of
-// each client family's API that answers like the real one.
+// server that records every request it receives, Upstream, a fake of each
+// client family's API that answers like the real one, and Family, the test
+// scaffolding every client family shares.
 package providertest
 
 import (

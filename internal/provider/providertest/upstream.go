@@ -369,20 +369,25 @@ func openAIChat(w http.ResponseWriter, r *http.Request) {
  "logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}`)(w, r)
 }
 
-func openAIEmbeddings(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Model string   `json:"model"`
-		Input []string `json:"input"`
+var openAIEmbeddings = embeddings(map[string]int{"prompt_tokens": 5, "total_tokens": 5})
+
+// embeddings answers an embeddings request in OpenAI's shape, which Voyage
+// AI's shares, with usage as the provider reports it.
+func embeddings(usage map[string]int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Model string   `json:"model"`
+			Input []string `json:"input"`
+		}
+		if !decode(w, r, &req) {
+			return
+		}
+		data := make([]map[string]any, len(req.Input))
+		for i, v := range vectors(len(req.Input)) {
+			data[i] = map[string]any{"object": "embedding", "index": i, "embedding": v}
+		}
+		Reply(http.StatusOK, jsonOf(map[string]any{"object": "list", "data": data, "model": req.Model, "usage": usage}))(w, r)
 	}
-	if !decode(w, r, &req) {
-		return
-	}
-	data := make([]map[string]any, len(req.Input))
-	for i, v := range vectors(len(req.Input)) {
-		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": v}
-	}
-	Reply(http.StatusOK, jsonOf(map[string]any{"object": "list", "data": data, "model": req.Model,
-		"usage": map[string]int{"prompt_tokens": 5, "total_tokens": 5}}))(w, r)
 }
 
 func azureRoutes(mux *http.ServeMux) {
@@ -592,21 +597,7 @@ func cohereRoutes(mux *http.ServeMux) {
 }
 
 func voyageRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /v1/embeddings", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Input []string `json:"input"`
-			Model string   `json:"model"`
-		}
-		if !decode(w, r, &req) {
-			return
-		}
-		data := make([]map[string]any, len(req.Input))
-		for i, v := range vectors(len(req.Input)) {
-			data[i] = map[string]any{"object": "embedding", "index": i, "embedding": v}
-		}
-		Reply(http.StatusOK, jsonOf(map[string]any{"object": "list", "data": data, "model": req.Model,
-			"usage": map[string]int{"total_tokens": 1}}))(w, r)
-	})
+	mux.HandleFunc("POST /v1/embeddings", embeddings(map[string]int{"total_tokens": 1}))
 }
 
 func elevenLabsRoutes(mux *http.ServeMux) {
@@ -642,7 +633,10 @@ const (
 	ForbiddenAccount = "forbidden"
 )
 
-var rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
+// ServiceAccountKey is the private key of the service-account files the
+// fakes write. It is generated once per test binary, as generating RSA keys
+// is slow.
+var ServiceAccountKey = sync.OnceValue(func() *rsa.PrivateKey {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		panic(err)
@@ -655,7 +649,7 @@ var rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
 // returns its path.
 func (u *Upstream) ServiceAccountFile(t testing.TB, account string) string {
 	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(rsaKey())
+	der, err := x509.MarshalPKCS8PrivateKey(ServiceAccountKey())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,7 @@
 package vertex
 
 import (
-	"bytes"
 	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -11,12 +9,11 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,96 +29,72 @@ const (
 	privateKeyID = "5d1c0ffee0123456789abcdef0123456789abcde"
 )
 
-// testKey is the service account's RSA key, generated once per test run.
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return key
-})
-
-// received is one request as the fake saw it.
-type received struct {
-	Method string
-	Path   string
-	Query  string
-	Header http.Header
-	Body   []byte
-}
-
 // fake is an httptest Google: /token is the OAuth2 token endpoint, every
 // other path is Vertex AI answered by the handler under test. It records
 // every request.
 type fake struct {
-	*httptest.Server
-	token http.HandlerFunc
+	*providertest.Server
 	mu    sync.Mutex
-	reqs  []received
+	token http.HandlerFunc
 }
 
 func newFake(t *testing.T, api http.HandlerFunc) *fake {
 	t.Helper()
 	f := &fake{token: grantTokens(3599)}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		f.mu.Lock()
-		f.reqs = append(f.reqs, received{
-			Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery,
-			Header: r.Header.Clone(), Body: body,
-		})
-		token := f.token
-		f.mu.Unlock()
-		r.Body = io.NopCloser(bytes.NewReader(body))
+	f.Server = providertest.New(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/token" {
+			f.mu.Lock()
+			token := f.token
+			f.mu.Unlock()
 			token(w, r)
 			return
 		}
 		api(w, r)
-	}))
-	t.Cleanup(f.Close)
+	})
 	return f
 }
 
-// requests returns the recorded requests to path, or all when path is "".
-func (f *fake) requests(path string) []received {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []received
-	for _, r := range f.reqs {
-		if path == "" || r.Path == path {
-			out = append(out, r)
+// family runs the tests every client family shares against Vertex AI's.
+var family = providertest.Family[*Client]{
+	Name:  "vertex",
+	Serve: func(t *testing.T, api http.HandlerFunc) *providertest.Server { return newFake(t, api).Server },
+	Make:  newClient,
+	Received: func(t *testing.T, s *providertest.Server) {
+		t.Helper()
+		reqs := apiRequests(s)
+		if len(reqs) != 1 {
+			t.Fatalf("%d requests reached Vertex AI, want 1", len(reqs))
 		}
-	}
-	return out
+		wantBearer(t, reqs[0])
+	},
+	Secrets: []string{accessToken, "PRIVATE KEY"},
 }
 
-// apiRequests returns the recorded requests to Vertex AI itself.
-func (f *fake) apiRequests() []received {
-	var out []received
-	for _, r := range f.requests("") {
-		if r.Path != "/token" {
-			out = append(out, r)
-		}
-	}
-	return out
+// tokenRequests returns the requests s received at the token endpoint.
+func tokenRequests(s *providertest.Server) []providertest.Request {
+	return slices.DeleteFunc(s.Requests(), func(r providertest.Request) bool { return r.Path != "/token" })
 }
 
-// client returns a Vertex client for my-project in us-central1 whose key
-// file names the fake's token endpoint.
-func (f *fake) client(t *testing.T) *Client {
+// apiRequests returns the requests s received for Vertex AI itself.
+func apiRequests(s *providertest.Server) []providertest.Request {
+	return slices.DeleteFunc(s.Requests(), func(r providertest.Request) bool { return r.Path == "/token" })
+}
+
+// newClient returns a Vertex client for my-project in us-central1 whose
+// key file names the fake's token endpoint.
+func newClient(t *testing.T, s *providertest.Server) *Client {
 	t.Helper()
 	return New(provider.Config{
-		Provider: "vertex", Project: "my-project", Location: "us-central1", BaseURL: f.URL,
-		CredentialsPath: writeKeyFile(t, f.URL+"/token"),
-	}, f.Client())
+		Provider: "vertex", Project: "my-project", Location: "us-central1", BaseURL: s.URL,
+		CredentialsPath: writeKeyFile(t, s.URL+"/token"),
+	}, s.Client())
 }
 
 // writeKeyFile writes a service-account key file shaped like the ones the
 // Google Cloud console issues and returns its path.
 func writeKeyFile(t *testing.T, tokenURI string) string {
 	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(testKey())
+	der, err := x509.MarshalPKCS8PrivateKey(providertest.ServiceAccountKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +156,7 @@ func checkAssertion(assertion, audience string) error {
 		return err
 	}
 	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	if rsa.VerifyPKCS1v15(&testKey().PublicKey, crypto.SHA256, digest[:], sig) != nil {
+	if rsa.VerifyPKCS1v15(&providertest.ServiceAccountKey().PublicKey, crypto.SHA256, digest[:], sig) != nil {
 		return errors.New("Invalid JWT Signature.")
 	}
 	var header struct{ Alg, Typ, Kid string }
@@ -210,30 +183,18 @@ func checkAssertion(assertion, audience string) error {
 }
 
 // wantBearer checks a Vertex request carried the access token, and nothing
-// in the URL.
-func wantBearer(t *testing.T, req received) {
+// in the URL or another header.
+func wantBearer(t *testing.T, req providertest.Request) {
 	t.Helper()
-	if got := req.Header.Get("Authorization"); got != "Bearer "+accessToken {
-		t.Errorf("Authorization = %q, want the bearer access token", got)
-	}
-	if req.Header.Get("x-goog-api-key") != "" || strings.Contains(req.Query, accessToken) {
-		t.Errorf("the token was sent elsewhere too")
-	}
+	providertest.WantCredential(t, req, "Authorization", "Bearer ", accessToken)
 }
 
 // tokenForm returns the form a token request carried.
-func tokenForm(t *testing.T, req received) url.Values {
+func tokenForm(t *testing.T, req providertest.Request) url.Values {
 	t.Helper()
 	form, err := url.ParseQuery(string(req.Body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return form
-}
-
-// wantProviderError checks err is a *provider.Error with the given
-// classification that reveals neither the access token nor the key file.
-func wantProviderError(t *testing.T, err error, status provider.Status, httpStatus int, message string) *provider.Error {
-	t.Helper()
-	return providertest.WantError(t, err, status, httpStatus, message, accessToken, "PRIVATE KEY")
 }

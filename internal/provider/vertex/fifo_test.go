@@ -29,7 +29,7 @@ func TestAFIFOIsRefusedWithoutBlocking(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		wantProviderError(t, err, provider.StatusError, 0, credentialsFileMessage)
+		family.WantError(t, err, provider.StatusError, 0, credentialsFileMessage)
 	case <-time.After(2 * time.Second):
 		t.Fatal("reading a FIFO as the credentials file blocked")
 	}

@@ -5,6 +5,7 @@
 package vertex
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -47,16 +48,10 @@ var _ provider.Client = (*Client)(nil)
 // project, location or credentials file is missing. hc carries every
 // request, token requests included, and must not be nil.
 func New(cfg provider.Config, hc *http.Client) *Client {
-	name := cfg.Provider
-	if name == "" {
-		name = "vertex"
-	}
+	name := cmp.Or(cfg.Provider, "vertex")
 	project := strings.TrimSpace(cfg.Project)
 	location := strings.ToLower(strings.TrimSpace(cfg.Location))
-	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
-	if base == "" {
-		base = regionalEndpoint(location)
-	}
+	base := provider.BaseURL(cfg.BaseURL, regionalEndpoint(location))
 	c := &Client{
 		name:     name,
 		project:  project,

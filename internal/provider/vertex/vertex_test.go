@@ -30,7 +30,7 @@ var hi = provider.ChatRequest{Model: "gemini-2.5-flash", Messages: []provider.Me
 
 func TestChatAuthenticatesWithAServiceAccountToken(t *testing.T) {
 	f := newFake(t, providertest.Reply(http.StatusOK, chatAnswer))
-	got, err := f.client(t).Chat(context.Background(), hi)
+	got, err := newClient(t, f.Server).Chat(context.Background(), hi)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestChatAuthenticatesWithAServiceAccountToken(t *testing.T) {
 	if got != want {
 		t.Errorf("Chat = %+v, want %+v", got, want)
 	}
-	reqs := f.requests("")
+	reqs := f.Requests()
 	if len(reqs) != 2 || reqs[0].Path != "/token" {
 		t.Fatalf("requests = %+v, want a token request then the chat", reqs)
 	}
@@ -50,11 +50,8 @@ func TestChatAuthenticatesWithAServiceAccountToken(t *testing.T) {
 		t.Errorf("token form = %v", form)
 	}
 	chat := reqs[1]
-	if chat.Method != http.MethodPost || chat.Path != modelsPath+"gemini-2.5-flash:generateContent" {
-		t.Errorf("chat request = %s %s", chat.Method, chat.Path)
-	}
+	providertest.WantJSONRequest(t, chat, "POST "+modelsPath+"gemini-2.5-flash:generateContent", `{"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}`)
 	wantBearer(t, chat)
-	providertest.WantJSON(t, chat.Body, `{"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}`)
 }
 
 func TestTokensAreReusedUntilTheyNearExpiry(t *testing.T) {
@@ -70,16 +67,16 @@ func TestTokensAreReusedUntilTheyNearExpiry(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t, providertest.Reply(http.StatusOK, chatAnswer))
 			f.token = grantTokens(tt.expiresIn)
-			c := f.client(t)
+			c := newClient(t, f.Server)
 			for range 3 {
 				if _, err := c.Chat(context.Background(), hi); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if n := len(f.requests("/token")); n != tt.wantGrants {
+			if n := len(tokenRequests(f.Server)); n != tt.wantGrants {
 				t.Errorf("%d token requests, want %d", n, tt.wantGrants)
 			}
-			for _, req := range f.apiRequests() {
+			for _, req := range apiRequests(f.Server) {
 				wantBearer(t, req)
 			}
 		})
@@ -116,56 +113,35 @@ func TestEmbed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t, predictAnswer)
-			var input []string
-			for i := range tt.inputs {
-				input = append(input, fmt.Sprintf("t%d", i))
-			}
-			vectors, err := f.client(t).Embed(context.Background(), provider.EmbedRequest{Model: tt.model, Input: input})
+			input := providertest.Texts(tt.inputs)
+			vectors, err := newClient(t, f.Server).Embed(context.Background(), provider.EmbedRequest{Model: tt.model, Input: input})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i, v := range vectors {
-				if len(v) != 2 || v[0] != float64(i) || v[1] != -0.25 {
-					t.Fatalf("vector %d = %v", i, v)
-				}
-			}
-			if len(vectors) != tt.inputs {
-				t.Fatalf("%d vectors for %d inputs", len(vectors), tt.inputs)
-			}
-			reqs := f.apiRequests()
-			if len(reqs) != len(tt.wantSizes) {
-				t.Fatalf("%d requests, want %d", len(reqs), len(tt.wantSizes))
-			}
-			first := 0
-			for i, req := range reqs {
-				if req.Method != http.MethodPost || req.Path != modelsPath+tt.model+":predict" {
-					t.Errorf("request %d = %s %s", i, req.Method, req.Path)
-				}
-				wantBearer(t, req)
+			providertest.WantVectors(t, vectors, tt.inputs, -0.25)
+			providertest.WantBatches(t, apiRequests(f.Server), input, tt.wantSizes, func(req providertest.Request, batch []string) {
 				var instances []string
-				for j := range tt.wantSizes[i] {
-					instances = append(instances, fmt.Sprintf(`{"content": "t%d"}`, first+j))
+				for _, text := range batch {
+					instances = append(instances, `{"content": "`+text+`"}`)
 				}
-				providertest.WantJSON(t, req.Body, `{"instances": [`+strings.Join(instances, ",")+`]}`)
-				first += tt.wantSizes[i]
-			}
+				providertest.WantJSONRequest(t, req, "POST "+modelsPath+tt.model+":predict", `{"instances": [`+strings.Join(instances, ",")+`]}`)
+				wantBearer(t, req)
+			})
 		})
 	}
 }
 
 func TestProbeReadsTheProjectsModelsInTheLocation(t *testing.T) {
 	f := newFake(t, providertest.Reply(http.StatusOK, `{}`))
-	models, err := f.client(t).Probe(context.Background())
+	models, err := newClient(t, f.Server).Probe(context.Background())
 	if err != nil || models != nil {
 		t.Fatalf("Probe = %v, %v; want nil, nil", models, err)
 	}
-	reqs := f.apiRequests()
+	reqs := apiRequests(f.Server)
 	if len(reqs) != 1 {
 		t.Fatalf("%d requests to Vertex AI, want 1", len(reqs))
 	}
-	if req := reqs[0]; req.Method != http.MethodGet || req.Path != resourcePath+"/models" || req.Query != "pageSize=1" {
-		t.Errorf("probe = %s %s?%s", req.Method, req.Path, req.Query)
-	}
+	providertest.WantRequest(t, reqs[0], "GET "+resourcePath+"/models?pageSize=1")
 	wantBearer(t, reqs[0])
 }
 
@@ -184,7 +160,7 @@ func TestListModelsIsTheStaticListWithoutACall(t *testing.T) {
 	if !reflect.DeepEqual(models, want) {
 		t.Errorf("models = %+v\nwant %+v", models, want)
 	}
-	if n := len(f.requests("")); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("%d requests were sent", n)
 	}
 }
@@ -209,10 +185,10 @@ func TestAnIncompleteConfigurationFailsBeforeAnyCall(t *testing.T) {
 			tt.change(&cfg)
 			c := New(cfg, f.Client())
 			_, err := c.Probe(context.Background())
-			wantProviderError(t, err, provider.StatusError, 0, tt.message)
+			family.WantError(t, err, provider.StatusError, 0, tt.message)
 			_, err = c.Chat(context.Background(), hi)
-			wantProviderError(t, err, provider.StatusError, 0, tt.message)
-			if n := len(f.requests("")); n != 0 {
+			family.WantError(t, err, provider.StatusError, 0, tt.message)
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("%d requests were sent", n)
 			}
 		})
@@ -245,7 +221,7 @@ func TestEveryBadCredentialsFileGivesTheSameMessageWithoutThePath(t *testing.T) 
 			c := New(provider.Config{Provider: "vertex", Project: "my-project", Location: "us-central1", BaseURL: f.URL,
 				CredentialsPath: tt.path}, f.Client())
 			_, err := c.Probe(context.Background())
-			pe := wantProviderError(t, err, provider.StatusError, 0, credentialsFileMessage)
+			pe := family.WantError(t, err, provider.StatusError, 0, credentialsFileMessage)
 			if pe.Message != "Invalid or inaccessible credentials file" {
 				t.Errorf("message = %q", pe.Message)
 			}
@@ -257,7 +233,7 @@ func TestEveryBadCredentialsFileGivesTheSameMessageWithoutThePath(t *testing.T) 
 					t.Errorf("the error chain names the path: %q", e.Error())
 				}
 			}
-			if n := len(f.requests("")); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("%d requests were sent", n)
 			}
 			messages = append(messages, err.Error())
@@ -320,15 +296,15 @@ func TestTokenEndpointFailuresAreNotFileErrors(t *testing.T) {
 			f.token = tt.token
 			ctx, cancel := context.WithTimeout(context.Background(), providertest.Deadline(tt.status))
 			defer cancel()
-			_, err := f.client(t).Probe(ctx)
-			pe := wantProviderError(t, err, tt.status, tt.httpStatus, tt.message)
+			_, err := newClient(t, f.Server).Probe(ctx)
+			pe := family.WantError(t, err, tt.status, tt.httpStatus, tt.message)
 			if pe.RetryAfter != tt.retryAfter {
 				t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
 			}
 			if errors.Is(err, ErrCredentialsFile) {
 				t.Error("a token endpoint failure was reported as a file error")
 			}
-			if n := len(f.apiRequests()); n != 0 {
+			if n := len(apiRequests(f.Server)); n != 0 {
 				t.Errorf("%d requests reached Vertex AI without a token", n)
 			}
 		})
@@ -342,96 +318,62 @@ func TestAnUnreachableTokenEndpointIsUnreachable(t *testing.T) {
 	c := New(provider.Config{Provider: "vertex", Project: "my-project", Location: "us-central1", BaseURL: f.URL,
 		CredentialsPath: writeKeyFile(t, down.URL+"/token")}, f.Client())
 	_, err := c.Probe(context.Background())
-	wantProviderError(t, err, provider.StatusUnreachable, 0, "could not connect")
+	family.WantError(t, err, provider.StatusUnreachable, 0, "could not connect")
 	if errors.Is(err, ErrCredentialsFile) {
 		t.Error("a network failure was reported as a file error")
 	}
 }
 
 func TestVertexErrorsAreClassified(t *testing.T) {
-	calls := map[string]func(*Client, context.Context) error{
-		"Probe": func(c *Client, ctx context.Context) error { _, err := c.Probe(ctx); return err },
-		"Chat":  func(c *Client, ctx context.Context) error { _, err := c.Chat(ctx, hi); return err },
-		"Embed": func(c *Client, ctx context.Context) error {
-			_, err := c.Embed(ctx, provider.EmbedRequest{Model: "text-embedding-005", Input: []string{"x"}})
-			return err
-		},
-	}
-	tests := []struct {
-		name       string
-		answer     http.HandlerFunc
-		status     provider.Status
-		httpStatus int
-		message    string
-		retryAfter time.Duration
-	}{
+	calls := []providertest.Call{providertest.Probe, providertest.Chat("gemini-2.5-flash"), providertest.Embed("text-embedding-005", "x")}
+	family.Failures(t, calls, []providertest.Failure{
 		{
-			name: "a 401 is auth_failed",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"error": {"code": 401, "message": "Request had invalid authentication credentials. Expected OAuth 2 access token.",
+			Name: "a 401 is auth_failed",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"error": {"code": 401, "message": "Request had invalid authentication credentials. Expected OAuth 2 access token.",
 				"status": "UNAUTHENTICATED"}}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "invalid authentication credentials",
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "invalid authentication credentials",
 		},
 		{
-			name: "a disabled API is forbidden",
-			answer: providertest.Reply(http.StatusForbidden, `{"error": {"code": 403, "message": "Vertex AI API has not been used in project my-project before or it is disabled.",
+			Name: "a disabled API is forbidden",
+			Answer: providertest.Reply(http.StatusForbidden, `{"error": {"code": 403, "message": "Vertex AI API has not been used in project my-project before or it is disabled.",
 				"status": "PERMISSION_DENIED", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED"}]}}`),
-			status: provider.StatusForbidden, httpStatus: 403, message: "has not been used in project my-project",
+			Status: provider.StatusForbidden, HTTPStatus: 403, Message: "has not been used in project my-project",
 		},
 		{
-			name: "a 404 is not_found",
-			answer: providertest.Reply(http.StatusNotFound, `{"error": {"code": 404, "message": "Publisher Model was not found or your project does not have access to it.",
+			Name: "a 404 is not_found",
+			Answer: providertest.Reply(http.StatusNotFound, `{"error": {"code": 404, "message": "Publisher Model was not found or your project does not have access to it.",
 				"status": "NOT_FOUND"}}`),
-			status: provider.StatusNotFound, httpStatus: 404, message: "Publisher Model was not found",
+			Status: provider.StatusNotFound, HTTPStatus: 404, Message: "Publisher Model was not found",
 		},
 		{
-			name: "a 429 is rate_limited and keeps Retry-After",
-			answer: providertest.Reply(http.StatusTooManyRequests, `{"error": {"code": 429, "message": "Resource exhausted. Please try again later.",
+			Name: "a 429 is rate_limited and keeps Retry-After",
+			Answer: providertest.Reply(http.StatusTooManyRequests, `{"error": {"code": 429, "message": "Resource exhausted. Please try again later.",
 				"status": "RESOURCE_EXHAUSTED"}}`, "Retry-After", "30"),
-			status: provider.StatusRateLimited, httpStatus: 429, message: "Resource exhausted", retryAfter: 30 * time.Second,
+			Status: provider.StatusRateLimited, HTTPStatus: 429, Message: "Resource exhausted", RetryAfter: 30 * time.Second,
 		},
 		{
-			name:   "a 500 is an error",
-			answer: providertest.Reply(http.StatusInternalServerError, `{"error": {"code": 500, "message": "Internal error encountered.", "status": "INTERNAL"}}`),
-			status: provider.StatusError, httpStatus: 500, message: "Internal error encountered.",
+			Name:   "a 500 is an error",
+			Answer: providertest.Reply(http.StatusInternalServerError, `{"error": {"code": 500, "message": "Internal error encountered.", "status": "INTERNAL"}}`),
+			Status: provider.StatusError, HTTPStatus: 500, Message: "Internal error encountered.",
 		},
 		{
-			name:   "a message that echoes the token is redacted",
-			answer: providertest.Reply(http.StatusBadRequest, `{"error": {"code": 400, "message": "bad token `+accessToken+`", "status": "INVALID_ARGUMENT"}}`),
-			status: provider.StatusError, httpStatus: 400, message: "bad token [REDACTED]",
+			Name:   "a message that echoes the token is redacted",
+			Answer: providertest.Reply(http.StatusBadRequest, `{"error": {"code": 400, "message": "bad token `+accessToken+`", "status": "INVALID_ARGUMENT"}}`),
+			Status: provider.StatusError, HTTPStatus: 400, Message: "bad token [REDACTED]",
 		},
 		{
-			name:   "an unreadable 200 is malformed",
-			answer: providertest.Reply(http.StatusOK, `{"predictions": [`),
-			status: provider.StatusError, message: "could not be read",
+			Name:   "an unreadable 200 is malformed",
+			Answer: providertest.Reply(http.StatusOK, `{"predictions": [`),
+			Status: provider.StatusError, Message: "could not be read",
 		},
-		{
-			name:   "an answer slower than the deadline is a timeout",
-			answer: providertest.Stall,
-			status: provider.StatusTimeout, message: "did not answer in time",
-		},
-	}
-	for _, tt := range tests {
-		for call, do := range calls {
-			t.Run(call+"/"+tt.name, func(t *testing.T) {
-				f := newFake(t, tt.answer)
-				ctx, cancel := context.WithTimeout(context.Background(), providertest.Deadline(tt.status))
-				defer cancel()
-				pe := wantProviderError(t, do(f.client(t), ctx), tt.status, tt.httpStatus, tt.message)
-				if pe.RetryAfter != tt.retryAfter {
-					t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
-				}
-				if n := len(f.apiRequests()); n != 1 {
-					t.Errorf("%d requests reached Vertex AI, want 1", n)
-				}
-			})
-		}
-	}
+		providertest.SlowAnswer,
+	})
 }
 
 func TestSpeakUsesGeminiTTSAndTranscribeIsUnsupported(t *testing.T) {
 	f := newFake(t, providertest.Reply(http.StatusOK, `{"candidates": [{"content": {"role": "model", "parts": [{"inlineData": {
 		"mimeType": "audio/L16;codec=pcm;rate=24000", "data": "AAEAAQ=="}}]}}]}`))
-	c := f.client(t)
+	c := newClient(t, f.Server)
 	speech, err := c.Speak(context.Background(), provider.SpeechRequest{Model: "gemini-2.5-flash-preview-tts", Text: "Hi"})
 	if err != nil {
 		t.Fatal(err)
@@ -439,7 +381,7 @@ func TestSpeakUsesGeminiTTSAndTranscribeIsUnsupported(t *testing.T) {
 	if speech.ContentType != "audio/wav" || len(speech.Audio) != 44+4 {
 		t.Errorf("speech = %s, %d bytes", speech.ContentType, len(speech.Audio))
 	}
-	reqs := f.apiRequests()
+	reqs := apiRequests(f.Server)
 	if len(reqs) != 1 || reqs[0].Path != modelsPath+"gemini-2.5-flash-preview-tts:generateContent" {
 		t.Fatalf("requests = %+v", reqs)
 	}
@@ -471,7 +413,7 @@ func TestRegionalEndpoints(t *testing.T) {
 
 func TestConcurrentFirstCallsShareOneToken(t *testing.T) {
 	f := newFake(t, providertest.Reply(http.StatusOK, chatAnswer))
-	c := f.client(t)
+	c := newClient(t, f.Server)
 	errs := make(chan error, 8)
 	for range cap(errs) {
 		go func() {
@@ -484,7 +426,7 @@ func TestConcurrentFirstCallsShareOneToken(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(f.requests("/token")); n != 1 {
+	if n := len(tokenRequests(f.Server)); n != 1 {
 		t.Errorf("%d token requests, want 1", n)
 	}
 }

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
-	"github.com/open-notebook/open-notebook/internal/secret"
 )
 
 const (
@@ -35,17 +33,9 @@ var _ provider.Client = (*Client)(nil)
 // New returns a client for cfg. The base URL is cfg.BaseURL, else
 // https://api.voyageai.com/v1. hc carries every request and must not be nil.
 func New(cfg provider.Config, hc *http.Client) *Client {
-	name := cfg.Provider
-	if name == "" {
-		name = "voyage"
-	}
-	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
-	if base == "" {
-		base = defaultBaseURL
-	}
-	key := secret.New(strings.TrimSpace(cfg.APIKey.Reveal()))
-	return &Client{name: name, base: base,
-		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Bearer ", key)}}
+	name := cmp.Or(cfg.Provider, "voyage")
+	return &Client{name: name, base: provider.BaseURL(cfg.BaseURL, defaultBaseURL),
+		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Bearer ", cfg.Key())}}
 }
 
 // ListModels returns Voyage's model catalogue without a call: the API has

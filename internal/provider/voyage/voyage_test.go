@@ -3,7 +3,6 @@ package voyage
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -46,69 +45,36 @@ func TestEmbed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, embedAnswer)
-			var input []string
-			for i := range tt.inputs {
-				input = append(input, fmt.Sprintf("t%d", i))
-			}
-			vectors, err := newClient(f).Embed(context.Background(), provider.EmbedRequest{Model: "voyage-3", Input: input})
+			input := providertest.Texts(tt.inputs)
+			vectors, err := family.NewClient(t, f).Embed(context.Background(), provider.EmbedRequest{Model: "voyage-3", Input: input})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(vectors) != tt.inputs {
-				t.Fatalf("%d vectors for %d inputs", len(vectors), tt.inputs)
-			}
-			for i, v := range vectors {
-				if len(v) != 2 || v[0] != float64(i) || v[1] != 0.75 {
-					t.Fatalf("vector %d = %v", i, v)
-				}
-			}
-			reqs := f.Requests()
-			if len(reqs) != len(tt.wantSizes) {
-				t.Fatalf("%d requests, want %d", len(reqs), len(tt.wantSizes))
-			}
-			first := 0
-			for i, req := range reqs {
-				if req.Method != http.MethodPost || req.Path != "/embeddings" {
-					t.Errorf("request %d = %s %s", i, req.Method, req.Path)
-				}
-				wantAuth(t, req)
-				texts, _ := json.Marshal(input[first : first+tt.wantSizes[i]])
-				providertest.WantJSON(t, req.Body, `{"input": `+string(texts)+`, "model": "voyage-3"}`)
-				first += tt.wantSizes[i]
-			}
+			providertest.WantVectors(t, vectors, tt.inputs, 0.75)
+			providertest.WantBatches(t, f.Requests(), input, tt.wantSizes, func(req providertest.Request, batch []string) {
+				texts, _ := json.Marshal(batch)
+				providertest.WantJSONRequest(t, req, "POST /embeddings", `{"input": `+string(texts)+`, "model": "voyage-3"}`)
+				family.WantAuth(t, req)
+			})
 		})
 	}
 }
 
 func TestEmbedRejectsAnIncompleteAnswer(t *testing.T) {
-	tests := []struct {
-		name   string
-		answer string
-	}{
-		{"a missing vector", `{"object": "list", "data": [{"object": "embedding", "embedding": [0.1], "index": 0}]}`},
-		{"a repeated index", `{"object": "list", "data": [{"embedding": [0.1], "index": 0}, {"embedding": [0.2], "index": 0}]}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
-			_, err := newClient(f).Embed(context.Background(), provider.EmbedRequest{Model: "voyage-3", Input: []string{"a", "b"}})
-			wantProviderError(t, err, provider.StatusError, 0, "could not be read")
-		})
-	}
+	embed := providertest.Embed("voyage-3", "a", "b")
+	family.Malformed(t, []providertest.Unreadable{
+		{Name: "a missing vector", Answer: `{"object": "list", "data": [{"object": "embedding", "embedding": [0.1], "index": 0}]}`, Call: embed},
+		{Name: "a repeated index", Answer: `{"object": "list", "data": [{"embedding": [0.1], "index": 0}, {"embedding": [0.2], "index": 0}]}`, Call: embed},
+	})
 }
 
 func TestProbeEmbedsOneWordWithTheCheapestModel(t *testing.T) {
 	f := providertest.New(t, embedAnswer)
-	models, err := newClient(f).Probe(context.Background())
+	models, err := family.NewClient(t, f).Probe(context.Background())
 	if err != nil || models != nil {
 		t.Fatalf("Probe = %v, %v; want nil, nil", models, err)
 	}
-	req := f.Only(t)
-	if req.Method != http.MethodPost || req.Path != "/embeddings" {
-		t.Errorf("probe = %s %s", req.Method, req.Path)
-	}
-	wantAuth(t, req)
-	providertest.WantJSON(t, req.Body, `{"input": ["ping"], "model": "voyage-3-lite"}`)
+	family.WantJSONRequest(t, f, "POST /embeddings", `{"input": ["ping"], "model": "voyage-3-lite"}`)
 }
 
 func TestListModelsIsTheCatalogueWithoutACall(t *testing.T) {
@@ -131,69 +97,45 @@ func TestListModelsIsTheCatalogueWithoutACall(t *testing.T) {
 }
 
 func TestErrorsAreClassified(t *testing.T) {
-	tests := []struct {
-		name       string
-		answer     http.HandlerFunc
-		status     provider.Status
-		httpStatus int
-		message    string
-		retryAfter time.Duration
-	}{
+	family.Failures(t, []providertest.Call{providertest.Probe}, []providertest.Failure{
 		{
-			name:   "a 401 is auth_failed with Voyage's detail",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"detail": "Provided API key is invalid."}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "Provided API key is invalid.",
+			Name:   "a 401 is auth_failed with Voyage's detail",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"detail": "Provided API key is invalid."}`),
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "Provided API key is invalid.",
 		},
 		{
-			name:   "a 403 is forbidden",
-			answer: providertest.Reply(http.StatusForbidden, `{"detail": "Your IP address is not allowed."}`),
-			status: provider.StatusForbidden, httpStatus: 403, message: "not allowed",
+			Name:   "a 403 is forbidden",
+			Answer: providertest.Reply(http.StatusForbidden, `{"detail": "Your IP address is not allowed."}`),
+			Status: provider.StatusForbidden, HTTPStatus: 403, Message: "not allowed",
 		},
 		{
-			name:   "a 404 is not_found",
-			answer: providertest.Reply(http.StatusNotFound, `{"detail": "Not Found"}`),
-			status: provider.StatusNotFound, httpStatus: 404, message: "Not Found",
+			Name:   "a 404 is not_found",
+			Answer: providertest.Reply(http.StatusNotFound, `{"detail": "Not Found"}`),
+			Status: provider.StatusNotFound, HTTPStatus: 404, Message: "Not Found",
 		},
 		{
-			name: "a 429 is rate_limited and keeps Retry-After",
-			answer: providertest.Reply(http.StatusTooManyRequests, `{"detail": "You have not yet added your payment method in the billing page and will have reduced rate limits of 3 RPM and 10K TPM."}`,
+			Name: "a 429 is rate_limited and keeps Retry-After",
+			Answer: providertest.Reply(http.StatusTooManyRequests, `{"detail": "You have not yet added your payment method in the billing page and will have reduced rate limits of 3 RPM and 10K TPM."}`,
 				"Retry-After", "20"),
-			status: provider.StatusRateLimited, httpStatus: 429, message: "reduced rate limits", retryAfter: 20 * time.Second,
+			Status: provider.StatusRateLimited, HTTPStatus: 429, Message: "reduced rate limits", RetryAfter: 20 * time.Second,
 		},
 		{
-			name:   "a 500 is an error",
-			answer: providertest.Reply(http.StatusInternalServerError, `{"detail": "Internal server error"}`),
-			status: provider.StatusError, httpStatus: 500, message: "Internal server error",
+			Name:   "a 500 is an error",
+			Answer: providertest.Reply(http.StatusInternalServerError, `{"detail": "Internal server error"}`),
+			Status: provider.StatusError, HTTPStatus: 500, Message: "Internal server error",
 		},
 		{
-			name:   "a message that echoes the key is redacted",
-			answer: providertest.Reply(http.StatusUnauthorized, `{"detail": "Provided API key `+testKey+` is invalid."}`),
-			status: provider.StatusAuthFailed, httpStatus: 401, message: "Provided API key [REDACTED] is invalid.",
+			Name:   "a message that echoes the key is redacted",
+			Answer: providertest.Reply(http.StatusUnauthorized, `{"detail": "Provided API key `+testKey+` is invalid."}`),
+			Status: provider.StatusAuthFailed, HTTPStatus: 401, Message: "Provided API key [REDACTED] is invalid.",
 		},
 		{
-			name:   "an unreadable 200 is malformed",
-			answer: providertest.Reply(http.StatusOK, `{"data": [`),
-			status: provider.StatusError, message: "could not be read",
+			Name:   "an unreadable 200 is malformed",
+			Answer: providertest.Reply(http.StatusOK, `{"data": [`),
+			Status: provider.StatusError, Message: "could not be read",
 		},
-		{
-			name:   "an answer slower than the deadline is a timeout",
-			answer: providertest.Stall,
-			status: provider.StatusTimeout, message: "did not answer in time",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := providertest.New(t, tt.answer)
-			ctx, cancel := context.WithTimeout(context.Background(), providertest.Deadline(tt.status))
-			defer cancel()
-			_, err := newClient(f).Probe(ctx)
-			pe := wantProviderError(t, err, tt.status, tt.httpStatus, tt.message)
-			if pe.RetryAfter != tt.retryAfter {
-				t.Errorf("RetryAfter = %v, want %v", pe.RetryAfter, tt.retryAfter)
-			}
-			wantAuth(t, f.Only(t))
-		})
-	}
+		providertest.SlowAnswer,
+	})
 }
 
 func TestTheDefaultBaseIsVoyagesV1(t *testing.T) {
@@ -203,13 +145,5 @@ func TestTheDefaultBaseIsVoyagesV1(t *testing.T) {
 }
 
 func TestOnlyEmbeddingsAreSupported(t *testing.T) {
-	c := New(provider.Config{Provider: "voyage"}, http.DefaultClient)
-	_, chatErr := c.Chat(context.Background(), provider.ChatRequest{})
-	_, speakErr := c.Speak(context.Background(), provider.SpeechRequest{})
-	_, transcribeErr := c.Transcribe(context.Background(), provider.TranscriptionRequest{})
-	for _, err := range []error{chatErr, speakErr, transcribeErr} {
-		if !errors.Is(err, provider.ErrUnsupported) {
-			t.Errorf("err = %v, want ErrUnsupported", err)
-		}
-	}
+	family.Unsupported(t, providertest.Chat("voyage-3"), providertest.Speak("voyage-3"), providertest.Transcribe("voyage-3"))
 }
