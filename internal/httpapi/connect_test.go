@@ -545,7 +545,7 @@ func TestModelTestOfEveryType(t *testing.T) {
 	}{
 		{"openai", "gpt-4o-mini", "language", "Response: " + providertest.ChatAnswer, "POST /v1/chat/completions",
 			func(t *testing.T, req providertest.Request) {
-				if string(req.Body) != `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi!"}],"max_tokens":16}` {
+				if string(req.Body) != `{"max_completion_tokens":16,"messages":[{"role":"user","content":"Hi!"}],"model":"gpt-4o-mini"}` {
 					t.Errorf("body %s", req.Body)
 				}
 			}},

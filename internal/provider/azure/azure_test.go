@@ -147,7 +147,7 @@ func TestEachCapabilityCallsItsDeploymentOnItsEndpoint(t *testing.T) {
 			},
 			wantPath: "/llm/openai/deployments/gpt-4o/chat/completions",
 			wantBody: func(t *testing.T, req providertest.Request) {
-				providertest.WantJSON(t, req.Body, map[string]any{"model": "gpt-4o", "max_tokens": 32.0, "temperature": 0.5,
+				providertest.WantJSON(t, req.Body, map[string]any{"model": "gpt-4o", "max_completion_tokens": 32.0, "temperature": 0.5,
 					"messages": []any{map[string]any{"role": "user", "content": "Hi!"}}})
 			},
 			want: provider.ChatResponse{Content: "Hi! How can I help you today?", Model: "gpt-4o-2024-08-06", InputTokens: 8, OutputTokens: 9},

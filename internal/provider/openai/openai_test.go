@@ -172,7 +172,7 @@ func TestChatSendsTheConversationAndReadsTheCompletion(t *testing.T) {
 				{Role: "system", Content: "Be brief."}, {Role: "user", Content: "Hi!"},
 			}},
 			wantBody: map[string]any{
-				"model": "gpt-4o-mini", "max_tokens": 64.0, "temperature": 0.2,
+				"model": "gpt-4o-mini", "max_completion_tokens": 64.0, "temperature": 0.2,
 				"messages": []any{
 					map[string]any{"role": "system", "content": "Be brief."},
 					map[string]any{"role": "user", "content": "Hi!"},
@@ -400,4 +400,18 @@ func TestACancelledCallSendsNothingAndSaysSo(t *testing.T) {
 	if n := len(f.Requests()); n != 0 {
 		t.Errorf("the provider received %d requests", n)
 	}
+}
+
+func TestCompatibleServicesGetMaxTokens(t *testing.T) {
+	f := providertest.New(t, providertest.Reply(http.StatusOK,
+		`{"model":"llama-3.1-8b-instant","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"}}]}`))
+	c := New(provider.Config{Provider: "groq", APIKey: secret.New(testKey), BaseURL: f.URL + "/openai/v1"}, f.Client(), Options{})
+	if _, err := c.Chat(t.Context(), provider.ChatRequest{Model: "llama-3.1-8b-instant", MaxTokens: 16,
+		Messages: []provider.Message{{Role: "user", Content: "Hi!"}}}); err != nil {
+		t.Fatal(err)
+	}
+	family.WantJSONRequest(t, f, "POST /openai/v1/chat/completions", map[string]any{
+		"model": "llama-3.1-8b-instant", "max_tokens": 16.0,
+		"messages": []any{map[string]any{"role": "user", "content": "Hi!"}},
+	})
 }

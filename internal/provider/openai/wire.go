@@ -28,16 +28,29 @@ type message struct {
 	Content string `json:"content"`
 }
 
+// maxTokensField names the completion limit. OpenAI's reasoning models
+// (o1, o3, gpt-5) refuse max_tokens; OpenAI and Azure OpenAI accept
+// max_completion_tokens for every chat model, while the compatible services
+// know only max_tokens.
+func maxTokensField(providerName string) string {
+	if providerName == "openai" || providerName == "azure" {
+		return "max_completion_tokens"
+	}
+	return "max_tokens"
+}
+
 // Chat posts req to target, a chat completions URL.
 func Chat(ctx context.Context, caller *provider.Caller, target string, req provider.ChatRequest) (provider.ChatResponse, error) {
-	body := struct {
-		Model       string    `json:"model"`
-		Messages    []message `json:"messages"`
-		MaxTokens   int       `json:"max_tokens,omitempty"`
-		Temperature *float64  `json:"temperature,omitempty"`
-	}{Model: req.Model, MaxTokens: req.MaxTokens, Temperature: req.Temperature}
+	messages := make([]message, 0, len(req.Messages))
 	for _, m := range req.Messages {
-		body.Messages = append(body.Messages, message{Role: m.Role, Content: m.Content})
+		messages = append(messages, message{Role: m.Role, Content: m.Content})
+	}
+	body := map[string]any{"model": req.Model, "messages": messages}
+	if req.MaxTokens > 0 {
+		body[maxTokensField(caller.Provider)] = req.MaxTokens
+	}
+	if req.Temperature != nil {
+		body["temperature"] = *req.Temperature
 	}
 	var doc struct {
 		Model   string `json:"model"`
