@@ -114,7 +114,10 @@ func withSlowClientTimeout(d time.Duration) option {
 }
 
 func TestSlowClientsAreDroppedButSlowUploadsThatKeepMovingWork(t *testing.T) {
-	const stall = 300 * time.Millisecond
+	// The stall timeout is generous and the slow upload's pauses are a
+	// quarter of it, so a loaded machine cannot turn a steady upload into a
+	// stalled one.
+	const stall = time.Second
 	e := newEnv(t, store.SQLite, withSlowClientTimeout(stall))
 	addr := strings.TrimPrefix(e.srv.URL, "http://")
 
@@ -138,8 +141,8 @@ func TestSlowClientsAreDroppedButSlowUploadsThatKeepMovingWork(t *testing.T) {
 	t.Run("an upload slower than the timeout in total but never stalling succeeds", func(t *testing.T) {
 		pr, pw := io.Pipe()
 		go func() {
-			for _, part := range []string{`{"name":`, `"slow`, ` but`, ` steady"`, `}`} {
-				time.Sleep(stall / 2)
+			for _, part := range []string{`{"name":`, `"slow`, ` but`, ` steady"`, `}`, ` `} {
+				time.Sleep(stall / 4)
 				if _, err := pw.Write([]byte(part)); err != nil {
 					return
 				}
