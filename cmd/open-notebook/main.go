@@ -202,7 +202,7 @@ func services(ctx context.Context, cfg *config.Config, db *store.DB, env config.
 	return &app{
 		guard:       guard,
 		notebooks:   notebook.NewService(db, now),
-		content:     notebook.NewContent(db, db, guard, defaultEmbedder{models, aiSvc}, filepath.Join(cfg.DataDir, "uploads"), now),
+		content:     notebook.NewContent(db, db, guard, aiSvc, filepath.Join(cfg.DataDir, "uploads"), now),
 		settings:    settings.NewService(db),
 		credentials: credentials,
 		models:      models,
@@ -264,6 +264,7 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 		DB:          db,
 		Notebooks:   svc.notebooks,
 		Content:     svc.content,
+		Ask:         notebook.NewAsker(svc.content, svc.ai),
 		Settings:    svc.settings,
 		Credentials: svc.credentials,
 		Models:      svc.models,

@@ -130,18 +130,21 @@ func (e *env) start(opts ...option) {
 	guard := netguard.New(netguard.Options{Resolver: fakeResolver{}})
 	credentials := credential.NewService(db, vault, guard, e.vars.lookup, time.Now)
 	models := model.NewService(db, time.Now)
+	aiSvc := ai.New(ai.Deps{Credentials: credentials, Models: models, Store: db, HTTP: guard.Client(),
+		Env: e.vars.lookup, Now: time.Now, Timeouts: e.aiTimeouts})
+	content := notebook.NewContent(db, db, guard, aiSvc, filepath.Join(e.uploads, "uploads"), time.Now)
 	api, err := httpapi.New(e.secure(db, cfg, httpapi.Deps{
 		Logger:      slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Config:      cfg,
 		DB:          db,
 		Notebooks:   notebook.NewService(db, time.Now),
-		Content:     notebook.NewContent(db, db, guard, nil, filepath.Join(e.uploads, "uploads"), time.Now),
+		Content:     content,
+		Ask:         notebook.NewAsker(content, aiSvc),
 		Settings:    settings.NewService(db),
 		Credentials: credentials,
 		Models:      models,
-		AI: ai.New(ai.Deps{Credentials: credentials, Models: models, Store: db, HTTP: guard.Client(),
-			Env: e.vars.lookup, Now: time.Now, Timeouts: e.aiTimeouts}),
-		Version: "9.9.9",
+		AI:          aiSvc,
+		Version:     "9.9.9",
 	}))
 	if err != nil {
 		t.Fatal(err)

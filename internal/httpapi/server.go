@@ -50,6 +50,7 @@ type Deps struct {
 	DB          Pinger
 	Notebooks   *notebook.Service
 	Content     *notebook.Content
+	Ask         *notebook.Asker
 	Settings    *settings.Service
 	Credentials *credential.Service
 	Models      *model.Service
@@ -142,6 +143,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, s.sourceRoutes()...)
 	rs = append(rs, s.noteRoutes()...)
 	rs = append(rs, s.searchRoutes()...)
+	rs = append(rs, s.askRoutes()...)
 	rs = append(rs, s.credentialRoutes()...)
 	rs = append(rs, s.modelRoutes()...)
 	rs = append(rs, s.connectRoutes()...)

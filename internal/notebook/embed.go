@@ -11,10 +11,30 @@ import (
 	"github.com/open-notebook/open-notebook/internal/apperr"
 )
 
-// Embedder turns texts into vectors with the default embedding model.
+// Embedder turns texts into vectors (the AI layer implements it).
 type Embedder interface {
-	// Embed returns one vector per text and the id of the model used.
-	Embed(ctx context.Context, texts []string) (vectors [][]float64, modelID string, err error)
+	// EmbeddingModel returns the id of the default embedding model; ok is
+	// false when none is configured.
+	EmbeddingModel(ctx context.Context) (id string, ok bool, err error)
+	// EmbedWith returns one vector per text from the model id.
+	EmbedWith(ctx context.Context, modelID string, texts []string) ([][]float64, error)
+}
+
+// embed embeds texts with the default embedding model and returns its id,
+// so stored vectors are only ever compared with vectors of the same model.
+func (c *Content) embed(ctx context.Context, texts []string) ([][]float64, string, error) {
+	if c.embedder == nil {
+		return nil, "", errNoEmbeddingModel
+	}
+	id, ok, err := c.embedder.EmbeddingModel(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if !ok {
+		return nil, "", errNoEmbeddingModel
+	}
+	vectors, err := c.embedder.EmbedWith(ctx, id, texts)
+	return vectors, id, err
 }
 
 // Chunk is one embedded piece of a source or note.
@@ -92,14 +112,11 @@ func boundary(runes []rune, lo, hi int) int {
 
 // chunks cuts an owner's text into chunks and embeds them.
 func (c *Content) chunks(ctx context.Context, ownerID, kind, text string) ([]Chunk, error) {
-	if c.embedder == nil {
-		return nil, errNoEmbeddingModel
-	}
 	pieces := SplitChunks(text)
 	if len(pieces) == 0 {
 		return nil, nil
 	}
-	vectors, modelID, err := c.embedder.Embed(ctx, pieces)
+	vectors, modelID, err := c.embed(ctx, pieces)
 	if err != nil {
 		return nil, err
 	}
@@ -134,10 +151,6 @@ const noEmbeddingModel = "Vector search requires an embedding model. Please conf
 
 var errNoEmbeddingModel = apperr.New(apperr.Invalid, noEmbeddingModel)
 
-// ErrNoEmbeddingModel is what an Embedder returns when no default
-// embedding model is configured.
-func ErrNoEmbeddingModel() error { return errNoEmbeddingModel }
-
 // VectorQuery is a semantic search.
 type VectorQuery struct {
 	Text         string
@@ -153,9 +166,6 @@ func (c *Content) VectorSearch(ctx context.Context, q VectorQuery) ([]SearchHit,
 	if strings.TrimSpace(q.Text) == "" {
 		return nil, apperr.New(apperr.Invalid, "Search keyword cannot be empty")
 	}
-	if c.embedder == nil {
-		return nil, errNoEmbeddingModel
-	}
 	var kinds []string
 	if q.Sources {
 		kinds = append(kinds, "source")
@@ -166,7 +176,7 @@ func (c *Content) VectorSearch(ctx context.Context, q VectorQuery) ([]SearchHit,
 	if len(kinds) == 0 {
 		return []SearchHit{}, nil
 	}
-	vectors, modelID, err := c.embedder.Embed(ctx, []string{q.Text})
+	vectors, modelID, err := c.embed(ctx, []string{q.Text})
 	if err != nil {
 		return nil, err
 	}

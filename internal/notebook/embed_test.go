@@ -23,10 +23,17 @@ type wordsEmbedder struct {
 	fail  error
 }
 
-func (w *wordsEmbedder) Embed(_ context.Context, texts []string) ([][]float64, string, error) {
+func (w *wordsEmbedder) EmbeddingModel(context.Context) (string, bool, error) {
+	return w.model, true, nil
+}
+
+func (w *wordsEmbedder) EmbedWith(_ context.Context, modelID string, texts []string) ([][]float64, error) {
 	w.calls++
 	if w.fail != nil {
-		return nil, "", w.fail
+		return nil, w.fail
+	}
+	if modelID != w.model {
+		return nil, errors.New("asked for another model")
 	}
 	out := make([][]float64, len(texts))
 	for i, t := range texts {
@@ -38,7 +45,7 @@ func (w *wordsEmbedder) Embed(_ context.Context, texts []string) ([][]float64, s
 		}
 		out[i] = v
 	}
-	return out, w.model, nil
+	return out, nil
 }
 
 type noFetch struct{}

@@ -2,6 +2,7 @@ package notebook
 
 import (
 	"context"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -213,7 +214,9 @@ func (c *Content) embedSource(ctx context.Context, s *Source) {
 	chunks, err := c.chunks(ctx, s.ID, "source", s.FullText)
 	if err != nil {
 		msg := "Embedding failed: the embedding model could not be called."
-		if e, ok := apperr.As(err); ok && e.Code != apperr.Internal {
+		if errors.Is(err, errNoEmbeddingModel) {
+			msg = "Embedding failed: no default embedding model is configured. Set one in Settings → Models."
+		} else if e, ok := apperr.As(err); ok && e.Code != apperr.Internal {
 			msg = "Embedding failed: " + e.Message
 		}
 		s.ProcessingInfo = strings.TrimSpace(s.ProcessingInfo + " " + msg)

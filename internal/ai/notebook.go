@@ -1,0 +1,48 @@
+package ai
+
+import (
+	"context"
+
+	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/provider"
+)
+
+// The methods in this file are what the notebook features ask of the AI
+// layer (notebook.Embedder and notebook.Chatter), by model id.
+
+// EmbeddingModel returns the id of the default embedding model; ok is
+// false when none is configured.
+func (s *Service) EmbeddingModel(ctx context.Context) (string, bool, error) {
+	m, ok, err := s.models.ResolveDefault(ctx, "embedding")
+	if err != nil || !ok {
+		return "", false, err
+	}
+	return m.ID, true, nil
+}
+
+// EmbedWith returns one vector per text from the embedding model id.
+func (s *Service) EmbedWith(ctx context.Context, modelID string, texts []string) ([][]float64, error) {
+	return s.Embed(ctx, ModelID(modelID), texts)
+}
+
+// LanguageModel reports whether id names a registered language model.
+func (s *Service) LanguageModel(ctx context.Context, id string) (bool, error) {
+	m, err := s.models.Get(ctx, id)
+	if apperr.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return m.Type == provider.TypeLanguage, nil
+}
+
+// ChatWith asks the language model id for one completion and returns its
+// text.
+func (s *Service) ChatWith(ctx context.Context, modelID string, messages []provider.Message, maxTokens int) (string, error) {
+	resp, err := s.Chat(ctx, ModelID(modelID), provider.ChatRequest{Messages: messages, MaxTokens: maxTokens})
+	if err != nil {
+		return "", err
+	}
+	return resp.Content, nil
+}
