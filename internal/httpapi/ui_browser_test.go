@@ -516,6 +516,10 @@ func TestWebUIEndToEnd(t *testing.T) {
 	step("dialogs are keyboard operable and give focus back", func(t *testing.T) {
 		b.do("open the keys tab", chromedp.Click(chromedp.CSS(`[data-tab="keys"]`)))
 		add := `[data-provider="openai"] [data-action="add"]`
+		// The tab renders its cards after loading; wait until the button can
+		// take focus before giving it focus.
+		b.until("the button is ready", `(function(){const el=document.querySelector('`+add+`');`+
+			`return !!el && !el.disabled && el.offsetParent !== null})()`)
 		b.do("open with Enter", chromedp.Focus(chromedp.CSS(add)), chromedp.KeyEvent(kb.Enter))
 		b.until("focus is in the dialog", `document.activeElement && document.activeElement.closest('dialog[open]')`)
 		b.do("close with Escape", chromedp.KeyEvent(kb.Escape))
