@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"time"
 
@@ -22,7 +23,7 @@ func (db *DB) InitKeyring(ctx context.Context, st credential.KeyringState) (cred
 		salt     string
 		out      credential.KeyringState
 		threads  int
-		checkKID = null("")
+		checkKID sql.NullString
 	)
 	err = db.write.QueryRowContext(ctx, `SELECT salt, kdf_memory, kdf_time, kdf_threads, check_kid FROM keyring WHERE id = 1`).
 		Scan(&salt, &out.Params.Memory, &out.Params.Time, &threads, &checkKID)
