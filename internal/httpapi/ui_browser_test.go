@@ -106,8 +106,19 @@ func (b *browser) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.fail(step, err)
+	for {
+		err := chromedp.Do(ctx, actions...)
+		// A page that was still replacing its document (a script-driven
+		// redirect) invalidates the node a query found; nothing was done
+		// to it yet, so the step is tried again.
+		if err != nil && strings.Contains(err.Error(), "node with given id") && ctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			b.fail(step, err)
+		}
+		return
 	}
 }
 
