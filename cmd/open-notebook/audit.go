@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/config"
@@ -39,16 +38,12 @@ func auditCmd(ctx context.Context, args []string, env config.Env, stdout, stderr
 		return fmt.Errorf("unknown audit command %q\n%s", sub, auditUsage)
 	}
 
-	cfg, logger, err := setup(env, stderr)
+	ctx, a, err := open(ctx, env, stderr)
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	log := audit.NewLog(db, time.Now)
+	defer a.Close()
+	log := a.Audit
 
 	if sub == "verify" {
 		rep, err := log.Verify(ctx)

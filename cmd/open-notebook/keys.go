@@ -7,9 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
-	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/credential"
 )
 
@@ -17,29 +15,16 @@ import (
 // safe while servers run (one row per transaction, compare-and-set) and
 // can be interrupted and run again.
 func rotateKey(ctx context.Context, env func(string) (string, bool), stdout, stderr io.Writer) error {
-	cfg, logger, err := setup(env, stderr)
+	ctx, a, err := open(ctx, env, stderr)
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	svc, err := services(ctx, cfg, db, env, logger)
-	if err != nil {
-		return err
-	}
-	vault := svc.credentials.Vault()
-	res, err := vault.Rotate(ctx, func(done, total int) {
+	defer a.Close()
+	res, err := a.Credentials.RotateKey(ctx, func(done, total int) {
 		fmt.Fprintf(stdout, "\rre-sealing secrets: %d/%d", done, total)
 	})
 	fmt.Fprintln(stdout)
 	if err != nil {
-		return err
-	}
-	if err := audit.NewLog(db, time.Now).Record(ctx, audit.Event{Action: "keyring.rotate", Outcome: audit.Success, Actor: "cli",
-		ClientIP: "local", Details: map[string]any{"resealed": res.Resealed, "undecryptable": res.Undecryptable}}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "re-sealed %d, already current %d, changed meanwhile %d, undecryptable %d\n",
@@ -67,25 +52,13 @@ func importProviderConfig(ctx context.Context, args []string, env func(string) (
 	if err := json.Unmarshal(raw, &doc); err != nil || doc.Credentials == nil {
 		return fmt.Errorf("%s is not the legacy provider configuration ({\"credentials\": {...}})", args[0])
 	}
-	cfg, logger, err := setup(env, stderr)
+	ctx, a, err := open(ctx, env, stderr)
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, cfg, logger)
+	defer a.Close()
+	res, err := a.Credentials.MigrateFromProviderConfig(ctx, doc.Credentials)
 	if err != nil {
-		return err
-	}
-	defer db.Close()
-	svc, err := services(ctx, cfg, db, env, logger)
-	if err != nil {
-		return err
-	}
-	res, err := svc.credentials.MigrateFromProviderConfig(ctx, doc.Credentials)
-	if err != nil {
-		return err
-	}
-	if err := audit.NewLog(db, time.Now).Record(ctx, audit.Event{Action: "credential.migrate_provider_config", Outcome: audit.Success,
-		Actor: "cli", ClientIP: "local", Details: map[string]any{"migrated": res.Migrated, "errors": len(res.Errors)}}); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, res.Message)

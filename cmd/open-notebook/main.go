@@ -23,22 +23,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"runtime/debug"
 	"syscall"
 	"time"
 
-	"github.com/open-notebook/open-notebook/internal/ai"
+	"github.com/open-notebook/open-notebook/internal/app"
+	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/config"
-	"github.com/open-notebook/open-notebook/internal/credential"
-	"github.com/open-notebook/open-notebook/internal/crypto/keyring"
 	"github.com/open-notebook/open-notebook/internal/httpapi"
-	"github.com/open-notebook/open-notebook/internal/model"
-	"github.com/open-notebook/open-notebook/internal/netguard"
-	"github.com/open-notebook/open-notebook/internal/notebook"
-	"github.com/open-notebook/open-notebook/internal/provider"
-	"github.com/open-notebook/open-notebook/internal/settings"
-	"github.com/open-notebook/open-notebook/internal/store"
 	"github.com/open-notebook/open-notebook/internal/update"
 )
 
@@ -132,19 +123,18 @@ func setup(env config.Env, stderr io.Writer) (*config.Config, *slog.Logger, erro
 	return cfg, slog.New(h), nil
 }
 
-// openStore opens the configured database, naming the variable at fault
-// when it cannot.
-func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*store.DB, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	db, err := store.Open(ctx, cfg.DatabaseURL.Reveal(), cfg.DataDir, logger)
-	if err == nil {
-		return db, nil
+// open loads the configuration and builds the application, for serve and
+// every command. Commands act as the actor "cli" in the audit log.
+func open(ctx context.Context, env config.Env, stderr io.Writer) (context.Context, *app.App, error) {
+	cfg, logger, err := setup(env, stderr)
+	if err != nil {
+		return ctx, nil, err
 	}
-	if !cfg.DatabaseURL.Empty() {
-		return nil, &config.Error{Var: "OPEN_NOTEBOOK_DATABASE_URL", Msg: err.Error()}
+	a, err := app.Open(ctx, cfg, app.Options{Env: env, Logger: logger})
+	if err != nil {
+		return ctx, nil, err
 	}
-	return nil, &config.Error{Var: "OPEN_NOTEBOOK_DATA_DIR", Msg: err.Error()}
+	return audit.WithActor(ctx, "cli", "local"), a, nil
 }
 
 func migrate(ctx context.Context, env config.Env, stdout, stderr io.Writer) error {
@@ -152,62 +142,12 @@ func migrate(ctx context.Context, env config.Env, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, cfg, logger)
+	a, err := app.Open(ctx, cfg, app.Options{Env: env, Logger: logger})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "migrations applied (%s)\n", db.Engine())
-	return db.Close()
-}
-
-// app holds the domain services, wired to the database and the outbound
-// guard.
-type app struct {
-	guard       *netguard.Guard
-	notebooks   *notebook.Service
-	content     *notebook.Content
-	settings    *settings.Service
-	credentials *credential.Service
-	models      *model.Service
-	ai          *ai.Service
-}
-
-func services(ctx context.Context, cfg *config.Config, db *store.DB, env config.Env, logger *slog.Logger) (*app, error) {
-	policy, err := netguard.ParsePolicy(cfg.Egress)
-	if err != nil {
-		return nil, &config.Error{Var: "OPEN_NOTEBOOK_EGRESS", Msg: err.Error()}
-	}
-	guard := netguard.New(netguard.Options{Policy: policy})
-	previous := make([]string, len(cfg.EncryptionKeyPrevious))
-	for i, p := range cfg.EncryptionKeyPrevious {
-		previous[i] = p.Reveal()
-	}
-	vault, err := credential.OpenVault(ctx, db, cfg.EncryptionKey.Reveal(), previous, keyring.DefaultKDFParams())
-	if err != nil {
-		return nil, fmt.Errorf("encryption key ring: %w", err)
-	}
-	// Deriving keys with Argon2id allocates 64 MiB each; give it back now
-	// rather than carrying it while idle.
-	debug.FreeOSMemory()
-	if vault.Configured() && !vault.Matches() {
-		logger.Error("OPEN_NOTEBOOK_ENCRYPTION_KEY does not match the key that encrypted the stored credentials: " +
-			"stored keys cannot be read and new keys are refused until the right key is configured " +
-			"(or given in OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS and rotated with 'open-notebook rotate-key')")
-	}
-	now := time.Now
-	credentials := credential.NewService(db, vault, guard, provider.Env(env), now)
-	models := model.NewService(db, now)
-	aiSvc := ai.New(ai.Deps{Credentials: credentials, Models: models, Store: db, HTTP: guard.Client(),
-		Env: provider.Env(env), Now: now, Logger: logger})
-	return &app{
-		guard:       guard,
-		notebooks:   notebook.NewService(db, now),
-		content:     notebook.NewContent(db, db, guard, aiSvc, filepath.Join(cfg.DataDir, "uploads"), now),
-		settings:    settings.NewService(db),
-		credentials: credentials,
-		models:      models,
-		ai:          aiSvc,
-	}, nil
+	fmt.Fprintf(stdout, "migrations applied (%s)\n", a.DB.Engine())
+	return a.Close()
 }
 
 // checkExposure refuses to serve an unprotected API beyond this machine
@@ -236,46 +176,24 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 		logger.Warn("OPEN_NOTEBOOK_ENCRYPTION_KEY not set. API key encryption will fail until this is configured. Set it to any secret string to store provider credentials.")
 	}
 
-	db, err := openStore(ctx, cfg, logger)
+	a, err := app.Open(ctx, cfg, app.Options{Env: env, Logger: logger})
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := db.Close(); err != nil {
+		if err := a.Close(); err != nil {
 			logger.Error("closing the database", "error", err)
 		}
 	}()
-
-	svc, err := services(ctx, cfg, db, env, logger)
-	if err != nil {
-		return err
-	}
-	sec, err := newSecurity(cfg, db, time.Now)
-	if err != nil {
-		return err
-	}
 	tlsCfg, err := tlsConfig(cfg)
 	if err != nil {
 		return err
 	}
-	deps := httpapi.Deps{
-		Logger:      logger,
-		Config:      cfg,
-		DB:          db,
-		Notebooks:   svc.notebooks,
-		Content:     svc.content,
-		Ask:         notebook.NewAsker(svc.content, svc.ai),
-		Settings:    svc.settings,
-		Credentials: svc.credentials,
-		Models:      svc.models,
-		AI:          svc.ai,
-		Version:     version,
-	}
-	sec.apply(&deps)
+	opts := httpapi.Options{Version: version}
 	if cfg.VersionCheck {
-		deps.Latest = update.NewChecker(svc.guard.ClientWithTimeout(10*time.Second), cfg.VersionCheckURL, time.Now)
+		opts.Latest = update.NewChecker(a.HTTPClient(10*time.Second), cfg.VersionCheckURL, time.Now)
 	}
-	api, err := httpapi.New(deps)
+	api, err := httpapi.New(a, opts)
 	if err != nil {
 		return err
 	}
@@ -295,7 +213,7 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 		TLSConfig:         tlsCfg,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "database", string(db.Engine()),
+	logger.Info("listening", "addr", ln.Addr().String(), "database", string(a.DB.Engine()),
 		"auth", !cfg.Password.Empty(), "tls", tlsCfg != nil, "version", version)
 
 	errc := make(chan error, 1)

@@ -138,6 +138,7 @@ func TestBinaryStartsServesAndStopsOnSIGTERM(t *testing.T) {
 			t.Logf("%s: healthy after %v, resident memory %s", engine, time.Since(start), rss(cmd.Process.Pid))
 
 			req, _ := http.NewRequest("POST", "http://"+addr+"/api/notebooks", strings.NewReader(`{"name":"x"}`))
+			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer startup-secret-pw")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil || resp.StatusCode != 200 {

@@ -151,6 +151,7 @@ func TestServeOverTLSSendsHSTS(t *testing.T) {
 	var resp *http.Response
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		req, _ := http.NewRequest("POST", "https://"+addr+"/api/auth/login", strings.NewReader(`{"password":"pw"}`))
+		req.Header.Set("Content-Type", "application/json")
 		var err error
 		if resp, err = client.Do(req); err == nil {
 			break

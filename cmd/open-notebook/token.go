@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/auth"
 	"github.com/open-notebook/open-notebook/internal/config"
 )
@@ -59,41 +58,22 @@ func tokenCmd(ctx context.Context, args []string, env config.Env, stdout, stderr
 		return fmt.Errorf("unknown token command %q\n%s", sub, tokenUsage)
 	}
 
-	cfg, logger, err := setup(env, stderr)
+	ctx, a, err := open(ctx, env, stderr)
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	sec, err := newSecurity(cfg, db, time.Now)
-	if err != nil {
-		return err
-	}
-	record := func(action, target string, details map[string]any) error {
-		return sec.audit.Record(ctx, audit.Event{Action: action, Target: target, Outcome: audit.Success,
-			Details: details, Actor: "cli", ClientIP: "local"})
-	}
+	defer a.Close()
 
 	switch sub {
 	case "create":
-		secret, t, err := sec.auth.CreateToken(ctx, nt)
+		secret, t, err := a.Auth.CreateToken(ctx, nt)
 		if err != nil {
-			return err
-		}
-		details := map[string]any{"scope": t.Scope.String(), "name": t.Name}
-		if t.Expires != nil {
-			details["expires"] = t.Expires.Format(time.RFC3339)
-		}
-		if err := record("token.create", t.ID, details); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, secret)
 		fmt.Fprintf(stderr, "created %s (scope %s, %s); the token above is shown only once\n", t.ID, t.Scope, expiry(t))
 	case "list":
-		ts, err := sec.auth.Tokens(ctx)
+		ts, err := a.Auth.Tokens(ctx)
 		if err != nil {
 			return err
 		}
@@ -110,11 +90,8 @@ func tokenCmd(ctx context.Context, args []string, env config.Env, stdout, stderr
 		}
 		return tw.Flush()
 	case "revoke":
-		t, err := sec.auth.RevokeToken(ctx, args[0])
+		t, err := a.Auth.RevokeToken(ctx, args[0])
 		if err != nil {
-			return err
-		}
-		if err := record("token.revoke", t.ID, nil); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "revoked %s\n", t.ID)

@@ -14,13 +14,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http"
 	"time"
 
+	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/credential"
 	"github.com/open-notebook/open-notebook/internal/model"
 	"github.com/open-notebook/open-notebook/internal/provider"
-	"github.com/open-notebook/open-notebook/internal/provider/factory"
 )
 
 // Credentials is what the AI layer needs from the credential service.
@@ -50,6 +49,10 @@ type Store interface {
 	RegisterModels(ctx context.Context, ms []model.Model) (created, linked int, err error)
 }
 
+// Clients builds the client that serves a provider configuration (in
+// production provider/factory, over the egress-guarded HTTP client).
+type Clients func(cfg provider.Config) (provider.Client, error)
+
 // Timeouts bound the calls to providers. A zero value selects the default.
 type Timeouts struct {
 	Test      time.Duration // a connection test: 10 s, the original's
@@ -62,9 +65,10 @@ type Deps struct {
 	Credentials Credentials
 	Models      Models
 	Store       Store
-	// HTTP carries every request to a provider: in production the
-	// egress-guarded client.
-	HTTP *http.Client
+	// Clients builds provider clients.
+	Clients Clients
+	// Audit records tests, discoveries, registrations and syncs.
+	Audit audit.Recorder
 	// Env is the process environment, for the providers configured there.
 	Env      provider.Env
 	Now      func() time.Time
@@ -79,7 +83,8 @@ type Service struct {
 	creds    Credentials
 	models   Models
 	store    Store
-	hc       *http.Client
+	clients  Clients
+	audit    audit.Recorder
 	env      provider.Env
 	now      func() time.Time
 	timeouts Timeouts
@@ -100,7 +105,7 @@ func New(d Deps) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{creds: d.Credentials, models: d.Models, store: d.Store, hc: d.HTTP, env: d.Env,
+	return &Service{creds: d.Credentials, models: d.Models, store: d.Store, clients: d.Clients, audit: d.Audit, env: d.Env,
 		now: now, timeouts: t, logger: logger}
 }
 
@@ -113,5 +118,5 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // client returns the provider client for cfg.
 func (s *Service) client(cfg provider.Config) (provider.Client, error) {
-	return factory.New(cfg, s.hc)
+	return s.clients(cfg)
 }

@@ -8,15 +8,14 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/ai"
+	"github.com/open-notebook/open-notebook/internal/app"
+	"github.com/open-notebook/open-notebook/internal/app/apptest"
 	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/credential"
-	"github.com/open-notebook/open-notebook/internal/crypto/keyring"
 	"github.com/open-notebook/open-notebook/internal/model"
-	"github.com/open-notebook/open-notebook/internal/netguard"
 	"github.com/open-notebook/open-notebook/internal/provider"
 	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 	"github.com/open-notebook/open-notebook/internal/store"
-	"github.com/open-notebook/open-notebook/internal/store/storetest"
 )
 
 // harness is the AI layer over a real database, a real vault and the
@@ -32,19 +31,10 @@ type harness struct {
 
 func newHarness(t testing.TB, engine store.Engine, timeouts ai.Timeouts) *harness {
 	t.Helper()
-	db := storetest.Open(t, engine)
-	vault, err := credential.OpenVault(t.Context(), db, "ai-test-passphrase", nil,
-		keyring.KDFParams{Memory: 64, Time: 1, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, db: db, env: map[string]string{}}
-	guard := netguard.New(netguard.Options{})
+	h := &harness{t: t, env: map[string]string{}}
 	lookup := func(k string) (string, bool) { v, ok := h.env[k]; return v, ok }
-	h.creds = credential.NewService(db, vault, guard, lookup, time.Now)
-	h.models = model.NewService(db, time.Now)
-	h.ai = ai.New(ai.Deps{Credentials: h.creds, Models: h.models, Store: db, HTTP: guard.Client(), Env: lookup,
-		Timeouts: timeouts})
+	a := apptest.Open(t, engine, nil, app.Options{Env: lookup, AITimeouts: timeouts})
+	h.db, h.creds, h.models, h.ai = a.DB, a.Credentials, a.Models, a.AI
 	return h
 }
 

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/provider"
-	"github.com/open-notebook/open-notebook/internal/provider/anthropic"
 )
 
 // TestResult is the outcome of a connection test: the original's
@@ -43,8 +43,19 @@ func (s *Service) TestCredential(ctx context.Context, id string) (TestResult, er
 	start := time.Now()
 	res := probe(callCtx, client)
 	res.Provider, res.Latency = rec.Provider, time.Since(start)
-	if err := s.store.RecordTest(ctx, rec.ID, s.now().UTC(), string(res.Status)); err != nil {
-		return TestResult{}, fmt.Errorf("recording the test of %s: %w", rec.ID, err)
+	err = s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		ev := audit.Event{Action: "credential.test", Target: rec.ID, Outcome: audit.Success,
+			Details: map[string]any{"provider": res.Provider, "status": string(res.Status)}}
+		if !res.Success {
+			ev.Outcome = audit.Failure
+		}
+		if err := s.store.RecordTest(ctx, rec.ID, s.now().UTC(), string(res.Status)); err != nil {
+			return ev, fmt.Errorf("recording the test of %s: %w", rec.ID, err)
+		}
+		return ev, nil
+	})
+	if err != nil {
+		return TestResult{}, err
 	}
 	return res, nil
 }
@@ -53,23 +64,14 @@ func (s *Service) TestCredential(ctx context.Context, id string) (TestResult, er
 // typed error first: its status and HTTP code, then the provider's
 // message only for errors that carry neither.
 func probe(ctx context.Context, client provider.Client) TestResult {
-	var models []provider.Model
-	var err error
-	if a, ok := client.(*anthropic.Client); ok {
-		var r anthropic.ProbeResult
-		r, err = a.ProbeDetail(ctx)
-		if err == nil && r.ListingUnsupported != 0 {
-			return TestResult{Success: true, Status: provider.StatusOK, Message: fmt.Sprintf(
-				"Connected, but model listing is unsupported (status %d); add models manually.", r.ListingUnsupported)}
-		}
-		models = r.Models
-	} else {
-		models, err = client.Probe(ctx)
-	}
+	r, err := client.Probe(ctx)
 	if err == nil {
 		msg := "Connection successful"
-		if models != nil {
-			msg = provider.ConnectedMessage(models)
+		switch {
+		case r.ListingUnsupported != 0:
+			msg = fmt.Sprintf("Connected, but model listing is unsupported (status %d); add models manually.", r.ListingUnsupported)
+		case r.Models != nil:
+			msg = provider.ConnectedMessage(r.Models)
 		}
 		return TestResult{Success: true, Status: provider.StatusOK, Message: msg}
 	}

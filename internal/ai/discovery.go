@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/provider"
 )
 
@@ -25,11 +26,20 @@ type Discovery struct {
 // with that credential. A provider failure is an error, never an empty
 // list.
 func (s *Service) DiscoverCredential(ctx context.Context, id string) (Discovery, error) {
-	cfg, _, err := s.creds.ProviderConfig(ctx, id)
+	cfg, rec, err := s.creds.ProviderConfig(ctx, id)
 	if err != nil {
 		return Discovery{}, err
 	}
-	return s.discover(ctx, cfg)
+	d, err := s.discover(ctx, cfg)
+	ev := audit.Event{Action: "credential.discover", Target: rec.ID, Outcome: audit.Success,
+		Details: map[string]any{"provider": rec.Provider, "count": len(d.Models)}}
+	if err != nil {
+		ev.Outcome, ev.Details = audit.Failure, map[string]any{"provider": rec.Provider}
+	}
+	if rerr := s.audit.Record(ctx, ev); rerr != nil {
+		return Discovery{}, rerr
+	}
+	return d, err
 }
 
 // DiscoverProvider lists a provider's models with its first credential,

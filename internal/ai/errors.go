@@ -6,7 +6,6 @@ import (
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/provider"
-	"github.com/open-notebook/open-notebook/internal/provider/vertex"
 )
 
 // callError turns a failed provider call into an error for the user: a
@@ -34,10 +33,7 @@ func callError(action string, err error) error {
 // refusedConfig reports a failure raised by a client before any request:
 // a credential that lacks a base URL, an endpoint, a project, or a usable
 // credentials file. Its message is written for users.
-func refusedConfig(pe *provider.Error) bool {
-	return pe.Status == provider.StatusError && pe.HTTPStatus == 0 &&
-		(pe.Err == nil || errors.Is(pe.Err, vertex.ErrCredentialsFile))
-}
+func refusedConfig(pe *provider.Error) bool { return pe.Config }
 
 // phrases say what each failure means, after the provider's name.
 var phrases = map[provider.Status]string{

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/model"
 	"github.com/open-notebook/open-notebook/internal/provider"
 	"github.com/open-notebook/open-notebook/internal/record"
@@ -72,11 +73,17 @@ func (s *Service) RegisterModels(ctx context.Context, credentialID string, cs []
 		ms[i] = model.Model{ID: record.NewID(model.Table), Name: strings.TrimSpace(c.Name), Provider: cred.Provider,
 			Type: c.Type, CredentialID: cred.ID, Created: now, Updated: now}
 	}
-	created, linked, err := s.store.RegisterModels(ctx, ms)
+	var reg Registration
+	err = s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		created, linked, err := s.store.RegisterModels(ctx, ms)
+		reg = Registration{Created: created, Existing: len(ms) - created, Linked: linked}
+		return audit.Event{Action: "credential.register_models", Target: cred.ID,
+			Details: map[string]any{"created": reg.Created, "existing": reg.Existing, "linked": reg.Linked}}, err
+	})
 	if err != nil {
 		return Registration{}, err
 	}
-	return Registration{Created: created, Existing: len(ms) - created, Linked: linked}, nil
+	return reg, nil
 }
 
 // Sync outcomes besides a provider.Status.
@@ -156,7 +163,13 @@ func (s *Service) sync(ctx context.Context, cfg provider.Config) (SyncResult, er
 		ms[i] = model.Model{ID: record.NewID(model.Table), Name: m.Name, Provider: cfg.Provider, Type: m.Type,
 			Created: now, Updated: now}
 	}
-	created, _, err := s.store.RegisterModels(ctx, ms)
+	var created int
+	err = s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		var err error
+		created, _, err = s.store.RegisterModels(ctx, ms)
+		return audit.Event{Action: "models.sync", Target: cfg.Provider,
+			Details: map[string]any{"discovered": len(ms), "new": created}}, err
+	})
 	if err != nil {
 		return SyncResult{}, err
 	}

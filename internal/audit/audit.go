@@ -72,6 +72,9 @@ type Filter struct {
 
 // Store persists the chain.
 type Store interface {
+	// InTx runs fn in one database transaction; the store's methods called
+	// with fn's context take part in it.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	// AppendAudit serializes appends across every writer (goroutines and
 	// replicas): it assigns e.Seq and e.PrevHash from the chain head, calls
 	// seal to set e.Hash, and stores e and the new head in one transaction.
@@ -83,6 +86,14 @@ type Store interface {
 	AuditEntries(ctx context.Context, after int64, limit int) ([]Entry, error)
 	// ListAudit returns the entries f selects, newest first.
 	ListAudit(ctx context.Context, f Filter) ([]Entry, error)
+}
+
+// Recorder is how services record what they do: Within for a change and
+// its entry in one transaction, Record for an event that changes nothing
+// else (a failed attempt, a test).
+type Recorder interface {
+	Within(ctx context.Context, change func(ctx context.Context) (Event, error)) error
+	Record(ctx context.Context, ev Event) error
 }
 
 // Log is the audit log.
@@ -99,8 +110,58 @@ func NewLog(store Store, now func() time.Time) *Log { return &Log{store: store, 
 // did.
 const writeTimeout = 10 * time.Second
 
-// Record appends an event to the chain.
+// actorKey carries who is acting, for the entries recorded on their
+// behalf.
+type actorKey struct{}
+
+type actor struct{ name, clientIP string }
+
+// WithActor returns a context whose changes are recorded as made by actor
+// ("password", a session or token id, "cli", "anonymous") from clientIP.
+// Every entry point (the HTTP API, the CLI, the workers) sets it once;
+// services record their changes without being told who asked.
+func WithActor(ctx context.Context, name, clientIP string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor{name, clientIP})
+}
+
+// ActorOf returns the actor and client address of ctx; "anonymous" and
+// "unknown" when none was set.
+func ActorOf(ctx context.Context) (name, clientIP string) {
+	if a, ok := ctx.Value(actorKey{}).(actor); ok {
+		return a.name, a.clientIP
+	}
+	return "anonymous", "unknown"
+}
+
+// Within makes a change and records it in one transaction: change runs
+// with a context whose store calls take part in the transaction, and the
+// event it returns is appended to the chain before the commit (an event
+// without an action records nothing: the change turned out to be none). If either
+// fails, neither happens, so the log never misses a change nor records one
+// that did not happen.
+func (l *Log) Within(ctx context.Context, change func(ctx context.Context) (Event, error)) error {
+	return l.store.InTx(ctx, func(ctx context.Context) error {
+		ev, err := change(ctx)
+		if err != nil || ev.Action == "" {
+			return err
+		}
+		return l.Record(ctx, ev)
+	})
+}
+
+// Record appends an event to the chain. The actor and client address come
+// from the event, else from the context (WithActor). Inside Within it is
+// part of the change's transaction; alone it is its own.
 func (l *Log) Record(ctx context.Context, ev Event) error {
+	if ev.Actor == "" || ev.ClientIP == "" {
+		name, ip := ActorOf(ctx)
+		if ev.Actor == "" {
+			ev.Actor = name
+		}
+		if ev.ClientIP == "" {
+			ev.ClientIP = ip
+		}
+	}
 	details := ev.Details
 	if details == nil {
 		details = map[string]any{}

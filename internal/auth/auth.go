@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/record"
 )
 
@@ -119,20 +120,38 @@ type Options struct {
 	Now             func() time.Time
 }
 
-// Service authenticates requests and manages sessions and tokens.
+// Lockout is the failed-authentication lock-out (ratelimit.Failures).
+type Lockout interface {
+	// Attempt runs check as one attempt by client, refusing a locked-out
+	// client first; a bad credential is counted, and lockedFor is how long
+	// this attempt's failure locked the client out (0 if it did not).
+	Attempt(ctx context.Context, client string, check func() (bad bool, err error)) (lockedFor time.Duration, err error)
+	// Check refuses a locked-out client with an apperr RateLimited error.
+	Check(ctx context.Context, client string) error
+	// Limit returns the failures allowed per window, and the window.
+	Limit() (int, time.Duration)
+}
+
+// Service authenticates requests and manages sessions and tokens. Every
+// change it makes, and every failed attempt, is recorded in the audit log.
 type Service struct {
 	store    Store
 	password *Password
 	opts     Options
+	lockout  Lockout
+	audit    audit.Recorder
 }
 
 // NewService returns a Service.
-func NewService(store Store, password *Password, opts Options) *Service {
-	return &Service{store: store, password: password, opts: opts}
+func NewService(store Store, password *Password, lockout Lockout, rec audit.Recorder, opts Options) *Service {
+	return &Service{store: store, password: password, lockout: lockout, audit: rec, opts: opts}
 }
 
 // Enabled reports whether authentication is on (a password is configured).
 func (s *Service) Enabled() bool { return s.password.Enabled() }
+
+// PasswordRuns reports how many Argon2id password verifications have run.
+func (s *Service) PasswordRuns() int64 { return s.password.Runs() }
 
 // Options returns the service's options.
 func (s *Service) Options() Options { return s.opts }
@@ -151,32 +170,134 @@ func unauthorized(msg string, counts bool) error {
 	return apperr.New(apperr.Unauthorized, msg)
 }
 
+// Client is who is authenticating: the key its failures are counted by
+// (its address, or its IPv6 /64), its address, and its user agent.
+type Client struct {
+	Key, Addr, UserAgent string
+}
+
+// CheckLockout refuses a locked-out client, so the login can turn it away
+// before reading its body.
+func (s *Service) CheckLockout(ctx context.Context, c Client) error {
+	return s.lockout.Check(ctx, c.Key)
+}
+
+// attempt runs check as one authentication attempt of c under the
+// lock-out, and records a failure that counts as action (the kind of
+// credential in its details), plus the lock-out it may cause.
+func (s *Service) attempt(ctx context.Context, c Client, action, kind string, check func() (Principal, error)) (Principal, error) {
+	var p Principal
+	lockedFor, err := s.lockout.Attempt(ctx, c.Key, func() (bool, error) {
+		var err error
+		p, err = check()
+		return errors.Is(err, ErrBadCredential), err
+	})
+	if !errors.Is(err, ErrBadCredential) {
+		return p, err
+	}
+	events := []audit.Event{{Action: action, Outcome: audit.Failure, Actor: "anonymous", ClientIP: c.Addr,
+		Details: map[string]any{"credential": kind}}}
+	if lockedFor > 0 {
+		limit, window := s.lockout.Limit()
+		events = append(events, audit.Event{Action: "auth.lockout", Outcome: audit.Failure, Actor: "anonymous", ClientIP: c.Addr,
+			Details: map[string]any{"failures": limit, "window_seconds": int(window.Seconds()), "retry_after_seconds": int(lockedFor.Seconds())}})
+	}
+	for _, ev := range events {
+		if rerr := s.audit.Record(ctx, ev); rerr != nil {
+			return p, rerr
+		}
+	}
+	return p, err
+}
+
+// Bearer authenticates a bearer value: an issued API token or session
+// secret, else the password. A valid token or session is not subject to
+// the lock-out, since its 256-bit secret cannot be guessed; anything else
+// is checked under it. Failures are apperr Unauthorized errors with the
+// original's details.
+func (s *Service) Bearer(ctx context.Context, bearer string, c Client) (Principal, error) {
+	var (
+		p   Principal
+		err error
+	)
+	switch {
+	case strings.HasPrefix(bearer, TokenPrefix):
+		p, err = s.tokenPrincipal(ctx, bearer, c.Addr)
+	case strings.HasPrefix(bearer, SessionPrefix):
+		p, err = s.sessionPrincipal(ctx, bearer)
+	default:
+		err = errNotIssued
+	}
+	if !apperr.IsNotFound(err) {
+		return p, err
+	}
+	return s.attempt(ctx, c, "auth.failure", credentialKind(bearer), func() (Principal, error) {
+		return s.checkPassword(bearer)
+	})
+}
+
+var errNotIssued = apperr.New(apperr.NotFound, "not an issued secret")
+
+func credentialKind(bearer string) string {
+	switch {
+	case strings.HasPrefix(bearer, TokenPrefix):
+		return "api_token"
+	case strings.HasPrefix(bearer, SessionPrefix):
+		return "session"
+	}
+	return "password"
+}
+
+// Cookie authenticates the session cookie of a browser. An unknown secret
+// counts against the client like a wrong password.
+func (s *Service) Cookie(ctx context.Context, secret string, c Client) (Principal, error) {
+	p, err := s.sessionPrincipal(ctx, secret)
+	if !apperr.IsNotFound(err) {
+		return p, err
+	}
+	return s.attempt(ctx, c, "auth.failure", "session", func() (Principal, error) {
+		return Principal{}, unauthorized("Invalid session", true)
+	})
+}
+
 // Login checks the password and opens a session. It returns the session's
 // secret, which the caller hands to the client once (cookie and bearer
 // token) and which is stored only as a hash.
-func (s *Service) Login(ctx context.Context, password, clientIP, userAgent string) (string, *Session, error) {
+func (s *Service) Login(ctx context.Context, password string, c Client) (string, *Session, error) {
 	if !s.Enabled() {
 		return "", nil, apperr.New(apperr.Invalid, "Authentication is disabled: no password is configured, so there is nothing to log in to")
 	}
-	if !s.password.Verify(password) {
-		return "", nil, unauthorized("Invalid password", true)
+	if _, err := s.attempt(ctx, c, "auth.login", "password", func() (Principal, error) {
+		if !s.password.Verify(password) {
+			return Principal{}, unauthorized("Invalid password", true)
+		}
+		return Principal{}, nil
+	}); err != nil {
+		return "", nil, err
 	}
 	now := s.opts.Now().UTC()
-	// Sessions past their absolute end are useless; dropping them here keeps
-	// the table small without a background job. A day of grace lets a late
-	// request still be told its session expired rather than that it never
-	// existed.
-	if err := s.store.DeleteSessionsExpiredBefore(ctx, now.Add(-24*time.Hour)); err != nil {
-		return "", nil, fmt.Errorf("prune sessions: %w", err)
-	}
 	secret, hash, err := newSecret(SessionPrefix)
 	if err != nil {
 		return "", nil, err
 	}
 	sess := &Session{ID: record.NewID(SessionTable), Created: now, LastSeen: now, Expires: now.Add(s.opts.SessionLifetime),
-		ClientIP: clientIP, UserAgent: truncate(userAgent, 256)}
-	if err := s.store.CreateSession(ctx, sess, hash); err != nil {
-		return "", nil, fmt.Errorf("create session: %w", err)
+		ClientIP: c.Addr, UserAgent: truncate(c.UserAgent, 256)}
+	err = s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		// Sessions past their absolute end are useless; dropping them here
+		// keeps the table small without a background job. A day of grace
+		// lets a late request still be told its session expired rather
+		// than that it never existed.
+		if err := s.store.DeleteSessionsExpiredBefore(ctx, now.Add(-24*time.Hour)); err != nil {
+			return audit.Event{}, fmt.Errorf("prune sessions: %w", err)
+		}
+		ev := audit.Event{Action: "auth.login", Target: sess.ID, Actor: string(KindPassword), ClientIP: c.Addr}
+		if err := s.store.CreateSession(ctx, sess, hash); err != nil {
+			return ev, fmt.Errorf("create session: %w", err)
+		}
+		return ev, nil
+	})
+	if err != nil {
+		return "", nil, err
 	}
 	return secret, sess, nil
 }
@@ -190,33 +311,12 @@ func (s *Service) IdleExpires(sess *Session) time.Time {
 	return idle
 }
 
-// Issued identifies the holder of an issued API token or session secret
-// sent as a bearer value. ok is false when bearer is neither (no prefix, or
-// never issued): the caller then checks it as the password, after checking
-// the client's failure limit. A valid token or session is not subject to
-// that limit, since its 256-bit secret cannot be guessed. A failure is an
-// apperr Unauthorized error.
-func (s *Service) Issued(ctx context.Context, bearer, clientIP string) (p Principal, ok bool, err error) {
-	switch {
-	case strings.HasPrefix(bearer, TokenPrefix):
-		p, err = s.tokenPrincipal(ctx, bearer, clientIP)
-	case strings.HasPrefix(bearer, SessionPrefix):
-		p, err = s.SessionPrincipal(ctx, bearer)
-	default:
-		return Principal{}, false, nil
-	}
-	if apperr.IsNotFound(err) {
-		return Principal{}, false, nil
-	}
-	return p, true, err
-}
-
-// CheckPassword authenticates a bearer value as the password. A wrong one
+// checkPassword authenticates a bearer value as the password. A wrong one
 // is an apperr Unauthorized error wrapping ErrBadCredential, with the
 // original's detail ("Invalid password"), or a token's or session's when
 // the value has their prefix (the password may have one too, so it is
 // still checked).
-func (s *Service) CheckPassword(candidate string) (Principal, error) {
+func (s *Service) checkPassword(candidate string) (Principal, error) {
 	if s.password.Verify(candidate) {
 		return Principal{Kind: KindPassword, Scope: ScopeAdmin}, nil
 	}
@@ -229,9 +329,9 @@ func (s *Service) CheckPassword(candidate string) (Principal, error) {
 	return Principal{}, unauthorized("Invalid password", true)
 }
 
-// SessionPrincipal identifies the holder of a session secret (from the
+// sessionPrincipal identifies the holder of a session secret (from the
 // cookie or a bearer value). An unknown secret is an apperr NotFound error.
-func (s *Service) SessionPrincipal(ctx context.Context, secret string) (Principal, error) {
+func (s *Service) sessionPrincipal(ctx context.Context, secret string) (Principal, error) {
 	sess, err := s.store.SessionBySecret(ctx, hashSecret(secret))
 	if err != nil {
 		return Principal{}, err
@@ -276,13 +376,22 @@ func (s *Service) tokenPrincipal(ctx context.Context, secret, clientIP string) (
 
 // Logout revokes a session.
 func (s *Service) Logout(ctx context.Context, sessionID string) error {
-	return s.store.RevokeSession(ctx, sessionID, s.opts.Now().UTC())
+	return s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		err := s.store.RevokeSession(ctx, sessionID, s.opts.Now().UTC())
+		return audit.Event{Action: "auth.logout", Target: sessionID}, err
+	})
 }
 
 // RevokeAllSessions revokes every session (after a password change, or a
 // suspected theft) and returns how many were active.
 func (s *Service) RevokeAllSessions(ctx context.Context) (int, error) {
-	return s.store.RevokeAllSessions(ctx, s.opts.Now().UTC())
+	var n int
+	err := s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		var err error
+		n, err = s.store.RevokeAllSessions(ctx, s.opts.Now().UTC())
+		return audit.Event{Action: "auth.sessions_revoke_all", Details: map[string]any{"revoked": n}}, err
+	})
+	return n, err
 }
 
 // NewToken describes a token to create.
@@ -315,8 +424,19 @@ func (s *Service) CreateToken(ctx context.Context, in NewToken) (string, *Token,
 		exp := now.Add(in.Lifetime)
 		t.Expires = &exp
 	}
-	if err := s.store.CreateToken(ctx, t, hash); err != nil {
-		return "", nil, fmt.Errorf("create token: %w", err)
+	details := map[string]any{"scope": t.Scope.String(), "name": t.Name}
+	if t.Expires != nil {
+		details["expires"] = t.Expires.Format(time.RFC3339)
+	}
+	err = s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		ev := audit.Event{Action: "token.create", Target: t.ID, Details: details}
+		if err := s.store.CreateToken(ctx, t, hash); err != nil {
+			return ev, fmt.Errorf("create token: %w", err)
+		}
+		return ev, nil
+	})
+	if err != nil {
+		return "", nil, err
 	}
 	return secret, t, nil
 }
@@ -325,13 +445,25 @@ func (s *Service) CreateToken(ctx context.Context, in NewToken) (string, *Token,
 func (s *Service) Tokens(ctx context.Context) ([]Token, error) { return s.store.Tokens(ctx) }
 
 // RevokeToken revokes a token by id (with or without the "token:" prefix).
-// Revoking a revoked token changes nothing.
+// Revoking a revoked token changes nothing, and records nothing.
 func (s *Service) RevokeToken(ctx context.Context, id string) (*Token, error) {
 	full, ok := record.Normalize(TokenTable, id)
 	if !ok {
 		return nil, apperr.New(apperr.NotFound, "API token not found")
 	}
-	return s.store.RevokeToken(ctx, full, s.opts.Now().UTC())
+	var t *Token
+	err := s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		at := s.opts.Now().UTC().Truncate(time.Microsecond)
+		var err error
+		if t, err = s.store.RevokeToken(ctx, full, at); err != nil {
+			return audit.Event{}, err
+		}
+		if t.Revoked == nil || !t.Revoked.Equal(at) {
+			return audit.Event{}, nil // revoked before: nothing changed
+		}
+		return audit.Event{Action: "token.revoke", Target: t.ID}, nil
+	})
+	return t, err
 }
 
 // ParseLifetime parses a lifetime such as "30d", "12h" or "90m" (Go

@@ -151,6 +151,7 @@ type Password struct {
 	macKey [32]byte
 	cached atomic.Pointer[verified]
 	slots  chan struct{}
+	runs   atomic.Int64
 }
 
 // verified is a remembered successful verification.
@@ -201,6 +202,7 @@ func (p *Password) Verify(candidate string) bool {
 		return true
 	}
 	p.slots <- struct{}{}
+	p.runs.Add(1)
 	sum := argon2.IDKey([]byte(candidate), p.hash.salt, p.hash.params.Time, p.hash.params.Memory,
 		p.hash.params.Threads, uint32(len(p.hash.sum)))
 	<-p.slots
@@ -210,6 +212,10 @@ func (p *Password) Verify(candidate string) bool {
 	p.cached.Store(&verified{mac: mac, expires: p.now().Add(verifyCacheTTL)})
 	return true
 }
+
+// Runs reports how many Argon2id verifications have run: the work the
+// password has cost, which is what a flood of guesses consumes.
+func (p *Password) Runs() int64 { return p.runs.Load() }
 
 func (p *Password) mac(candidate string) [32]byte {
 	m := hmac.New(sha256.New, p.macKey[:])

@@ -2,8 +2,6 @@ package auth
 
 import (
 	"fmt"
-	"net/http"
-	"path"
 	"strings"
 )
 
@@ -46,30 +44,3 @@ func (s Scope) String() string {
 
 // Allows reports whether a principal with scope s may do what need requires.
 func (s Scope) Allows(need Scope) bool { return s >= need }
-
-// Required returns the scope a request needs. It classifies by the cleaned
-// path, so "//api/admin/x/" and "/api/admin/x" need the same scope.
-// Unknown changes need write: a new route is never readable by a read token
-// by accident.
-func Required(method, p string) Scope {
-	p = path.Clean("/" + p)
-	switch {
-	case under(p, "/api/admin"), under(p, "/api/audit"), under(p, "/api/auth/tokens"), under(p, "/api/auth/sessions"):
-		return ScopeAdmin
-	case strings.HasPrefix(p, "/api/models/discover/"):
-		// A GET, but it calls the provider with a stored key, like the
-		// other discovery endpoints.
-		return ScopeWrite
-	case method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions:
-		return ScopeRead
-	case under(p, "/api/settings"):
-		return ScopeAdmin
-	case p == "/api/auth/logout":
-		// Ending one's own session is allowed to any principal that has one.
-		return ScopeRead
-	default:
-		return ScopeWrite
-	}
-}
-
-func under(p, prefix string) bool { return p == prefix || strings.HasPrefix(p, prefix+"/") }

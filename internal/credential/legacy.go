@@ -92,7 +92,7 @@ func (s *Service) MigrateFromProviderConfig(ctx context.Context, doc map[string]
 				}
 				cfg.APIKey = secret.New(key)
 			}
-			if err := s.createFrom(ctx, lc.Name, spec, cfg); err != nil {
+			if err := s.createFrom(ctx, "credential.migrate_provider_config", lc.Name, spec, cfg); err != nil {
 				res.Errors = append(res.Errors, label+": "+userMessage(err))
 				continue
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/provider"
 	"github.com/open-notebook/open-notebook/internal/record"
 	"github.com/open-notebook/open-notebook/internal/secret"
@@ -25,13 +26,15 @@ type Service struct {
 	vault *Vault
 	urls  URLValidator
 	env   provider.Env
+	audit audit.Recorder
 	now   func() time.Time
 }
 
 // NewService returns a Service. env is the process environment (for the
-// environment fallback and its migration); now is the clock.
-func NewService(store Store, vault *Vault, urls URLValidator, env provider.Env, now func() time.Time) *Service {
-	return &Service{store: store, vault: vault, urls: urls, env: env, now: now}
+// environment fallback and its migration); every change is recorded with
+// rec; now is the clock.
+func NewService(store Store, vault *Vault, urls URLValidator, env provider.Env, rec audit.Recorder, now func() time.Time) *Service {
+	return &Service{store: store, vault: vault, urls: urls, env: env, audit: rec, now: now}
 }
 
 // Vault returns the service's vault.
@@ -179,7 +182,11 @@ func (s *Service) Create(ctx context.Context, in Input) (*Credential, error) {
 	if err := s.setKey(r, in.APIKey); err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateCredential(ctx, r); err != nil {
+	err := s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		return audit.Event{Action: "credential.create", Target: r.ID, Details: map[string]any{"provider": r.Provider}},
+			s.store.CreateCredential(ctx, r)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.view(r), nil
@@ -309,7 +316,11 @@ func (s *Service) Update(ctx context.Context, id string, ch Change) (*Credential
 		}
 	}
 	r.Updated = s.now().UTC()
-	if err := s.store.UpdateCredential(ctx, r); err != nil {
+	err = s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		return audit.Event{Action: "credential.update", Target: r.ID, Details: map[string]any{"fields": ch.Fields()}},
+			s.store.UpdateCredential(ctx, r)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.view(r), nil
@@ -361,7 +372,17 @@ func (s *Service) Delete(ctx context.Context, id, migrateTo string) (int, error)
 		}
 		migrateTo = target
 	}
-	return s.store.DeleteCredential(ctx, id, migrateTo)
+	var deleted int
+	err = s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		var err error
+		deleted, err = s.store.DeleteCredential(ctx, id, migrateTo)
+		details := map[string]any{"deleted_models": deleted}
+		if migrateTo != "" {
+			details["migrated_to"] = migrateTo
+		}
+		return audit.Event{Action: "credential.delete", Target: id, Details: details}, err
+	})
+	return deleted, err
 }
 
 // Status is the compatible credentials status, plus whether the
@@ -437,7 +458,7 @@ func (s *Service) MigrateFromEnv(ctx context.Context) (*EnvMigration, error) {
 		case counts[p] > 0:
 			res.Skipped = append(res.Skipped, p)
 		default:
-			if err := s.createFrom(ctx, "Default (Migrated from env)", spec, cfg); err != nil {
+			if err := s.createFrom(ctx, "credential.migrate_env", "Default (Migrated from env)", spec, cfg); err != nil {
 				res.Errors = append(res.Errors, p+": "+userMessage(err))
 				continue
 			}
@@ -449,8 +470,9 @@ func (s *Service) MigrateFromEnv(ctx context.Context) (*EnvMigration, error) {
 }
 
 // createFrom stores a credential built from a provider config and links
-// the provider's unlinked models to it, in one transaction.
-func (s *Service) createFrom(ctx context.Context, name string, spec provider.Spec, cfg provider.Config) error {
+// the provider's unlinked models to it, recorded as action, in one
+// transaction.
+func (s *Service) createFrom(ctx context.Context, action, name string, spec provider.Spec, cfg provider.Config) error {
 	now := s.now().UTC()
 	r := &Record{
 		ID: record.NewID(Table), Name: name, Provider: spec.Name, Modalities: slices.Clone(spec.Modalities),
@@ -468,8 +490,10 @@ func (s *Service) createFrom(ctx context.Context, name string, spec provider.Spe
 	if err := s.setKey(r, strings.TrimSpace(cfg.APIKey.Reveal())); err != nil {
 		return err
 	}
-	_, err := s.store.CreateCredentialLinking(ctx, r)
-	return err
+	return s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		linked, err := s.store.CreateCredentialLinking(ctx, r)
+		return audit.Event{Action: action, Target: r.ID, Details: map[string]any{"provider": r.Provider, "linked_models": linked}}, err
+	})
 }
 
 // userMessage is an error's text when it is meant for users, else a
@@ -523,4 +547,17 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// RotateKey re-seals every stored secret under the current key (see
+// Vault.Rotate) and records the rotation. Each row is re-sealed in its own
+// transaction, so a rotation can be interrupted and resumed; the audit
+// entry, written when it ends, counts what it did. progress may be nil.
+func (s *Service) RotateKey(ctx context.Context, progress func(done, total int)) (RotateResult, error) {
+	res, err := s.vault.Rotate(ctx, progress)
+	if err != nil {
+		return res, err
+	}
+	return res, s.audit.Record(ctx, audit.Event{Action: "keyring.rotate",
+		Details: map[string]any{"resealed": res.Resealed, "undecryptable": res.Undecryptable}})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/credential"
 	"github.com/open-notebook/open-notebook/internal/crypto/keyring"
 	"github.com/open-notebook/open-notebook/internal/store"
@@ -39,7 +40,7 @@ func TestRotationIsCompareAndSetAndResumable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		old := credential.NewService(db, oldVault, noURLCheck{}, nil, time.Now)
+		old := credential.NewService(db, oldVault, noURLCheck{}, nil, audit.NewLog(db, time.Now), time.Now)
 		var ids []string
 		for _, name := range []string{"a", "b", "c"} {
 			c, err := old.Create(ctx, credential.Input{Name: name, Provider: "openai", APIKey: "sk-" + name + "-0123456789"})
@@ -53,7 +54,7 @@ func TestRotationIsCompareAndSetAndResumable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fresh := credential.NewService(db, newVault, noURLCheck{}, nil, time.Now)
+		fresh := credential.NewService(db, newVault, noURLCheck{}, nil, audit.NewLog(db, time.Now), time.Now)
 		raced := false
 		rs := racingStore{DB: db, race: func() {
 			if raced {
@@ -90,7 +91,7 @@ func TestRotationIsCompareAndSetAndResumable(t *testing.T) {
 		if err != nil || !st.KeyMatches || st.Undecryptable != 0 || st.ByKeyID[*st.CurrentKeyID] != 3 {
 			t.Fatalf("status %+v %v", st, err)
 		}
-		svc := credential.NewService(db, only, noURLCheck{}, nil, time.Now)
+		svc := credential.NewService(db, only, noURLCheck{}, nil, audit.NewLog(db, time.Now), time.Now)
 		for i, id := range ids[1:] {
 			cfg, _, err := svc.ProviderConfig(ctx, id)
 			if err != nil || !strings.HasPrefix(cfg.APIKey.Reveal(), "sk-"+[]string{"b", "c"}[i]) {
@@ -111,7 +112,7 @@ func TestACiphertextMovedToAnotherRowDoesNotOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := credential.NewService(db, v, noURLCheck{}, nil, time.Now)
+	svc := credential.NewService(db, v, noURLCheck{}, nil, audit.NewLog(db, time.Now), time.Now)
 	a, _ := svc.Create(ctx, credential.Input{Name: "a", Provider: "openai", APIKey: "sk-a-0123456789"})
 	b, _ := svc.Create(ctx, credential.Input{Name: "b", Provider: "openai", APIKey: "sk-b-0123456789"})
 	sealed, _ := db.SealedKeys(ctx)

@@ -9,22 +9,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/ai"
+	"github.com/open-notebook/open-notebook/internal/app"
 	"github.com/open-notebook/open-notebook/internal/config"
-	"github.com/open-notebook/open-notebook/internal/credential"
 	"github.com/open-notebook/open-notebook/internal/crypto/keyring"
 	"github.com/open-notebook/open-notebook/internal/httpapi"
-	"github.com/open-notebook/open-notebook/internal/model"
-	"github.com/open-notebook/open-notebook/internal/netguard"
-	"github.com/open-notebook/open-notebook/internal/notebook"
 	"github.com/open-notebook/open-notebook/internal/secret"
-	"github.com/open-notebook/open-notebook/internal/settings"
 	"github.com/open-notebook/open-notebook/internal/store"
 	"github.com/open-notebook/open-notebook/internal/store/storetest"
 )
@@ -112,43 +107,30 @@ func (e *env) start(opts ...option) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.DatabaseURL, cfg.DataDir = secret.New(e.dbURL), e.dbDir
+	if cfg.DataDir == "" {
+		cfg.DataDir = e.uploads
+	}
+	// Tests of other features call provider endpoints many times from one
+	// address; the costly limit applies only where a test sets its own.
+	cfg.CostlyRateLimit = config.Rate{}
 	for _, o := range opts {
 		o(cfg)
 	}
-	db, err := store.Open(t.Context(), e.dbURL, e.dbDir, storetest.Logger())
+	now := time.Now
+	if e.clock != nil {
+		now = e.clock.Now
+	}
+	a, err := app.Open(t.Context(), cfg, app.Options{Env: e.vars.lookup, Now: now, KDF: testKDF, Resolver: fakeResolver{},
+		AITimeouts: e.aiTimeouts, Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var previous []string
-	for _, p := range cfg.EncryptionKeyPrevious {
-		previous = append(previous, p.Reveal())
-	}
-	vault, err := credential.OpenVault(t.Context(), db, cfg.EncryptionKey.Reveal(), previous, testKDF)
+	api, err := httpapi.New(a, httpapi.Options{Version: "9.9.9"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	guard := netguard.New(netguard.Options{Resolver: fakeResolver{}})
-	credentials := credential.NewService(db, vault, guard, e.vars.lookup, time.Now)
-	models := model.NewService(db, time.Now)
-	aiSvc := ai.New(ai.Deps{Credentials: credentials, Models: models, Store: db, HTTP: guard.Client(),
-		Env: e.vars.lookup, Now: time.Now, Timeouts: e.aiTimeouts})
-	content := notebook.NewContent(db, db, guard, aiSvc, filepath.Join(e.uploads, "uploads"), time.Now)
-	api, err := httpapi.New(e.secure(db, cfg, httpapi.Deps{
-		Logger:      slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Config:      cfg,
-		DB:          db,
-		Notebooks:   notebook.NewService(db, time.Now),
-		Content:     content,
-		Ask:         notebook.NewAsker(content, aiSvc),
-		Settings:    settings.NewService(db),
-		Credentials: credentials,
-		Models:      models,
-		AI:          aiSvc,
-		Version:     "9.9.9",
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := a.DB
 	e.db, e.srv = db, httptest.NewServer(api)
 	t.Cleanup(func() { e.srv.Close(); e.db.Close() })
 }
@@ -188,6 +170,10 @@ func (e *env) do(method, path, body string, headers ...string) response {
 	req, err := http.NewRequest(method, e.srv.URL+path, rd)
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	if body != "" {
+		// What every JSON client sends; tests of other bodies set their own.
+		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])

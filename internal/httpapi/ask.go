@@ -2,10 +2,10 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 
-	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/notebook"
 )
 
@@ -23,71 +23,61 @@ type askSimpleOut struct {
 
 func (s *Server) askRoutes() []route {
 	return []route{
-		{method: "POST", path: "/api/search/ask", summary: "Answer a question from the embedded sources and notes, streamed as server-sent events (strategy, answer, final_answer, complete or error)", tag: "search",
-			in: askIn{}, out: notebook.AskEvent{}, handle: s.ask},
-		{method: "POST", path: "/api/search/ask/simple", summary: "Answer a question from the embedded sources and notes", tag: "search",
-			in: askIn{}, out: askSimpleOut{}, handle: s.askSimple},
+		endpoint(op{Method: "POST", Path: "/api/search/ask", Summary: "Answer a question from the embedded sources and notes, streamed as server-sent events (strategy, answer, final_answer, complete or error)", Tag: "search", Access: Read, Returns: notebook.AskEvent{}},
+			func(ctx context.Context, in askIn) (eventStream, error) {
+				q, err := s.question(ctx, in)
+				return eventStream{run: func(emit func(any)) error {
+					_, err := s.app.Ask.Ask(ctx, q, func(e notebook.AskEvent) { emit(e) })
+					return err
+				}}, err
+			}),
+		endpoint(op{Method: "POST", Path: "/api/search/ask/simple", Summary: "Answer a question from the embedded sources and notes", Tag: "search", Access: Read},
+			func(ctx context.Context, in askIn) (askSimpleOut, error) {
+				q, err := s.question(ctx, in)
+				if err != nil {
+					return askSimpleOut{}, err
+				}
+				answer, err := s.app.Ask.Ask(ctx, q, func(notebook.AskEvent) {})
+				return askSimpleOut{Answer: answer, Question: q.Question}, err
+			}),
 	}
 }
 
-func (s *Server) question(r *http.Request) (notebook.Question, error) {
-	var in askIn
-	if err := decodeJSON(r, &in); err != nil {
-		return notebook.Question{}, err
-	}
-	var fields []apperr.FieldError
-	for name, v := range map[string]*string{"question": in.Question, "strategy_model": in.StrategyModel,
-		"answer_model": in.AnswerModel, "final_answer_model": in.FinalAnswerModel} {
-		if v == nil {
-			fields = append(fields, missing(name))
-		}
-	}
-	if len(fields) > 0 {
-		return notebook.Question{}, apperr.InvalidFields(fields...)
-	}
+// question checks everything about a question that can be refused, so a
+// bad request gets its status before any stream starts.
+func (s *Server) question(ctx context.Context, in askIn) (notebook.Question, error) {
 	q := notebook.Question{Question: *in.Question, StrategyModel: *in.StrategyModel,
 		AnswerModel: *in.AnswerModel, FinalAnswerModel: *in.FinalAnswerModel}
-	return q, s.deps.Ask.Check(r.Context(), q)
+	return q, s.app.Ask.Check(ctx, q)
 }
 
-// ask streams the steps of an answer. Everything that can be refused is
-// checked first, so a bad request still gets its status; after the stream
-// starts, a failure is an error event, as in the original.
-func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
-	q, err := s.question(r)
-	if err != nil {
-		return err
-	}
+// eventStream answers with server-sent events: each value run emits is one
+// "data:" event of JSON, flushed at once. A failure after the stream began
+// is the stream's own business (an error event); it is only logged here.
+type eventStream struct {
+	run func(emit func(any)) error
+}
+
+func (eventStream) opaque() {}
+
+func (e eventStream) respond(w http.ResponseWriter, r *http.Request, status int) error {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no") // let reverse proxies pass each event on at once
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	rc := http.NewResponseController(w)
-	_, err = s.deps.Ask.Ask(r.Context(), q, func(e notebook.AskEvent) {
+	err := e.run(func(v any) {
 		var buf bytes.Buffer
 		buf.WriteString("data: ")
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
-		_ = enc.Encode(e) // ends with the newline; one more ends the event
+		_ = enc.Encode(v) // ends with the newline; one more ends the event
 		buf.WriteString("\n")
 		_, _ = w.Write(buf.Bytes())
 		_ = rc.Flush()
 	})
 	if err != nil {
-		logger(r).Warn("ask failed", "error", err)
+		loggerFrom(r.Context()).Warn("event stream ended with an error", "error", err)
 	}
-	return nil
-}
-
-func (s *Server) askSimple(w http.ResponseWriter, r *http.Request) error {
-	q, err := s.question(r)
-	if err != nil {
-		return err
-	}
-	answer, err := s.deps.Ask.Ask(r.Context(), q, func(notebook.AskEvent) {})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, askSimpleOut{Answer: answer, Question: q.Question})
 	return nil
 }

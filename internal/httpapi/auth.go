@@ -2,9 +2,8 @@ package httpapi
 
 import (
 	"context"
-	"errors"
+	"log/slog"
 	"net/http"
-	"path"
 	"strings"
 	"time"
 
@@ -21,70 +20,56 @@ const loginPath = "/api/auth/login"
 
 type principalKey struct{}
 
-// principalOf returns who the request was authenticated as; ok is false
-// when authentication is off or the path is public.
-func principalOf(r *http.Request) (auth.Principal, bool) {
-	p, ok := r.Context().Value(principalKey{}).(auth.Principal)
+// principalFrom returns who the request was authenticated as; ok is false
+// when authentication is off or the endpoint is public.
+func principalFrom(ctx context.Context) (auth.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(auth.Principal)
 	return p, ok
 }
 
-// actorOf names the request's principal for the audit log.
-func actorOf(r *http.Request) string {
-	if p, ok := principalOf(r); ok {
-		return p.Actor()
+// withPrincipal records who is asking (nil: nobody authenticated) in the
+// request's context, for handlers and, as the actor with the client's
+// address, for the audit entries the services write.
+func (s *Server) withPrincipal(r *http.Request, p *auth.Principal) *http.Request {
+	ctx := r.Context()
+	actor := "anonymous"
+	if p != nil {
+		ctx = context.WithValue(ctx, principalKey{}, *p)
+		actor = p.Actor()
 	}
-	return "anonymous"
+	return r.WithContext(audit.WithActor(ctx, actor, clientOf(r).String()))
 }
 
-// authenticate is the authentication middleware. It keeps the original's
-// password check exactly (the same 401 details, public paths and OPTIONS
-// pass-through) and adds sessions (cookie or bearer), API tokens, scopes,
-// the failed-authentication lock-out and cross-site protection for cookie-
-// authenticated writes. With no password configured it lets everything
-// through, as the original does.
-func (s *Server) authenticate(next http.Handler) http.Handler {
-	if !s.deps.Auth.Enabled() {
-		return next
-	}
+// newCrossOriginProtection refuses cookie-authenticated changes from other
+// sites. The UI may be served from an origin the operator allowed for
+// CORS; "*" trusts nobody in particular.
+func newCrossOriginProtection(origins []string, logger *slog.Logger) *http.CrossOriginProtection {
 	csrf := http.NewCrossOriginProtection()
-	for _, o := range s.deps.Config.CORSOrigins {
-		// The UI may be served from an origin the operator allowed for
-		// CORS; "*" trusts nobody in particular.
+	for _, o := range origins {
 		if o != "*" {
 			if err := csrf.AddTrustedOrigin(o); err != nil {
-				s.deps.Logger.Warn("CORS_ORIGINS entry is not an origin; cookie-authenticated requests from it are refused", "origin", o)
+				logger.Warn("CORS_ORIGINS entry is not an origin; cookie-authenticated requests from it are refused", "origin", o)
 			}
 		}
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && r.URL.Path == loginPath {
-			if err := csrf.Check(r); err != nil {
-				writeError(w, r, errCrossOrigin)
-				return
-			}
+	return csrf
+}
+
+// authenticate identifies the principal of a request that needs one. It
+// keeps the original's password check exactly (the same 401 details) and
+// adds sessions (cookie or bearer), API tokens, the failed-authentication
+// lock-out and cross-site protection for cookie-authenticated writes.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (auth.Principal, error) {
+	p, fromCookie, err := s.identify(w, r)
+	if err != nil {
+		return p, err
+	}
+	if fromCookie {
+		if err := s.csrf.Check(r); err != nil {
+			return p, errCrossOrigin
 		}
-		if r.Method == http.MethodOptions || isPublic(r.URL.Path) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		p, fromCookie, err := s.identify(w, r)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		if fromCookie {
-			if err := csrf.Check(r); err != nil {
-				writeError(w, r, errCrossOrigin)
-				return
-			}
-		}
-		if need := auth.Required(r.Method, r.URL.Path); !p.Scope.Allows(need) {
-			writeError(w, r, apperr.Newf(apperr.Forbidden,
-				"This API token's scope is %s; %s %s needs the %s scope", p.Scope, r.Method, path.Clean(r.URL.Path), need))
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
-	})
+	}
+	return p, nil
 }
 
 var errCrossOrigin = apperr.New(apperr.Forbidden,
@@ -100,12 +85,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) (p auth.Princi
 		if err != nil || c.Value == "" {
 			return p, false, apperr.New(apperr.Unauthorized, "Missing authorization header")
 		}
-		p, err = s.deps.Auth.SessionPrincipal(ctx, c.Value)
-		if apperr.IsNotFound(err) {
-			if err = s.checkLockout(r); err == nil {
-				err = s.badCredential(r, "auth.failure", "session", apperr.Wrap(apperr.Unauthorized, "Invalid session", auth.ErrBadCredential))
-			}
-		}
+		p, err = s.app.Auth.Cookie(ctx, c.Value, authClient(r))
 		if apperr.CodeOf(err) == apperr.Unauthorized {
 			s.clearSessionCookie(w, r)
 		}
@@ -115,69 +95,19 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) (p auth.Princi
 	if !ok || !strings.EqualFold(scheme, "bearer") {
 		return p, false, apperr.New(apperr.Unauthorized, "Invalid authorization header format")
 	}
-	p, issued, err := s.deps.Auth.Issued(ctx, bearer, clientOf(r).String())
-	if issued || err != nil {
-		return p, false, err
-	}
-	if err := s.checkLockout(r); err != nil {
-		return p, false, err
-	}
-	if p, err = s.deps.Auth.CheckPassword(bearer); err != nil {
-		return p, false, s.badCredential(r, "auth.failure", credentialKind(bearer), err)
-	}
-	return p, false, nil
+	p, err = s.app.Auth.Bearer(ctx, bearer, authClient(r))
+	return p, false, err
 }
 
-func credentialKind(bearer string) string {
-	switch {
-	case strings.HasPrefix(bearer, auth.TokenPrefix):
-		return "api_token"
-	case strings.HasPrefix(bearer, auth.SessionPrefix):
-		return "session"
-	}
-	return "password"
+// authClient describes the request's client to the auth service.
+func authClient(r *http.Request) auth.Client {
+	c := clientOf(r)
+	return auth.Client{Key: c.key(), Addr: c.String(), UserAgent: r.UserAgent()}
 }
 
-// checkLockout refuses a client that failed authentication too often (429
-// with Retry-After), before anything is checked: while locked out, the
-// right password is refused like a wrong one, so guesses reveal nothing.
+// checkLockout refuses a locked-out client before anything is read.
 func (s *Server) checkLockout(r *http.Request) error {
-	wait, err := s.deps.Failures.Locked(r.Context(), clientOf(r).key())
-	if err != nil {
-		return err
-	}
-	if wait > 0 {
-		return rateLimited("Too many failed authentication attempts", wait)
-	}
-	return nil
-}
-
-// badCredential handles an authentication failure found after the
-// client's lock-out was checked. If it counts (a wrong password, an unknown
-// token or session), it is counted against the client's failure limit and
-// recorded in the audit log as action; the returned error is what to
-// answer.
-func (s *Server) badCredential(r *http.Request, action, kind string, cause error) error {
-	if !errors.Is(cause, auth.ErrBadCredential) {
-		return cause
-	}
-	wait, locked, err := s.deps.Failures.Fail(r.Context(), clientOf(r).key())
-	if err != nil {
-		return err
-	}
-	s.auditAs(r, "anonymous", action, "", audit.Failure, map[string]any{"credential": kind})
-	if locked {
-		limit, window := s.deps.Failures.Limit()
-		s.auditAs(r, "anonymous", "auth.lockout", "", audit.Failure, map[string]any{
-			"failures": limit, "window_seconds": int(window.Seconds()), "retry_after_seconds": int(wait.Seconds())})
-	}
-	return cause
-}
-
-func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, secret string) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/",
-		MaxAge: int(s.deps.Auth.Options().SessionLifetime / time.Second), HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: clientOf(r).https})
+	return s.app.Auth.CheckLockout(r.Context(), authClient(r))
 }
 
 func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
@@ -186,7 +116,8 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 }
 
 type loginIn struct {
-	Password *string `json:"password" required:"true"`
+	Password  *string `json:"password" required:"true" maxLength:"1024"`
+	UserAgent string  `header:"User-Agent" json:"-"`
 }
 
 type sessionOut struct {
@@ -201,6 +132,16 @@ type loginOut struct {
 	Token     string     `json:"token" description:"The session's bearer token, for API clients; shown once. Browsers use the HttpOnly cookie instead."`
 	TokenType string     `json:"token_type" enum:"bearer"`
 	Session   sessionOut `json:"session"`
+	lifetime  time.Duration
+}
+
+// respond sets the session cookie beside the JSON, which is never cached.
+func (o loginOut) respond(w http.ResponseWriter, r *http.Request, status int) error {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: o.Token, Path: "/",
+		MaxAge: int(o.lifetime / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: clientOf(r).https})
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, o)
+	return nil
 }
 
 type whoamiOut struct {
@@ -216,90 +157,79 @@ type messageCountOut struct {
 	Revoked int    `json:"revoked"`
 }
 
+// signedOut is a JSON answer that also clears the session cookie, when
+// the request came with a session.
+type signedOut[T any] struct {
+	body  T
+	clear bool
+}
+
+func (o signedOut[T]) respond(w http.ResponseWriter, r *http.Request, status int) error {
+	if o.clear {
+		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+			SameSite: http.SameSiteLaxMode, Secure: clientOf(r).https})
+	}
+	writeJSON(w, status, o.body)
+	return nil
+}
+
+func (signedOut[T]) opaque() {}
+
 func (s *Server) sessionRoutes() []route {
+	svc := s.app.Auth
 	return []route{
-		{method: "POST", path: loginPath, summary: "Log in with the password: opens a session (HttpOnly cookie and a bearer token)", tag: "auth",
-			in: loginIn{}, out: loginOut{}, handle: s.login},
-		{method: "POST", path: "/api/auth/logout", summary: "End the current session", tag: "auth",
-			out: messageOut{}, handle: s.logout},
-		{method: "GET", path: "/api/auth/session", summary: "Describe the current principal (session, token or password)", tag: "auth",
-			out: whoamiOut{}, handle: s.whoami},
-		{method: "DELETE", path: "/api/auth/sessions", summary: "Revoke every session (admin)", tag: "auth",
-			out: messageCountOut{}, handle: s.revokeAllSessions},
+		endpoint(op{Method: "POST", Path: loginPath, Summary: "Log in with the password: opens a session (HttpOnly cookie and a bearer token)", Tag: "auth",
+			Access: Public, ChecksPassword: true, MaxBody: 4 << 10},
+			func(ctx context.Context, in loginIn) (loginOut, error) {
+				secret, sess, err := svc.Login(ctx, *in.Password, auth.Client{Key: clientFrom(ctx).key(),
+					Addr: clientFrom(ctx).String(), UserAgent: in.UserAgent})
+				if err != nil {
+					return loginOut{}, err
+				}
+				return loginOut{Token: secret, TokenType: "bearer", Session: s.toSessionOut(sess),
+					lifetime: svc.Options().SessionLifetime}, nil
+			}),
+		endpoint(op{Method: "POST", Path: "/api/auth/logout", Summary: "End the current session", Tag: "auth", Access: Read, Audit: "auth.logout",
+			Returns: messageOut{}},
+			func(ctx context.Context, _ struct{}) (signedOut[messageOut], error) {
+				p, _ := principalFrom(ctx)
+				if p.Session == nil {
+					return signedOut[messageOut]{}, apperr.New(apperr.Invalid, "Only a session can log out; API tokens are revoked with DELETE /api/auth/tokens/{token_id}")
+				}
+				if err := svc.Logout(ctx, p.Session.ID); err != nil && !apperr.IsNotFound(err) {
+					return signedOut[messageOut]{}, err
+				}
+				return signedOut[messageOut]{body: messageOut{"Logged out"}, clear: true}, nil
+			}),
+		endpoint(op{Method: "GET", Path: "/api/auth/session", Summary: "Describe the current principal (session, token or password)", Tag: "auth", Access: Read},
+			func(ctx context.Context, _ struct{}) (whoamiOut, error) {
+				p, ok := principalFrom(ctx)
+				if !ok {
+					return whoamiOut{AuthEnabled: false, Kind: "anonymous", Scope: auth.ScopeAdmin.String()}, nil
+				}
+				out := whoamiOut{AuthEnabled: true, Kind: string(p.Kind), Scope: p.Scope.String()}
+				if p.Session != nil {
+					so := s.toSessionOut(p.Session)
+					out.Session = &so
+				}
+				if p.Token != nil {
+					to := toTokenOut(p.Token)
+					out.Token = &to
+				}
+				return out, nil
+			}),
+		endpoint(op{Method: "DELETE", Path: "/api/auth/sessions", Summary: "Revoke every session (admin)", Tag: "auth", Access: Admin, Audit: "auth.sessions_revoke_all",
+			Returns: messageCountOut{}},
+			func(ctx context.Context, _ struct{}) (signedOut[messageCountOut], error) {
+				n, err := svc.RevokeAllSessions(ctx)
+				p, _ := principalFrom(ctx)
+				return signedOut[messageCountOut]{body: messageCountOut{Message: "Every session was revoked", Revoked: n},
+					clear: p.Session != nil}, err
+			}),
 	}
 }
 
 func (s *Server) toSessionOut(sess *auth.Session) sessionOut {
 	return sessionOut{ID: sess.ID, Created: formatTime(sess.Created), LastSeen: formatTime(sess.LastSeen),
-		ExpiresAt: formatTime(sess.Expires), IdleExpiresAt: formatTime(s.deps.Auth.IdleExpires(sess))}
-}
-
-func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
-	var in loginIn
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	if in.Password == nil {
-		return apperr.InvalidFields(missing("password"))
-	}
-	if s.deps.Auth.Enabled() {
-		if err := s.checkLockout(r); err != nil {
-			return err
-		}
-	}
-	secret, sess, err := s.deps.Auth.Login(r.Context(), *in.Password, clientOf(r).String(), r.UserAgent())
-	if err != nil {
-		return s.badCredential(r, "auth.login", "password", err)
-	}
-	s.setSessionCookie(w, r, secret)
-	w.Header().Set("Cache-Control", "no-store")
-	s.auditAs(r, string(auth.KindPassword), "auth.login", sess.ID, audit.Success, nil)
-	writeJSON(w, http.StatusOK, loginOut{Token: secret, TokenType: "bearer", Session: s.toSessionOut(sess)})
-	return nil
-}
-
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	p, _ := principalOf(r)
-	if p.Session == nil {
-		return apperr.New(apperr.Invalid, "Only a session can log out; API tokens are revoked with DELETE /api/auth/tokens/{token_id}")
-	}
-	if err := s.deps.Auth.Logout(r.Context(), p.Session.ID); err != nil && !apperr.IsNotFound(err) {
-		return err
-	}
-	s.clearSessionCookie(w, r)
-	s.audit(r, "auth.logout", p.Session.ID, audit.Success, nil)
-	writeJSON(w, http.StatusOK, messageOut{"Logged out"})
-	return nil
-}
-
-func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
-	p, ok := principalOf(r)
-	if !ok {
-		writeJSON(w, http.StatusOK, whoamiOut{AuthEnabled: false, Kind: "anonymous", Scope: auth.ScopeAdmin.String()})
-		return nil
-	}
-	out := whoamiOut{AuthEnabled: true, Kind: string(p.Kind), Scope: p.Scope.String()}
-	if p.Session != nil {
-		so := s.toSessionOut(p.Session)
-		out.Session = &so
-	}
-	if p.Token != nil {
-		to := toTokenOut(p.Token)
-		out.Token = &to
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (s *Server) revokeAllSessions(w http.ResponseWriter, r *http.Request) error {
-	n, err := s.deps.Auth.RevokeAllSessions(r.Context())
-	if err != nil {
-		return err
-	}
-	if p, _ := principalOf(r); p.Session != nil {
-		s.clearSessionCookie(w, r)
-	}
-	s.audit(r, "auth.sessions_revoke_all", "", audit.Success, map[string]any{"revoked": n})
-	writeJSON(w, http.StatusOK, messageCountOut{Message: "Every session was revoked", Revoked: n})
-	return nil
+		ExpiresAt: formatTime(sess.Expires), IdleExpiresAt: formatTime(s.app.Auth.IdleExpires(sess))}
 }

@@ -14,8 +14,6 @@ import (
 	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/auth"
 	"github.com/open-notebook/open-notebook/internal/config"
-	"github.com/open-notebook/open-notebook/internal/httpapi"
-	"github.com/open-notebook/open-notebook/internal/ratelimit"
 	"github.com/open-notebook/open-notebook/internal/store"
 	"github.com/open-notebook/open-notebook/internal/store/storetest"
 )
@@ -38,31 +36,6 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-}
-
-// secure adds the security services to d, on db, with the env's clock, as
-// the binary does (cmd/open-notebook/security.go).
-func (e *env) secure(db *store.DB, cfg *config.Config, d httpapi.Deps) httpapi.Deps {
-	e.t.Helper()
-	now := time.Now
-	if e.clock != nil {
-		now = e.clock.Now
-	}
-	password, err := auth.NewPassword(cfg.Password.Reveal(), now)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	log := audit.NewLog(db, now)
-	d.Auth = auth.NewService(db, password, auth.Options{SessionLifetime: cfg.SessionLifetime, SessionIdle: cfg.SessionIdleTimeout, Now: now})
-	d.Failures = ratelimit.NewFailures(db, cfg.AuthFailureLimit.N, cfg.AuthFailureLimit.Per, now)
-	d.APILimit = ratelimit.NewLimiter(cfg.APIRateLimit.N, cfg.APIRateLimit.Per, now)
-	// Tests of other features call provider endpoints many times from one
-	// address; the costly limit applies only where a test sets its own.
-	if cfg.CostlyRateLimit != config.DefaultCostlyRateLimit {
-		d.Costly = ratelimit.NewLimiter(cfg.CostlyRateLimit.N, cfg.CostlyRateLimit.Per, now)
-	}
-	d.Audit, d.AuditTrail = log, log
-	return d
 }
 
 // newClockedEnv is newEnv with a settable clock.

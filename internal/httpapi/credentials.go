@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -49,6 +50,7 @@ type credentialOut struct {
 	LastTestStatus    *string  `json:"last_test_status"`
 }
 
+// optional renders "" as null, as the original shows unset fields.
 func optional(s string) *string {
 	if s == "" {
 		return nil
@@ -152,6 +154,12 @@ type legacyConfigIn struct {
 	Credentials map[string][]credential.LegacyCredential `json:"credentials" required:"true"`
 }
 
+func (*legacyConfigIn) missingBody() error {
+	return apperr.New(apperr.Invalid, "Post the legacy provider configuration (the original's "+
+		"open_notebook:provider_configs record, {\"credentials\": {...}}) as the request body, or run "+
+		"'open-notebook import-provider-config FILE'")
+}
+
 type providerOut struct {
 	Name          string   `json:"name"`
 	DisplayName   string   `json:"display_name"`
@@ -161,197 +169,76 @@ type providerOut struct {
 }
 
 func (s *Server) credentialRoutes() []route {
+	creds := s.app.Credentials
+	list := func(ctx context.Context, providerFilter string) ([]credentialOut, error) {
+		cs, err := creds.List(ctx, providerFilter)
+		return mapSlice(cs, toCredentialOut), err
+	}
 	return []route{
-		{method: "GET", path: "/api/providers", summary: "The supported providers, in display order", tag: "credentials",
-			out: []providerOut{}, handle: s.listProviders},
-		{method: "GET", path: "/api/credentials/status", summary: "Which providers are configured, and from where", tag: "credentials",
-			out: credential.Status{}, handle: s.credentialStatus},
-		{method: "GET", path: "/api/credentials/env-status", summary: "Which providers are configured by environment variables", tag: "credentials",
-			out: map[string]bool{}, handle: s.credentialEnvStatus},
-		{method: "GET", path: "/api/credentials", summary: "List credentials (keys are never returned)", tag: "credentials",
-			in: credentialListIn{}, out: []credentialOut{}, handle: s.listCredentials},
-		{method: "GET", path: "/api/credentials/by-provider/{provider}", summary: "List a provider's credentials", tag: "credentials",
-			in: providerPathIn{}, out: []credentialOut{}, handle: s.listCredentialsByProvider},
-		{method: "POST", path: "/api/credentials", summary: "Create a credential; its key is encrypted at rest", tag: "credentials",
-			in: credentialCreateIn{}, out: credentialOut{}, status: http.StatusCreated, handle: s.createCredential},
-		{method: "GET", path: "/api/credentials/{credential_id}", summary: "Get a credential", tag: "credentials",
-			in: credentialIDIn{}, out: credentialOut{}, handle: s.getCredential},
-		{method: "PUT", path: "/api/credentials/{credential_id}", summary: "Update a credential", tag: "credentials",
-			in: credentialUpdateIn{}, out: credentialOut{}, handle: s.updateCredential},
-		{method: "DELETE", path: "/api/credentials/{credential_id}", summary: "Delete a credential and its models, or move them", tag: "credentials",
-			in: credentialDeleteIn{}, out: credentialDeleteOut{}, handle: s.deleteCredential},
-		{method: "POST", path: "/api/credentials/migrate-from-env", summary: "Store environment-configured providers as credentials", tag: "credentials",
-			out: credential.EnvMigration{}, handle: s.migrateFromEnv},
-		{method: "POST", path: "/api/credentials/migrate-from-provider-config", summary: "Import the original's legacy provider configuration", tag: "credentials",
-			in: legacyConfigIn{}, out: credential.ConfigMigration{}, handle: s.migrateFromProviderConfig},
+		endpoint(op{Method: "GET", Path: "/api/providers", Summary: "The supported providers, in display order", Tag: "credentials", Access: Read},
+			func(ctx context.Context, _ struct{}) ([]providerOut, error) {
+				out := []providerOut{}
+				env := creds.EnvStatus()
+				for _, p := range provider.Providers() {
+					out = append(out, providerOut{Name: p.Name, DisplayName: p.DisplayName, Modalities: p.Modalities,
+						DocsURL: optional(p.DocsURL), EnvConfigured: env[p.Name]})
+				}
+				return out, nil
+			}),
+		endpoint(op{Method: "GET", Path: "/api/credentials/status", Summary: "Which providers are configured, and from where", Tag: "credentials", Access: Read, Failure: "Failed to fetch credential status"},
+			func(ctx context.Context, _ struct{}) (credential.Status, error) { return creds.Status(ctx) }),
+		endpoint(op{Method: "GET", Path: "/api/credentials/env-status", Summary: "Which providers are configured by environment variables", Tag: "credentials", Access: Read},
+			func(ctx context.Context, _ struct{}) (map[string]bool, error) { return creds.EnvStatus(), nil }),
+		endpoint(op{Method: "GET", Path: "/api/credentials", Summary: "List credentials (keys are never returned)", Tag: "credentials", Access: Read, Failure: "Failed to list credentials"},
+			func(ctx context.Context, in credentialListIn) ([]credentialOut, error) { return list(ctx, in.Provider) }),
+		endpoint(op{Method: "GET", Path: "/api/credentials/by-provider/{provider}", Summary: "List a provider's credentials", Tag: "credentials", Access: Read, Failure: "Failed to list credentials for provider"},
+			func(ctx context.Context, in providerPathIn) ([]credentialOut, error) {
+				return list(ctx, strings.ToLower(in.Provider))
+			}),
+		endpoint(op{Method: "POST", Path: "/api/credentials", Summary: "Create a credential; its key is encrypted at rest", Tag: "credentials",
+			Access: Write, Audit: "credential.create", Status: http.StatusCreated},
+			func(ctx context.Context, in credentialCreateIn) (credentialOut, error) {
+				return render(toCredentialOut)(creds.Create(ctx, credential.Input{
+					Name: *in.Name, Provider: string(*in.Provider), Modalities: in.Modalities, APIKey: deref(in.APIKey),
+					BaseURL: deref(in.BaseURL), Endpoint: deref(in.Endpoint), APIVersion: deref(in.APIVersion),
+					EndpointLLM: deref(in.EndpointLLM), EndpointEmbed: deref(in.EndpointEmbedding), EndpointSTT: deref(in.EndpointSTT),
+					EndpointTTS: deref(in.EndpointTTS), Project: deref(in.Project), Location: deref(in.Location),
+					CredentialsPath: deref(in.CredentialsPath), NumCtx: in.NumCtx,
+				}))
+			}),
+		endpoint(op{Method: "GET", Path: "/api/credentials/{credential_id}", Summary: "Get a credential", Tag: "credentials", Access: Read},
+			func(ctx context.Context, in credentialIDIn) (credentialOut, error) {
+				return render(toCredentialOut)(creds.Get(ctx, in.ID))
+			}),
+		endpoint(op{Method: "PUT", Path: "/api/credentials/{credential_id}", Summary: "Update a credential", Tag: "credentials", Access: Write, Audit: "credential.update"},
+			func(ctx context.Context, in credentialUpdateIn) (credentialOut, error) {
+				ch := credential.Change{
+					Name: keepOnNull(in.Name), Modalities: keepOnNull(in.Modalities), APIKey: keepOnNull(in.APIKey),
+					BaseURL: clearable(in.BaseURL), Endpoint: clearable(in.Endpoint), APIVersion: clearable(in.APIVersion),
+					EndpointLLM: clearable(in.EndpointLLM), EndpointEmbed: clearable(in.EndpointEmbedding),
+					EndpointSTT: clearable(in.EndpointSTT), EndpointTTS: clearable(in.EndpointTTS), Project: clearable(in.Project),
+					Location: clearable(in.Location), CredentialsPath: clearable(in.CredentialsPath),
+				}
+				if in.NumCtx.Set {
+					n := in.NumCtx.Value // null decodes to 0: clear
+					ch.NumCtx = &n
+				}
+				return render(toCredentialOut)(creds.Update(ctx, in.ID, ch))
+			}),
+		endpoint(op{Method: "DELETE", Path: "/api/credentials/{credential_id}", Summary: "Delete a credential and its models, or move them", Tag: "credentials", Access: Write, Audit: "credential.delete"},
+			func(ctx context.Context, in credentialDeleteIn) (credentialDeleteOut, error) {
+				n, err := creds.Delete(ctx, in.ID, in.MigrateTo)
+				return credentialDeleteOut{Message: "Credential deleted successfully", DeletedModels: n}, err
+			}),
+		endpoint(op{Method: "POST", Path: "/api/credentials/migrate-from-env", Summary: "Store environment-configured providers as credentials", Tag: "credentials",
+			Access: Write, Audit: "credential.migrate_env", Failure: "Migration from environment variables failed"},
+			func(ctx context.Context, _ struct{}) (*credential.EnvMigration, error) {
+				return creds.MigrateFromEnv(ctx)
+			}),
+		endpoint(op{Method: "POST", Path: "/api/credentials/migrate-from-provider-config", Summary: "Import the original's legacy provider configuration", Tag: "credentials",
+			Access: Write, Audit: "credential.migrate_provider_config", Failure: "Migration from provider config failed"},
+			func(ctx context.Context, in legacyConfigIn) (*credential.ConfigMigration, error) {
+				return creds.MigrateFromProviderConfig(ctx, in.Credentials)
+			}),
 	}
-}
-
-func (s *Server) listProviders(w http.ResponseWriter, r *http.Request) error {
-	out := []providerOut{}
-	env := s.deps.Credentials.EnvStatus()
-	for _, p := range provider.Providers() {
-		out = append(out, providerOut{Name: p.Name, DisplayName: p.DisplayName, Modalities: p.Modalities,
-			DocsURL: optional(p.DocsURL), EnvConfigured: env[p.Name]})
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (s *Server) credentialStatus(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.deps.Credentials.Status(r.Context())
-	if err != nil {
-		return apperr.Wrap(apperr.Internal, "Failed to fetch credential status", err)
-	}
-	writeJSON(w, http.StatusOK, st)
-	return nil
-}
-
-func (s *Server) credentialEnvStatus(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, s.deps.Credentials.EnvStatus())
-	return nil
-}
-
-func (s *Server) writeCredentials(w http.ResponseWriter, r *http.Request, providerFilter, failure string) error {
-	cs, err := s.deps.Credentials.List(r.Context(), providerFilter)
-	if err != nil {
-		return apperr.Wrap(apperr.Internal, failure, err)
-	}
-	out := make([]credentialOut, len(cs))
-	for i := range cs {
-		out[i] = toCredentialOut(&cs[i])
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (s *Server) listCredentials(w http.ResponseWriter, r *http.Request) error {
-	return s.writeCredentials(w, r, r.URL.Query().Get("provider"), "Failed to list credentials")
-}
-
-func (s *Server) listCredentialsByProvider(w http.ResponseWriter, r *http.Request) error {
-	return s.writeCredentials(w, r, strings.ToLower(r.PathValue("provider")), "Failed to list credentials for provider")
-}
-
-func (s *Server) createCredential(w http.ResponseWriter, r *http.Request) error {
-	var in credentialCreateIn
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	var missingFields []apperr.FieldError
-	if in.Name == nil {
-		missingFields = append(missingFields, missing("name"))
-	}
-	if in.Provider == nil {
-		missingFields = append(missingFields, missing("provider"))
-	}
-	if len(missingFields) > 0 {
-		return apperr.InvalidFields(missingFields...)
-	}
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	c, err := s.deps.Credentials.Create(r.Context(), credential.Input{
-		Name: *in.Name, Provider: string(*in.Provider), Modalities: in.Modalities, APIKey: str(in.APIKey),
-		BaseURL: str(in.BaseURL), Endpoint: str(in.Endpoint), APIVersion: str(in.APIVersion),
-		EndpointLLM: str(in.EndpointLLM), EndpointEmbed: str(in.EndpointEmbedding), EndpointSTT: str(in.EndpointSTT),
-		EndpointTTS: str(in.EndpointTTS), Project: str(in.Project), Location: str(in.Location),
-		CredentialsPath: str(in.CredentialsPath), NumCtx: in.NumCtx,
-	})
-	if err != nil {
-		return err
-	}
-	s.audit(r, "credential.create", c.ID, "success", map[string]any{"provider": c.Provider})
-	writeJSON(w, http.StatusCreated, toCredentialOut(c))
-	return nil
-}
-
-func (s *Server) getCredential(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.deps.Credentials.Get(r.Context(), r.PathValue("credential_id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toCredentialOut(c))
-	return nil
-}
-
-func (s *Server) updateCredential(w http.ResponseWriter, r *http.Request) error {
-	var in credentialUpdateIn
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	ch := credential.Change{
-		Name: keepOnNull(in.Name), Modalities: keepOnNull(in.Modalities), APIKey: keepOnNull(in.APIKey),
-		BaseURL: clearable(in.BaseURL), Endpoint: clearable(in.Endpoint), APIVersion: clearable(in.APIVersion),
-		EndpointLLM: clearable(in.EndpointLLM), EndpointEmbed: clearable(in.EndpointEmbedding),
-		EndpointSTT: clearable(in.EndpointSTT), EndpointTTS: clearable(in.EndpointTTS), Project: clearable(in.Project),
-		Location: clearable(in.Location), CredentialsPath: clearable(in.CredentialsPath),
-	}
-	if in.NumCtx.Set {
-		n := in.NumCtx.Value // null decodes to 0: clear
-		ch.NumCtx = &n
-	}
-	c, err := s.deps.Credentials.Update(r.Context(), r.PathValue("credential_id"), ch)
-	if err != nil {
-		return err
-	}
-	s.audit(r, "credential.update", c.ID, "success", map[string]any{"fields": ch.Fields()})
-	writeJSON(w, http.StatusOK, toCredentialOut(c))
-	return nil
-}
-
-func (s *Server) deleteCredential(w http.ResponseWriter, r *http.Request) error {
-	id, migrateTo := r.PathValue("credential_id"), r.URL.Query().Get("migrate_to")
-	n, err := s.deps.Credentials.Delete(r.Context(), id, migrateTo)
-	if err != nil {
-		return err
-	}
-	details := map[string]any{"deleted_models": n}
-	if migrateTo != "" {
-		details["migrated_to"] = migrateTo
-	}
-	s.audit(r, "credential.delete", id, "success", details)
-	writeJSON(w, http.StatusOK, credentialDeleteOut{Message: "Credential deleted successfully", DeletedModels: n})
-	return nil
-}
-
-func (s *Server) migrateFromEnv(w http.ResponseWriter, r *http.Request) error {
-	res, err := s.deps.Credentials.MigrateFromEnv(r.Context())
-	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return apperr.Wrap(apperr.Internal, "Migration from environment variables failed", err)
-		}
-		return err
-	}
-	s.audit(r, "credential.migrate_env", "", "success", map[string]any{"migrated": res.Migrated, "errors": len(res.Errors)})
-	writeJSON(w, http.StatusOK, res)
-	return nil
-}
-
-func (s *Server) migrateFromProviderConfig(w http.ResponseWriter, r *http.Request) error {
-	var in legacyConfigIn
-	if err := decodeJSON(r, &in); err != nil {
-		if e, ok := apperr.As(err); ok && len(e.Fields) == 1 && e.Fields[0].Type == "missing" {
-			return apperr.New(apperr.Invalid, "Post the legacy provider configuration (the original's "+
-				"open_notebook:provider_configs record, {\"credentials\": {...}}) as the request body, or run "+
-				"'open-notebook import-provider-config FILE'")
-		}
-		return err
-	}
-	if in.Credentials == nil {
-		return apperr.InvalidFields(missing("credentials"))
-	}
-	res, err := s.deps.Credentials.MigrateFromProviderConfig(r.Context(), in.Credentials)
-	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return apperr.Wrap(apperr.Internal, "Migration from provider config failed", err)
-		}
-		return err
-	}
-	s.audit(r, "credential.migrate_provider_config", "", "success", map[string]any{"migrated": res.Migrated, "errors": len(res.Errors)})
-	writeJSON(w, http.StatusOK, res)
-	return nil
 }

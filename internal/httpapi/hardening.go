@@ -37,6 +37,13 @@ func (c client) key() string {
 
 type clientKey struct{}
 
+// clientFrom returns the client identifyClient found in a request's
+// context.
+func clientFrom(ctx context.Context) client {
+	c, _ := ctx.Value(clientKey{}).(client)
+	return c
+}
+
 // clientOf returns the client identifyClient found. Outside that middleware
 // (tests of single handlers) it falls back to the peer address.
 func clientOf(r *http.Request) client {
@@ -153,11 +160,27 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	case err != nil:
 		// Keep the expired deadline: after the handler, the server drains
 		// the rest of the body, and that must fail at once, not wait.
+		var tooLarge *http.MaxBytesError
+		if !errors.As(err, &tooLarge) {
+			err = &bodyError{err}
+		}
 	case n > 0:
 		_ = p.rc.SetReadDeadline(time.Now().Add(p.d))
 	}
 	return n, err
 }
+
+// bodyError is a failure to read the request body: the client cut it off
+// or stopped sending. It is the client's doing, so it is answered as such
+// (400 or 408) wherever it surfaces, and never confused with a failure of
+// a call this server made.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return "reading the request body: " + e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+// RequestBody marks the error for packages that cannot name its type.
+func (e *bodyError) RequestBody() bool { return true }
 
 // progressWriter gives every write of the response d to complete.
 type progressWriter struct {

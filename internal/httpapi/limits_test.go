@@ -151,6 +151,7 @@ func TestSlowClientsAreDroppedButSlowUploadsThatKeepMovingWork(t *testing.T) {
 		}()
 		start := time.Now()
 		req, _ := http.NewRequest("POST", e.srv.URL+"/api/notebooks", pr)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := e.srv.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/ratelimit"
 )
 
 // bodyTooLargeDetail is the original's exact 413 detail.
@@ -97,8 +100,8 @@ func recoverPanics(next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			logger(r).Error("panic while serving request", "panic", fmt.Sprint(v))
-			writeJSON(w, http.StatusInternalServerError, detail{Detail: internalDetail, RequestID: requestID(r)})
+			loggerFrom(r.Context()).Error("panic while serving request", "panic", fmt.Sprint(v))
+			writeJSON(w, http.StatusInternalServerError, detail{Detail: internalDetail, RequestID: requestID(r.Context())})
 		}()
 		next.ServeHTTP(w, r)
 	})
@@ -199,12 +202,29 @@ func limitBody(max int64) func(http.Handler) http.Handler {
 	}
 }
 
-// publicPaths are reachable without a password: the original's exact list
-// (trailing-slash variants are not public), plus the docs' static assets,
-// the web UI's pages (static files that carry no data; the data comes
-// from the API, which stays protected) and the login endpoint (auth.go).
-var publicPaths = []string{"/", "/health", "/docs", "/openapi.json", "/redoc", "/api/auth/status", "/api/config", "/ui", loginPath}
+// limitAPI applies the general per-client limit to every /api request. It
+// runs before authentication, so floods of unauthenticated requests are
+// limited too.
+func limitAPI(l *ratelimit.Limiter) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if l == nil {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodOptions && strings.HasPrefix(r.URL.Path, "/api/") {
+				if ok, wait := l.Allow(clientOf(r).key()); !ok {
+					writeError(w, r, rateLimited("Too many requests", wait))
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
 
-func isPublic(path string) bool {
-	return slices.Contains(publicPaths, path) || strings.HasPrefix(path, "/static/") || strings.HasPrefix(path, "/ui/")
+// rateLimited is a 429 whose detail and Retry-After say when to come back.
+func rateLimited(what string, wait time.Duration) error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	return &apperr.Error{Code: apperr.RateLimited, RetryAfter: wait,
+		Message: fmt.Sprintf("%s. Try again in %d seconds.", what, secs)}
 }

@@ -1,9 +1,8 @@
 package httpapi
 
 import (
-	"net/http"
+	"context"
 
-	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/notebook"
 )
 
@@ -57,91 +56,70 @@ type notebookDeleteOut struct {
 	DeletedChatSessions int    `json:"deleted_chat_sessions"`
 }
 
+type deletePreviewOut struct {
+	NotebookID           string `json:"notebook_id"`
+	NotebookName         string `json:"notebook_name"`
+	NoteCount            int    `json:"note_count"`
+	ExclusiveSourceCount int    `json:"exclusive_source_count"`
+	SharedSourceCount    int    `json:"shared_source_count"`
+}
+
 func (s *Server) notebookRoutes() []route {
+	nb := s.app.Notebooks
 	return []route{
-		{method: "GET", path: "/api/notebooks", summary: "List notebooks", tag: "notebooks",
-			in: notebookListIn{}, out: []notebookOut{}, handle: s.listNotebooks},
-		{method: "POST", path: "/api/notebooks", summary: "Create a notebook", tag: "notebooks",
-			in: notebookCreateIn{}, out: notebookOut{}, handle: s.createNotebook},
-		{method: "GET", path: "/api/notebooks/{notebook_id}", summary: "Get a notebook", tag: "notebooks",
-			in: notebookIDIn{}, out: notebookOut{}, handle: s.getNotebook},
-		{method: "PUT", path: "/api/notebooks/{notebook_id}", summary: "Update a notebook (absent or null fields are kept)", tag: "notebooks",
-			in: notebookUpdateIn{}, out: notebookOut{}, handle: s.updateNotebook},
-		{method: "DELETE", path: "/api/notebooks/{notebook_id}", summary: "Delete a notebook", tag: "notebooks",
-			in: notebookDeleteIn{}, out: notebookDeleteOut{}, handle: s.deleteNotebook},
+		endpoint(op{Method: "GET", Path: "/api/notebooks", Summary: "List notebooks", Tag: "notebooks", Access: Read},
+			func(ctx context.Context, in notebookListIn) ([]notebookOut, error) {
+				order, err := notebook.ParseOrder(in.OrderBy)
+				if err != nil {
+					return nil, err
+				}
+				ns, err := nb.List(ctx, notebook.ListFilter{Archived: in.Archived, Order: order})
+				return mapSlice(ns, toNotebookOut), err
+			}),
+		endpoint(op{Method: "POST", Path: "/api/notebooks", Summary: "Create a notebook", Tag: "notebooks", Access: Write},
+			func(ctx context.Context, in notebookCreateIn) (notebookOut, error) {
+				return render(toNotebookOut)(nb.Create(ctx, *in.Name, in.Description))
+			}),
+		endpoint(op{Method: "GET", Path: "/api/notebooks/{notebook_id}", Summary: "Get a notebook", Tag: "notebooks", Access: Read},
+			func(ctx context.Context, in notebookIDIn) (notebookOut, error) {
+				return render(toNotebookOut)(nb.Get(ctx, in.ID))
+			}),
+		endpoint(op{Method: "PUT", Path: "/api/notebooks/{notebook_id}", Summary: "Update a notebook (absent or null fields are kept)", Tag: "notebooks", Access: Write},
+			func(ctx context.Context, in notebookUpdateIn) (notebookOut, error) {
+				return render(toNotebookOut)(nb.Update(ctx, in.ID, notebook.Update{Name: in.Name, Description: in.Description, Archived: in.Archived}))
+			}),
+		endpoint(op{Method: "DELETE", Path: "/api/notebooks/{notebook_id}", Summary: "Delete a notebook", Tag: "notebooks", Access: Write},
+			func(ctx context.Context, in notebookDeleteIn) (notebookDeleteOut, error) {
+				d, err := nb.Delete(ctx, in.ID, in.DeleteExclusiveSources)
+				return notebookDeleteOut{Message: "Notebook deleted successfully", DeletedNotes: d.Notes, DeletedSources: d.Sources,
+					UnlinkedSources: d.UnlinkedSource, DeletedChatSessions: d.ChatSessions}, err
+			}),
+		endpoint(op{Method: "GET", Path: "/api/notebooks/{notebook_id}/delete-preview", Summary: "What deleting a notebook would remove", Tag: "notebooks", Access: Read},
+			func(ctx context.Context, in notebookIDIn) (deletePreviewOut, error) {
+				p, err := nb.DeletePreview(ctx, in.ID)
+				return deletePreviewOut{NotebookID: p.NotebookID, NotebookName: p.NotebookName, NoteCount: p.NoteCount,
+					ExclusiveSourceCount: p.ExclusiveSourceCount, SharedSourceCount: p.SharedSourceCount}, err
+			}),
 	}
 }
 
-func (s *Server) listNotebooks(w http.ResponseWriter, r *http.Request) error {
-	archived, err := queryBool(r, "archived")
-	if err != nil {
-		return err
+// mapSlice renders a list of domain values (never null in JSON).
+func mapSlice[T, O any](in []T, f func(*T) O) []O {
+	out := make([]O, len(in))
+	for i := range in {
+		out[i] = f(&in[i])
 	}
-	order, err := notebook.ParseOrder(r.URL.Query().Get("order_by"))
-	if err != nil {
-		return err
-	}
-	ns, err := s.deps.Notebooks.List(r.Context(), notebook.ListFilter{Archived: archived, Order: order})
-	if err != nil {
-		return err
-	}
-	out := make([]notebookOut, len(ns))
-	for i := range ns {
-		out[i] = toNotebookOut(&ns[i])
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out
 }
 
-func (s *Server) createNotebook(w http.ResponseWriter, r *http.Request) error {
-	var in notebookCreateIn
-	if err := decodeJSON(r, &in); err != nil {
-		return err
+// render turns the result of a service call that returns one value into
+// its response: render(toX)(svc.Get(ctx, id)).
+func render[T, O any](f func(*T) O) func(v *T, err error) (O, error) {
+	return func(v *T, err error) (O, error) {
+		if err != nil {
+			var zero O
+			return zero, err
+		}
+		return f(v), nil
 	}
-	if in.Name == nil {
-		return apperr.InvalidFields(missing("name"))
-	}
-	n, err := s.deps.Notebooks.Create(r.Context(), *in.Name, in.Description)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toNotebookOut(n))
-	return nil
-}
-
-func (s *Server) getNotebook(w http.ResponseWriter, r *http.Request) error {
-	n, err := s.deps.Notebooks.Get(r.Context(), r.PathValue("notebook_id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toNotebookOut(n))
-	return nil
-}
-
-func (s *Server) updateNotebook(w http.ResponseWriter, r *http.Request) error {
-	var in notebookUpdateIn
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	n, err := s.deps.Notebooks.Update(r.Context(), r.PathValue("notebook_id"),
-		notebook.Update{Name: in.Name, Description: in.Description, Archived: in.Archived})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toNotebookOut(n))
-	return nil
-}
-
-func (s *Server) deleteNotebook(w http.ResponseWriter, r *http.Request) error {
-	exclusive, err := queryBool(r, "delete_exclusive_sources")
-	if err != nil {
-		return err
-	}
-	d, err := s.deps.Content.DeleteNotebook(r.Context(), r.PathValue("notebook_id"), exclusive != nil && *exclusive)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, notebookDeleteOut{Message: "Notebook deleted successfully",
-		DeletedNotes: d.Notes, DeletedSources: d.Sources, UnlinkedSources: d.UnlinkedSource, DeletedChatSessions: d.ChatSessions})
-	return nil
 }

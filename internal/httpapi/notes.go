@@ -1,9 +1,8 @@
 package httpapi
 
 import (
-	"net/http"
+	"context"
 
-	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/notebook"
 )
 
@@ -29,7 +28,7 @@ type noteListIn struct {
 type noteCreateIn struct {
 	Title      *string `json:"title"`
 	Content    *string `json:"content" required:"true"`
-	NoteType   *string `json:"note_type" default:"human" enum:"human,ai"`
+	NoteType   *string `json:"note_type" default:"human" description:"human or ai"`
 	NotebookID *string `json:"notebook_id"`
 }
 
@@ -41,87 +40,42 @@ type noteUpdateIn struct {
 	ID       string  `path:"note_id" json:"-"`
 	Title    *string `json:"title"`
 	Content  *string `json:"content"`
-	NoteType *string `json:"note_type" enum:"human,ai"`
+	NoteType *string `json:"note_type" description:"human or ai"`
 }
 
 func (s *Server) noteRoutes() []route {
+	notes := s.app.Notes
 	return []route{
-		{method: "GET", path: "/api/notes", summary: "List notes, newest first", tag: "notes",
-			in: noteListIn{}, out: []noteOut{}, handle: s.listNotes},
-		{method: "POST", path: "/api/notes", summary: "Create a note", tag: "notes",
-			in: noteCreateIn{}, out: noteOut{}, handle: s.createNote},
-		{method: "GET", path: "/api/notes/{note_id}", summary: "Get a note", tag: "notes",
-			in: noteIDIn{}, out: noteOut{}, handle: s.getNote},
-		{method: "PUT", path: "/api/notes/{note_id}", summary: "Update a note (absent or null fields are kept)", tag: "notes",
-			in: noteUpdateIn{}, out: noteOut{}, handle: s.updateNote},
-		{method: "DELETE", path: "/api/notes/{note_id}", summary: "Delete a note", tag: "notes",
-			in: noteIDIn{}, out: messageOut{}, handle: s.deleteNote},
+		endpoint(op{Method: "GET", Path: "/api/notes", Summary: "List notes, newest first", Tag: "notes", Access: Read},
+			func(ctx context.Context, in noteListIn) ([]noteOut, error) {
+				ns, err := notes.List(ctx, in.NotebookID)
+				return mapSlice(ns, toNoteOut), err
+			}),
+		endpoint(op{Method: "POST", Path: "/api/notes", Summary: "Create a note", Tag: "notes", Access: Write},
+			func(ctx context.Context, in noteCreateIn) (noteOut, error) {
+				return render(toNoteOut)(notes.Add(ctx, notebook.NewNote{Title: deref(in.Title), Content: *in.Content,
+					NoteType: deref(in.NoteType), NotebookID: deref(in.NotebookID)}))
+			}),
+		endpoint(op{Method: "GET", Path: "/api/notes/{note_id}", Summary: "Get a note", Tag: "notes", Access: Read},
+			func(ctx context.Context, in noteIDIn) (noteOut, error) {
+				return render(toNoteOut)(notes.Get(ctx, in.ID))
+			}),
+		endpoint(op{Method: "PUT", Path: "/api/notes/{note_id}", Summary: "Update a note (absent or null fields are kept)", Tag: "notes", Access: Write},
+			func(ctx context.Context, in noteUpdateIn) (noteOut, error) {
+				return render(toNoteOut)(notes.Update(ctx, in.ID, notebook.NoteUpdate{Title: in.Title, Content: in.Content, NoteType: in.NoteType}))
+			}),
+		endpoint(op{Method: "DELETE", Path: "/api/notes/{note_id}", Summary: "Delete a note", Tag: "notes", Access: Write},
+			func(ctx context.Context, in noteIDIn) (messageOut, error) {
+				return messageOut{"Note deleted successfully"}, notes.Delete(ctx, in.ID)
+			}),
 	}
 }
 
-func (s *Server) listNotes(w http.ResponseWriter, r *http.Request) error {
-	ns, err := s.deps.Content.ListNotes(r.Context(), r.URL.Query().Get("notebook_id"))
-	if err != nil {
-		return err
+// deref is a pointer's value, or the zero value for nil.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
 	}
-	out := make([]noteOut, len(ns))
-	for i := range ns {
-		out[i] = toNoteOut(&ns[i])
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (s *Server) createNote(w http.ResponseWriter, r *http.Request) error {
-	var in noteCreateIn
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	if in.Content == nil {
-		return apperr.InvalidFields(missing("content"))
-	}
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	n, err := s.deps.Content.AddNote(r.Context(), notebook.NewNote{Title: str(in.Title), Content: *in.Content,
-		NoteType: str(in.NoteType), NotebookID: str(in.NotebookID)})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toNoteOut(n))
-	return nil
-}
-
-func (s *Server) getNote(w http.ResponseWriter, r *http.Request) error {
-	n, err := s.deps.Content.GetNote(r.Context(), r.PathValue("note_id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toNoteOut(n))
-	return nil
-}
-
-func (s *Server) updateNote(w http.ResponseWriter, r *http.Request) error {
-	var in noteUpdateIn
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	n, err := s.deps.Content.UpdateNote(r.Context(), r.PathValue("note_id"),
-		notebook.NoteUpdate{Title: in.Title, Content: in.Content, NoteType: in.NoteType})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toNoteOut(n))
-	return nil
-}
-
-func (s *Server) deleteNote(w http.ResponseWriter, r *http.Request) error {
-	if err := s.deps.Content.DeleteNote(r.Context(), r.PathValue("note_id")); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, messageOut{"Note deleted successfully"})
-	return nil
+	return *p
 }

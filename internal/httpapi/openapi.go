@@ -38,39 +38,56 @@ func buildSpec(routes []route, version string) ([]byte, error) {
 		"The server password (OPEN_NOTEBOOK_PASSWORD), a session token (ons_...) or an API token (onb_..., scoped read, write or admin)")
 
 	for _, rt := range routes {
-		if rt.path == "/static/" {
+		if rt.Hidden {
 			continue
 		}
-		path := strings.TrimSuffix(rt.path, "{$}")
-		oc, err := r.NewOperationContext(rt.method, path)
+		path := strings.TrimSuffix(rt.Path, "{$}")
+		oc, err := r.NewOperationContext(rt.Method, path)
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", rt.method, path, err)
+			return nil, fmt.Errorf("%s %s: %w", rt.Method, path, err)
 		}
-		oc.SetSummary(rt.summary)
-		oc.SetTags(rt.tag)
-		oc.SetID(operationID(rt.method, path))
+		oc.SetSummary(rt.Summary)
+		oc.SetTags(rt.Tag)
+		oc.SetID(operationID(rt.Method, path))
+		oc.SetDescription(describe(rt))
 		if rt.in != nil {
 			oc.AddReqStructure(rt.in)
-			if rt.method != http.MethodGet && rt.method != http.MethodDelete {
-				oc.AddRespStructure(validationOut{}, openapi.WithHTTPStatus(http.StatusUnprocessableEntity))
-			}
+			oc.AddRespStructure(validationOut{}, openapi.WithHTTPStatus(http.StatusUnprocessableEntity))
 		}
-		status := rt.status
+		status := rt.Status
 		if status == 0 {
 			status = http.StatusOK
 		}
 		oc.AddRespStructure(rt.out, openapi.WithHTTPStatus(status))
-		if !isPublic(path) {
+		if rt.Access != Public {
 			oc.AddSecurity("bearer")
 			oc.AddRespStructure(errorOut{}, openapi.WithHTTPStatus(http.StatusUnauthorized))
 			oc.AddRespStructure(errorOut{}, openapi.WithHTTPStatus(http.StatusForbidden))       // an API token without the scope
 			oc.AddRespStructure(errorOut{}, openapi.WithHTTPStatus(http.StatusTooManyRequests)) // lock-out or rate limit, with Retry-After
 		}
 		if err := r.AddOperation(oc); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", rt.method, path, err)
+			return nil, fmt.Errorf("%s %s: %w", rt.Method, path, err)
 		}
 	}
 	return json.Marshal(r.Spec)
+}
+
+// describe states an endpoint's policy: who may call it, whether it is
+// rate limited and what it records in the audit log.
+func describe(rt route) string {
+	var b strings.Builder
+	if rt.Access == Public {
+		b.WriteString("Public: no authentication.")
+	} else {
+		fmt.Fprintf(&b, "Needs the `%s` scope.", rt.Access)
+	}
+	if rt.Costly {
+		b.WriteString(" Calls providers with a stored key: counted against the per-client limit of costly calls (OPEN_NOTEBOOK_RATE_LIMIT_COSTLY).")
+	}
+	if rt.Audit != "" {
+		fmt.Fprintf(&b, " Recorded in the audit log as `%s`.", rt.Audit)
+	}
+	return b.String()
 }
 
 func operationID(method, path string) string {

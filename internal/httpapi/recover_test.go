@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -27,9 +28,13 @@ func TestPanicsBecomeALogged500WithAFixedMessage(t *testing.T) {
 
 func TestInternalErrorsAreHiddenButLogged(t *testing.T) {
 	var logs bytes.Buffer
-	s := &Server{}
-	h := chain(s.adapt(func(w http.ResponseWriter, r *http.Request) error {
-		return errString("pq: password authentication failed for db-primary-7f3a.internal")
+	rt := endpoint(op{Method: "GET", Path: "/x", Access: Public}, func(context.Context, struct{}) (messageOut, error) {
+		return messageOut{}, errString("pq: password authentication failed for db-primary-7f3a.internal")
+	})
+	h := chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := rt.serve(w, r); err != nil {
+			writeError(w, r, err)
+		}
 	}), requestLog(slog.New(slog.NewTextHandler(&logs, nil))))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))

@@ -2,10 +2,13 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -84,14 +87,22 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusRequestEntityTooLarge, detail{Detail: bodyTooLargeDetail})
 		return
 	}
+	if status, msg, ok := bodyFailure(err); ok {
+		// The client broke its own request: nothing failed here, and the
+		// connection cannot carry another request.
+		loggerFrom(r.Context()).Warn("request body failed", "status", status, "error", err)
+		w.Header().Set("Connection", "close")
+		writeJSON(w, status, detail{Detail: msg})
+		return
+	}
 	e, ok := apperr.As(err)
 	if !ok || e.Code == apperr.Internal {
-		logger(r).Error("request failed", "error", err)
-		writeJSON(w, http.StatusInternalServerError, detail{Detail: internalMessage(e), RequestID: requestID(r)})
+		loggerFrom(r.Context()).Error("request failed", "error", err)
+		writeJSON(w, http.StatusInternalServerError, detail{Detail: internalMessage(e), RequestID: requestID(r.Context())})
 		return
 	}
 	if e.Err != nil {
-		logger(r).Info("request refused", "status", statusOf(e.Code), "detail", e.Message, "cause", e.Err)
+		loggerFrom(r.Context()).Info("request refused", "status", statusOf(e.Code), "detail", e.Message, "cause", e.Err)
 	}
 	if e.Code == apperr.RateLimited && e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
@@ -110,6 +121,25 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, statusOf(e.Code), detail{Detail: e.Message})
 }
 
+// bodyFailure recognises a request body that the client cut off before its
+// declared length (400) or stopped sending (408).
+func bodyFailure(err error) (status int, msg string, ok bool) {
+	var be *bodyError
+	if !errors.As(err, &be) {
+		return 0, "", false
+	}
+	var netErr net.Error
+	if errors.Is(be, os.ErrDeadlineExceeded) || errors.As(be, &netErr) && netErr.Timeout() {
+		return http.StatusRequestTimeout, "The request body stopped arriving", true
+	}
+	return http.StatusBadRequest, "The request body ended before its declared length", true
+}
+
+func isBodyFailure(err error) bool {
+	_, _, ok := bodyFailure(err)
+	return ok
+}
+
 // internalMessage is the fixed text of a 500. A domain error marked Internal
 // may carry a router-specific fixed message (e.g. "Error fetching sources"),
 // which is safe to show because it never includes the cause.
@@ -120,15 +150,16 @@ func internalMessage(e *apperr.Error) string {
 	return internalDetail
 }
 
-func logger(r *http.Request) *slog.Logger {
-	if l, ok := r.Context().Value(loggerKey{}).(*slog.Logger); ok {
+// loggerFrom returns the request's logger, which carries its id.
+func loggerFrom(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
 		return l
 	}
 	return slog.Default()
 }
 
-func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(requestIDKey{}).(string)
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
 }
 

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/auth"
@@ -32,70 +34,98 @@ type configOut struct {
 }
 
 func (s *Server) rootRoutes() []route {
-	static := http.FileServerFS(web.Static())
-	docs := func(w http.ResponseWriter, r *http.Request) error {
+	static := http.StripPrefix("/static", http.FileServerFS(web.Static()))
+	docs := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'")
 		http.ServeFileFS(w, r, web.Static(), "docs.html")
-		return nil
 	}
 	return []route{
-		{method: "GET", path: "/{$}", summary: "API banner", tag: "system", out: messageOut{},
-			handle: func(w http.ResponseWriter, r *http.Request) error {
-				writeJSON(w, http.StatusOK, messageOut{"Open Notebook API is running"})
-				return nil
-			}},
-		{method: "GET", path: "/health", summary: "Liveness probe", tag: "system", out: healthOut{},
-			handle: func(w http.ResponseWriter, r *http.Request) error {
-				writeJSON(w, http.StatusOK, healthOut{"healthy"})
-				return nil
-			}},
-		{method: "GET", path: "/api/auth/status", summary: "Whether a password is required", tag: "auth", out: authStatusOut{},
-			handle: s.authStatus},
-		{method: "GET", path: "/api/config", summary: "Version and database status", tag: "system", out: configOut{},
-			handle: s.getConfig},
-		{method: "GET", path: "/openapi.json", summary: "This OpenAPI document", tag: "system",
-			handle: func(w http.ResponseWriter, r *http.Request) error {
+		endpoint(op{Method: "GET", Path: "/{$}", Summary: "API banner (browsers are sent to the web UI)", Tag: "system", Access: Public, Returns: messageOut{}},
+			func(context.Context, struct{}) (banner, error) { return banner{}, nil }),
+		endpoint(op{Method: "GET", Path: "/health", Summary: "Liveness probe", Tag: "system", Access: Public},
+			func(context.Context, struct{}) (healthOut, error) { return healthOut{"healthy"}, nil }),
+		endpoint(op{Method: "GET", Path: "/api/auth/status", Summary: "Whether a password is required", Tag: "auth", Access: Public},
+			s.authStatus),
+		endpoint(op{Method: "GET", Path: "/api/config", Summary: "Version and database status", Tag: "system", Access: Public},
+			s.getConfig),
+		raw(op{Method: "GET", Path: "/openapi.json", Summary: "This OpenAPI document", Tag: "system", Access: Public},
+			func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write(s.spec)
-				return nil
-			}},
-		{method: "GET", path: "/docs", summary: "API reference page", tag: "system", handle: docs},
-		{method: "GET", path: "/redoc", summary: "API reference page (the original's second docs path)", tag: "system", handle: docs},
-		{method: "GET", path: "/static/", summary: "Static files of the docs page", tag: "system",
-			handle: func(w http.ResponseWriter, r *http.Request) error {
+			}),
+		raw(op{Method: "GET", Path: "/docs", Summary: "API reference page", Tag: "system", Access: Public}, docs),
+		raw(op{Method: "GET", Path: "/redoc", Summary: "API reference page (the original's second docs path)", Tag: "system", Access: Public}, docs),
+		raw(op{Method: "GET", Path: "/static/", Summary: "Static files of the docs page", Tag: "system", Access: Public, Hidden: true},
+			func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Cache-Control", "public, max-age=3600")
-				http.StripPrefix("/static", static).ServeHTTP(w, r)
-				return nil
-			}},
+				static.ServeHTTP(w, r)
+			}),
 	}
 }
 
-func (s *Server) authStatus(w http.ResponseWriter, r *http.Request) error {
-	out := authStatusOut{AuthEnabled: false, Message: "Authentication is disabled", Methods: []string{}}
-	if s.deps.Auth.Enabled() {
-		out = authStatusOut{AuthEnabled: true, Message: "Authentication is required",
-			Methods: []string{string(auth.KindPassword), string(auth.KindSession), string(auth.KindToken)}}
+// banner is the API's JSON banner at /. A browser (an Accept header that
+// prefers HTML) is sent to the web UI instead: the banner means nothing to
+// a person, while API clients keep the compatible JSON.
+type banner struct{}
+
+func (banner) opaque() {}
+
+func (banner) respond(w http.ResponseWriter, r *http.Request, status int) error {
+	if prefersHTML(r.Header.Get("Accept")) {
+		http.Redirect(w, r, "/ui/", http.StatusFound)
+		return nil
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, status, messageOut{"Open Notebook API is running"})
 	return nil
+}
+
+// prefersHTML reports whether an Accept header ranks text/html above JSON
+// (and above */*, which API clients such as curl send).
+func prefersHTML(accept string) bool {
+	var html, other float64 = -1, -1
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		q := 1.0
+		for _, p := range strings.Split(params, ";") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && k == "q" {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					q = f
+				}
+			}
+		}
+		switch strings.ToLower(strings.TrimSpace(mt)) {
+		case "text/html", "application/xhtml+xml":
+			html = max(html, q)
+		case "application/json", "*/*":
+			other = max(other, q)
+		}
+	}
+	return html > 0 && html > other
+}
+
+func (s *Server) authStatus(context.Context, struct{}) (authStatusOut, error) {
+	if s.app.Auth.Enabled() {
+		return authStatusOut{AuthEnabled: true, Message: "Authentication is required",
+			Methods: []string{string(auth.KindPassword), string(auth.KindSession), string(auth.KindToken)}}, nil
+	}
+	return authStatusOut{AuthEnabled: false, Message: "Authentication is disabled", Methods: []string{}}, nil
 }
 
 // getConfig reports the version and whether the database answers. The
 // database error is logged, never returned: the endpoint is public.
-func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) error {
-	out := configOut{Version: s.deps.Version, DBStatus: "online"}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+func (s *Server) getConfig(ctx context.Context, _ struct{}) (configOut, error) {
+	out := configOut{Version: s.opts.Version, DBStatus: "online"}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := s.deps.DB.Ping(ctx); err != nil {
-		logger(r).Warn("database ping failed", "error", err)
+	if err := s.app.DB.Ping(pctx); err != nil {
+		loggerFrom(ctx).Warn("database ping failed", "error", err)
 		out.DBStatus = "offline"
 	}
-	if s.deps.Latest != nil {
-		if latest, ok := s.deps.Latest.Latest(r.Context()); ok {
+	if s.opts.Latest != nil {
+		if latest, ok := s.opts.Latest.Latest(ctx); ok {
 			out.LatestVersion = &latest
-			out.HasUpdate = update.Compare(s.deps.Version, latest) < 0
+			out.HasUpdate = update.Compare(s.opts.Version, latest) < 0
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }

@@ -1,9 +1,8 @@
 package httpapi
 
 import (
-	"net/http"
+	"context"
 
-	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/notebook"
 )
 
@@ -35,30 +34,15 @@ type searchOut struct {
 
 func (s *Server) searchRoutes() []route {
 	return []route{
-		{method: "POST", path: "/api/search", summary: "Keyword search over sources and notes", tag: "search",
-			in: searchIn{}, out: searchOut{}, handle: s.search},
+		endpoint(op{Method: "POST", Path: "/api/search", Summary: "Search sources and notes by keyword (text) or meaning (vector)", Tag: "search", Access: Read, Failure: "Search failed"},
+			s.search),
 	}
 }
 
-func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
-	var in searchIn
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	if in.Query == nil {
-		return apperr.InvalidFields(missing("query"))
-	}
+func (s *Server) search(ctx context.Context, in searchIn) (searchOut, error) {
 	q := notebook.SearchQuery{Text: *in.Query, Limit: 100, Sources: true, Notes: true}
 	if in.Limit != nil {
-		if *in.Limit < 1 || *in.Limit > notebook.MaxSearchLimit {
-			return apperr.InvalidFields(apperr.FieldError{Loc: []any{"body", "limit"}, Type: "less_than_equal",
-				Msg: "Input should be between 1 and 1000", Input: *in.Limit})
-		}
 		q.Limit = *in.Limit
-	}
-	if in.MinimumScore != nil && (*in.MinimumScore < 0 || *in.MinimumScore > 1) {
-		return apperr.InvalidFields(apperr.FieldError{Loc: []any{"body", "minimum_score"}, Type: "less_than_equal",
-			Msg: "Input should be between 0 and 1", Input: *in.MinimumScore})
 	}
 	if in.SearchSources != nil {
 		q.Sources = *in.SearchSources
@@ -74,25 +58,18 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		hits []notebook.SearchHit
 		err  error
 	)
-	switch typ {
-	case "text":
-		hits, err = s.deps.Content.Search(r.Context(), q)
-	case "vector":
+	if typ == "vector" {
 		min := 0.2
 		if in.MinimumScore != nil {
 			min = *in.MinimumScore
 		}
-		hits, err = s.deps.Content.VectorSearch(r.Context(), notebook.VectorQuery{Text: q.Text, Limit: q.Limit,
+		hits, err = s.app.Search.Vector(ctx, notebook.VectorQuery{Text: q.Text, Limit: q.Limit,
 			Sources: q.Sources, Notes: q.Notes, MinimumScore: min})
-	default:
-		return apperr.InvalidFields(apperr.FieldError{Loc: []any{"body", "type"}, Type: "literal_error",
-			Msg: "Input should be 'text' or 'vector'", Input: typ})
+	} else {
+		hits, err = s.app.Search.Text(ctx, q)
 	}
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			return apperr.Wrap(apperr.Internal, "Search failed", err)
-		}
-		return err
+		return searchOut{}, err
 	}
 	out := searchOut{Results: make([]searchHitOut, len(hits)), TotalCount: len(hits), SearchType: typ}
 	for i, h := range hits {
@@ -104,6 +81,5 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 			out.Results[i].Relevance = &score
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }

@@ -25,11 +25,11 @@ const uiCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 
 // uiPages maps the UI's routes to the static page that serves them. Pages
 // are the same for every request: the data comes from the API, which stays
 // behind authentication.
-var uiPages = []struct{ pattern, file string }{
-	{"GET /ui/{$}", "index.html"},
-	{"GET /ui/login", "login.html"},
-	{"GET /ui/settings", "settings.html"},
-	{"GET /ui/notebooks/{notebook_id}", "notebook.html"},
+var uiPages = []struct{ path, file string }{
+	{"/ui/{$}", "index.html"},
+	{"/ui/login", "login.html"},
+	{"/ui/settings", "settings.html"},
+	{"/ui/notebooks/{notebook_id}", "notebook.html"},
 }
 
 // uiTypes are the content types of the UI's files, by extension. They are
@@ -78,15 +78,15 @@ func uiFiles(fsys fs.FS) (map[string]*uiFile, error) {
 	return files, nil
 }
 
-// mountUI serves the web UI under /ui/. `GET /` stays the API's JSON
-// banner, for compatibility with the original.
-func mountUI(mux *http.ServeMux) error {
+// uiRoutes serve the web UI under /ui/. Its pages are public static
+// files; `GET /` stays the API's JSON banner for API clients.
+func (s *Server) uiRoutes() []route {
 	files, err := uiFiles(web.UI())
-	if err != nil {
-		return err
+	if err == nil && files["notfound.html"] == nil {
+		err = fmt.Errorf("the web UI has no notfound.html")
 	}
-	if files["notfound.html"] == nil {
-		return fmt.Errorf("the web UI has no notfound.html")
+	if err != nil {
+		return []route{{op: op{Method: "GET", Path: "/ui/"}, err: err}}
 	}
 	serve := func(w http.ResponseWriter, r *http.Request, f *uiFile, status int) {
 		h := w.Header()
@@ -114,29 +114,33 @@ func mountUI(mux *http.ServeMux) error {
 	notFound := func(w http.ResponseWriter, r *http.Request) {
 		serve(w, r, files["notfound.html"], http.StatusNotFound)
 	}
-
-	mux.HandleFunc("GET /ui", func(w http.ResponseWriter, r *http.Request) {
-		target := "/ui/"
-		if r.URL.RawQuery != "" {
-			target += "?" + r.URL.RawQuery
-		}
-		http.Redirect(w, r, target, http.StatusMovedPermanently)
-	})
+	page := func(path string) op {
+		return op{Method: "GET", Path: path, Tag: "ui", Access: Public, Hidden: true}
+	}
+	routes := []route{
+		raw(page("/ui"), func(w http.ResponseWriter, r *http.Request) {
+			target := "/ui/"
+			if r.URL.RawQuery != "" {
+				target += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, target, http.StatusMovedPermanently)
+		}),
+		raw(page("/ui/assets/{file...}"), func(w http.ResponseWriter, r *http.Request) {
+			f := files["assets/"+r.PathValue("file")]
+			if f == nil {
+				notFound(w, r)
+				return
+			}
+			serve(w, r, f, http.StatusOK)
+		}),
+		raw(page("/ui/"), notFound),
+	}
 	for _, p := range uiPages {
 		f := files[p.file]
 		if f == nil {
-			return fmt.Errorf("the web UI has no %s", p.file)
+			return []route{{op: page(p.path), err: fmt.Errorf("the web UI has no %s", p.file)}}
 		}
-		mux.HandleFunc(p.pattern, func(w http.ResponseWriter, r *http.Request) { serve(w, r, f, http.StatusOK) })
+		routes = append(routes, raw(page(p.path), func(w http.ResponseWriter, r *http.Request) { serve(w, r, f, http.StatusOK) }))
 	}
-	mux.HandleFunc("GET /ui/assets/{file...}", func(w http.ResponseWriter, r *http.Request) {
-		f := files["assets/"+r.PathValue("file")]
-		if f == nil {
-			notFound(w, r)
-			return
-		}
-		serve(w, r, f, http.StatusOK)
-	})
-	mux.HandleFunc("GET /ui/", notFound)
-	return nil
+	return routes
 }

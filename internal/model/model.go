@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/provider"
 	"github.com/open-notebook/open-notebook/internal/record"
 )
@@ -55,14 +56,19 @@ type Store interface {
 	CredentialProvider(ctx context.Context, id string) (string, error)
 }
 
-// Service implements the models API.
+// Service implements the models API. Registrations, deletions and
+// default changes are recorded in the audit log: they decide which key
+// and which provider each feature's requests go to.
 type Service struct {
 	store Store
+	audit audit.Recorder
 	now   func() time.Time
 }
 
 // NewService returns a Service.
-func NewService(s Store, now func() time.Time) *Service { return &Service{store: s, now: now} }
+func NewService(s Store, rec audit.Recorder, now func() time.Time) *Service {
+	return &Service{store: s, audit: rec, now: now}
+}
 
 var errNotFound = apperr.New(apperr.NotFound, "Model not found")
 
@@ -123,7 +129,11 @@ func (s *Service) Create(ctx context.Context, in NewInput) (*Model, error) {
 	}
 	m.Created = s.now().UTC()
 	m.Updated = m.Created
-	if err := s.store.CreateModel(ctx, m); err != nil {
+	err := s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		return audit.Event{Action: "model.create", Target: m.ID, Details: map[string]any{"provider": m.Provider, "name": m.Name, "type": m.Type}},
+			s.store.CreateModel(ctx, m)
+	})
+	if err != nil {
 		if apperr.CodeOf(err) == apperr.Conflict {
 			return nil, apperr.Newf(apperr.Invalid, "Model '%s' already exists for provider '%s' with type '%s'", in.Name, in.Provider, in.Type)
 		}
@@ -174,7 +184,9 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.store.DeleteModel(ctx, id)
+	return s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		return audit.Event{Action: "model.delete", Target: id}, s.store.DeleteModel(ctx, id)
+	})
 }
 
 // Defaults returns every slot's model id ("" when unset), keyed by field.
@@ -226,7 +238,7 @@ func (s *Service) UpdateDefaults(ctx context.Context, patch map[string]string) (
 		changes[slot.Field] = id
 	}
 	if len(changes) > 0 {
-		if err := s.store.SetDefaults(ctx, changes); err != nil {
+		if err := s.setDefaults(ctx, changes, false); err != nil {
 			return nil, err
 		}
 	}
@@ -273,11 +285,28 @@ func (s *Service) AutoAssign(ctx context.Context) (*AutoAssignment, error) {
 		res.Assigned[slot.Field] = ms[i].ID
 	}
 	if len(res.Assigned) > 0 {
-		if err := s.store.SetDefaults(ctx, res.Assigned); err != nil {
+		if err := s.setDefaults(ctx, res.Assigned, true); err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
+}
+
+// setDefaults stores slot changes and records which slots changed.
+func (s *Service) setDefaults(ctx context.Context, changes map[string]string, auto bool) error {
+	var slots []string
+	for _, slot := range provider.Slots() {
+		if _, ok := changes[slot.Field]; ok {
+			slots = append(slots, slot.Field)
+		}
+	}
+	details := map[string]any{"slots": slots}
+	if auto {
+		details["auto_assign"] = true
+	}
+	return s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		return audit.Event{Action: "models.defaults", Details: details}, s.store.SetDefaults(ctx, changes)
+	})
 }
 
 // ResolveDefault returns the model a feature asking for slot should use,

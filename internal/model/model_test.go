@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/model"
 	"github.com/open-notebook/open-notebook/internal/store"
 	"github.com/open-notebook/open-notebook/internal/store/storetest"
@@ -12,7 +13,7 @@ import (
 func TestResolveDefaultAppliesTheFallbacks(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
-		svc := model.NewService(db, time.Now)
+		svc := model.NewService(db, audit.NewLog(db, time.Now), time.Now)
 		chat, err := svc.Create(ctx, model.NewInput{Name: "gpt-4o", Provider: "openai", Type: "language"})
 		if err != nil {
 			t.Fatal(err)

@@ -22,12 +22,15 @@ type Chatter interface {
 // model plans searches, an answer model answers each from what the search
 // found, and a final model writes the answer.
 type Asker struct {
-	content *Content
+	search  *Search
+	vectors *Embeddings
 	chat    Chatter
 }
 
-// NewAsker returns an Asker over content.
-func NewAsker(content *Content, chat Chatter) *Asker { return &Asker{content: content, chat: chat} }
+// NewAsker returns an Asker that searches with search.
+func NewAsker(search *Search, vectors *Embeddings, chat Chatter) *Asker {
+	return &Asker{search: search, vectors: vectors, chat: chat}
+}
 
 // Question is a question and the models that answer it.
 type Question struct {
@@ -83,10 +86,7 @@ func (a *Asker) Check(ctx context.Context, q Question) error {
 			return apperr.Newf(apperr.Invalid, "%s model %s not found", m.label, m.id)
 		}
 	}
-	if a.content.embedder == nil {
-		return apperr.New(apperr.Invalid, noAskEmbedding)
-	}
-	if _, ok, err := a.content.embedder.EmbeddingModel(ctx); err != nil {
+	if ok, err := a.vectors.Available(ctx); err != nil {
 		return err
 	} else if !ok {
 		return apperr.New(apperr.Invalid, noAskEmbedding)
@@ -120,7 +120,7 @@ func (a *Asker) ask(ctx context.Context, q Question, emit func(AskEvent)) (strin
 
 	var answers []string
 	for _, s := range searches {
-		hits, err := a.content.VectorSearch(ctx, VectorQuery{Text: s.Term, Limit: excerptsPerTerm,
+		hits, err := a.search.Vector(ctx, VectorQuery{Text: s.Term, Limit: excerptsPerTerm,
 			Sources: true, Notes: true, MinimumScore: askMinimumScore})
 		if errors.Is(err, errNoEmbeddingModel) {
 			return "", apperr.New(apperr.Invalid, noAskEmbedding)

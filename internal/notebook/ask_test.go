@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/notebook"
@@ -49,15 +48,15 @@ func TestAskPlansSearchesAnswersAndConcludes(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	ctx := t.Context()
 	emb := &wordsEmbedder{model: "model:embed"}
-	content := notebook.NewContent(db, db, noFetch{}, emb, t.TempDir(), time.Now)
-	whales, err := content.AddSource(ctx, notebook.NewSource{Kind: notebook.KindText, Embed: true,
+	content := newContent(t, db, emb)
+	whales, err := content.sources.Add(ctx, notebook.NewSource{Kind: notebook.KindText, Embed: true,
 		Content: "Humpback whales sing long songs during the breeding season."})
 	if err != nil {
 		t.Fatal(err)
 	}
 	chat := &scriptedChat{plan: "Sure! ```json\n{\"reasoning\":\"Look for songs.\",\"searches\":[" +
 		"{\"term\":\"whales sing songs\",\"instructions\":\"when\"},{\"term\":\"breeding season\",\"instructions\":\"why\"}]}\n```"}
-	asker := notebook.NewAsker(content, chat)
+	asker := notebook.NewAsker(content.search, content.vectors, chat)
 	q := notebook.Question{Question: "When do whales sing?", StrategyModel: "model:strategy",
 		AnswerModel: "model:answer", FinalAnswerModel: "model:final"}
 	if err := asker.Check(ctx, q); err != nil {
@@ -120,7 +119,7 @@ func TestAskPlansSearchesAnswersAndConcludes(t *testing.T) {
 				t.Errorf("%+v: %v", tc.q, err)
 			}
 		}
-		noEmbed := notebook.NewAsker(notebook.NewContent(db, db, noFetch{}, nil, t.TempDir(), time.Now), chat)
+		noEmbed := notebook.NewAsker(newContent(t, db, nil).search, newContent(t, db, nil).vectors, chat)
 		err := noEmbed.Check(ctx, q)
 		if e, ok := apperr.As(err); !ok || e.Code != apperr.Invalid || !strings.Contains(err.Error(), "Ask feature requires an embedding model") {
 			t.Fatalf("%v", err)

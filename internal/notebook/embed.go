@@ -20,9 +20,35 @@ type Embedder interface {
 	EmbedWith(ctx context.Context, modelID string, texts []string) ([][]float64, error)
 }
 
+// Embeddings cuts texts into chunks, embeds them with the default
+// embedding model, and keeps them for vector search.
+type Embeddings struct {
+	store    EmbeddingStore
+	embedder Embedder // nil: nothing is embedded and vector search is unavailable
+}
+
+// NewEmbeddings returns the embeddings service; embedder may be nil.
+func NewEmbeddings(store EmbeddingStore, embedder Embedder) *Embeddings {
+	return &Embeddings{store: store, embedder: embedder}
+}
+
+// Available reports whether an embedding model is configured.
+func (c *Embeddings) Available(ctx context.Context) (bool, error) {
+	if c.embedder == nil {
+		return false, nil
+	}
+	_, ok, err := c.embedder.EmbeddingModel(ctx)
+	return ok, err
+}
+
+// Replace stores an owner's chunks in place of any it had.
+func (c *Embeddings) Replace(ctx context.Context, ownerID string, chunks []Chunk) error {
+	return c.store.ReplaceEmbeddings(ctx, ownerID, chunks)
+}
+
 // embed embeds texts with the default embedding model and returns its id,
 // so stored vectors are only ever compared with vectors of the same model.
-func (c *Content) embed(ctx context.Context, texts []string) ([][]float64, string, error) {
+func (c *Embeddings) embed(ctx context.Context, texts []string) ([][]float64, string, error) {
 	if c.embedder == nil {
 		return nil, "", errNoEmbeddingModel
 	}
@@ -110,8 +136,8 @@ func boundary(runes []rune, lo, hi int) int {
 	return hi
 }
 
-// chunks cuts an owner's text into chunks and embeds them.
-func (c *Content) chunks(ctx context.Context, ownerID, kind, text string) ([]Chunk, error) {
+// Chunks cuts an owner's text into chunks and embeds them.
+func (c *Embeddings) Chunks(ctx context.Context, ownerID, kind, text string) ([]Chunk, error) {
 	pieces := SplitChunks(text)
 	if len(pieces) == 0 {
 		return nil, nil
@@ -130,23 +156,6 @@ func (c *Content) chunks(ctx context.Context, ownerID, kind, text string) ([]Chu
 	return chunks, nil
 }
 
-// EmbedSource (re)embeds an existing source's text.
-func (c *Content) EmbedSource(ctx context.Context, id string) (*Source, error) {
-	s, err := c.GetSource(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	chunks, err := c.chunks(ctx, s.ID, "source", s.FullText)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.embeds.ReplaceEmbeddings(ctx, s.ID, chunks); err != nil {
-		return nil, err
-	}
-	s.EmbeddedChunks = len(chunks)
-	return s, nil
-}
-
 const noEmbeddingModel = "Vector search requires an embedding model. Please configure one in the Models section."
 
 var errNoEmbeddingModel = apperr.New(apperr.Invalid, noEmbeddingModel)
@@ -162,7 +171,7 @@ type VectorQuery struct {
 
 // VectorSearch embeds the query and ranks stored chunks by cosine
 // similarity, keeping each source or note's best chunk.
-func (c *Content) VectorSearch(ctx context.Context, q VectorQuery) ([]SearchHit, error) {
+func (c *Search) Vector(ctx context.Context, q VectorQuery) ([]SearchHit, error) {
 	if strings.TrimSpace(q.Text) == "" {
 		return nil, apperr.New(apperr.Invalid, "Search keyword cannot be empty")
 	}
@@ -176,14 +185,14 @@ func (c *Content) VectorSearch(ctx context.Context, q VectorQuery) ([]SearchHit,
 	if len(kinds) == 0 {
 		return []SearchHit{}, nil
 	}
-	vectors, modelID, err := c.embed(ctx, []string{q.Text})
+	vectors, modelID, err := c.vectors.embed(ctx, []string{q.Text})
 	if err != nil {
 		return nil, err
 	}
 	if len(vectors) != 1 {
 		return nil, apperr.New(apperr.Upstream, "The embedding model returned no vector for the query")
 	}
-	chunks, err := c.embeds.Embeddings(ctx, kinds)
+	chunks, err := c.store.Embeddings(ctx, kinds)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +226,7 @@ func (c *Content) VectorSearch(ctx context.Context, q VectorQuery) ([]SearchHit,
 }
 
 // titled fills in the titles of hits.
-func (c *Content) titled(ctx context.Context, hits []SearchHit) ([]SearchHit, error) {
+func (c *Search) titled(ctx context.Context, hits []SearchHit) ([]SearchHit, error) {
 	for i := range hits {
 		if strings.HasPrefix(hits[i].ID, SourceTable+":") {
 			if s, err := c.store.Source(ctx, hits[i].ID); err == nil {

@@ -48,6 +48,24 @@ func (w *wordsEmbedder) EmbedWith(_ context.Context, modelID string, texts []str
 	return out, nil
 }
 
+// content is the notebook services over db, embedding with emb (nil: no
+// embedding model).
+type content struct {
+	sources *notebook.Sources
+	search  *notebook.Search
+	vectors *notebook.Embeddings
+}
+
+func newContent(t *testing.T, db *store.DB, emb *wordsEmbedder) content {
+	var e notebook.Embedder
+	if emb != nil {
+		e = emb
+	}
+	vectors := notebook.NewEmbeddings(db, e)
+	return content{sources: notebook.NewSources(db, db, noFetch{}, notebook.NewDir(t.TempDir()), vectors, time.Now),
+		search: notebook.NewSearch(db, vectors), vectors: vectors}
+}
+
 type noFetch struct{}
 
 func (noFetch) ValidateURL(context.Context, string) error {
@@ -59,10 +77,10 @@ func TestVectorSearchRanksEmbeddedSources(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
 		emb := &wordsEmbedder{model: "model:embed"}
-		c := notebook.NewContent(db, db, noFetch{}, emb, t.TempDir(), time.Now)
+		c := newContent(t, db, emb)
 		add := func(text string, embed bool) *notebook.Source {
 			t.Helper()
-			s, err := c.AddSource(ctx, notebook.NewSource{Kind: notebook.KindText, Content: text, Embed: embed})
+			s, err := c.sources.Add(ctx, notebook.NewSource{Kind: notebook.KindText, Content: text, Embed: embed})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,11 +92,11 @@ func TestVectorSearchRanksEmbeddedSources(t *testing.T) {
 		if cells.EmbeddedChunks != 1 || stars.EmbeddedChunks != 1 {
 			t.Fatalf("chunks %d %d", cells.EmbeddedChunks, stars.EmbeddedChunks)
 		}
-		got, err := c.GetSource(ctx, cells.ID)
+		got, err := c.sources.Get(ctx, cells.ID)
 		if err != nil || got.EmbeddedChunks != 1 {
 			t.Fatalf("stored chunks: %v %v", got, err)
 		}
-		hits, err := c.VectorSearch(ctx, notebook.VectorQuery{Text: "cell energy", Limit: 10, Sources: true, MinimumScore: 0.5})
+		hits, err := c.search.Vector(ctx, notebook.VectorQuery{Text: "cell energy", Limit: 10, Sources: true, MinimumScore: 0.5})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,8 +105,8 @@ func TestVectorSearchRanksEmbeddedSources(t *testing.T) {
 		}
 		// Vectors from another model are not comparable and are ignored.
 		other := &wordsEmbedder{model: "model:other"}
-		c2 := notebook.NewContent(db, db, noFetch{}, other, t.TempDir(), time.Now)
-		if hits, _ := c2.VectorSearch(ctx, notebook.VectorQuery{Text: "cell energy", Limit: 10, Sources: true}); len(hits) != 0 {
+		c2 := newContent(t, db, other)
+		if hits, _ := c2.search.Vector(ctx, notebook.VectorQuery{Text: "cell energy", Limit: 10, Sources: true}); len(hits) != 0 {
 			t.Fatalf("mixed models: %+v", hits)
 		}
 		// A failing model never loses the source.
@@ -97,15 +115,15 @@ func TestVectorSearchRanksEmbeddedSources(t *testing.T) {
 		if s.EmbeddedChunks != 0 || !strings.Contains(s.ProcessingInfo, "Embedding failed") {
 			t.Fatalf("failed embedding: %+v", s)
 		}
-		if _, err := c.GetSource(ctx, s.ID); err != nil {
+		if _, err := c.sources.Get(ctx, s.ID); err != nil {
 			t.Fatalf("the source must be stored: %v", err)
 		}
 		// Deleting a source deletes its chunks.
-		if err := c.DeleteSource(ctx, cells.ID); err != nil {
+		if err := c.sources.Delete(ctx, cells.ID); err != nil {
 			t.Fatal(err)
 		}
 		emb.fail = nil
-		hits, _ = c.VectorSearch(ctx, notebook.VectorQuery{Text: "cell energy", Limit: 10, Sources: true})
+		hits, _ = c.search.Vector(ctx, notebook.VectorQuery{Text: "cell energy", Limit: 10, Sources: true})
 		for _, h := range hits {
 			if h.ID == cells.ID {
 				t.Fatalf("chunks of a deleted source remain: %+v", hits)

@@ -3,6 +3,7 @@ package notebook
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/record"
@@ -20,6 +21,27 @@ func validNoteType(t string) error {
 	return nil
 }
 
+// NoteStore persists notes. A missing id is an apperr NotFound error.
+type NoteStore interface {
+	CreateNote(ctx context.Context, n *Note) error
+	Note(ctx context.Context, id string) (*Note, error)
+	ListNotes(ctx context.Context, notebookID string) ([]Note, error)
+	UpdateNote(ctx context.Context, n *Note) error
+	DeleteNote(ctx context.Context, id string) error
+}
+
+// Notes manages notes.
+type Notes struct {
+	store NoteStore
+	books NotebookReader
+	now   func() time.Time
+}
+
+// NewNotes returns the notes service.
+func NewNotes(store NoteStore, books NotebookReader, now func() time.Time) *Notes {
+	return &Notes{store: store, books: books, now: now}
+}
+
 // NewNote is a request to create a note.
 type NewNote struct {
 	Title      string
@@ -30,7 +52,7 @@ type NewNote struct {
 
 // AddNote validates and stores a note. An AI note without a title gets
 // one from its first line, as the original gives it a generated title.
-func (c *Content) AddNote(ctx context.Context, in NewNote) (*Note, error) {
+func (c *Notes) Add(ctx context.Context, in NewNote) (*Note, error) {
 	if in.NoteType == "" {
 		in.NoteType = "human"
 	}
@@ -64,7 +86,7 @@ func (c *Content) AddNote(ctx context.Context, in NewNote) (*Note, error) {
 }
 
 // GetNote returns a note.
-func (c *Content) GetNote(ctx context.Context, id string) (*Note, error) {
+func (c *Notes) Get(ctx context.Context, id string) (*Note, error) {
 	full, ok := record.Normalize(NoteTable, id)
 	if !ok {
 		return nil, errNoteNotFound
@@ -73,7 +95,7 @@ func (c *Content) GetNote(ctx context.Context, id string) (*Note, error) {
 }
 
 // ListNotes lists the notes of a notebook, or all notes.
-func (c *Content) ListNotes(ctx context.Context, notebookID string) ([]Note, error) {
+func (c *Notes) List(ctx context.Context, notebookID string) ([]Note, error) {
 	if notebookID != "" {
 		id, ok := record.Normalize(Table, notebookID)
 		if !ok {
@@ -95,8 +117,8 @@ type NoteUpdate struct {
 }
 
 // UpdateNote applies u.
-func (c *Content) UpdateNote(ctx context.Context, id string, u NoteUpdate) (*Note, error) {
-	n, err := c.GetNote(ctx, id)
+func (c *Notes) Update(ctx context.Context, id string, u NoteUpdate) (*Note, error) {
+	n, err := c.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +145,7 @@ func (c *Content) UpdateNote(ctx context.Context, id string, u NoteUpdate) (*Not
 }
 
 // DeleteNote deletes a note.
-func (c *Content) DeleteNote(ctx context.Context, id string) error {
+func (c *Notes) Delete(ctx context.Context, id string) error {
 	full, ok := record.Normalize(NoteTable, id)
 	if !ok {
 		return errNoteNotFound

@@ -56,17 +56,48 @@ type Store interface {
 	ListNotebooks(ctx context.Context, f ListFilter) ([]Notebook, error)
 	UpdateNotebook(ctx context.Context, n *Notebook) error
 	TouchNotebook(ctx context.Context, id string, at time.Time) error
+	DeletePreview(ctx context.Context, notebookID string) (Preview, error)
+	// DeleteNotebookContent deletes a notebook with its notes, unlinking its
+	// sources and deleting those linked to no other notebook when
+	// exclusive is true. It returns the files of deleted sources.
+	DeleteNotebookContent(ctx context.Context, notebookID string, exclusive bool) (Deleted, []string, error)
 }
 
 // Service applies the rules of notebooks over a Store.
 type Service struct {
 	store Store
+	files Files
 	now   func() time.Time
 }
 
-// NewService returns a Service. now is the clock (time.Now in production).
-func NewService(s Store, now func() time.Time) *Service {
-	return &Service{store: s, now: now}
+// NewService returns a Service. Deleting a notebook's exclusive sources
+// removes their files from files; now is the clock.
+func NewService(s Store, files Files, now func() time.Time) *Service {
+	return &Service{store: s, files: files, now: now}
+}
+
+// DeletePreview reports what deleting a notebook would remove.
+func (s *Service) DeletePreview(ctx context.Context, id string) (Preview, error) {
+	full, err := normalize(id)
+	if err != nil {
+		return Preview{}, err
+	}
+	return s.store.DeletePreview(ctx, full)
+}
+
+// Delete deletes a notebook with its notes; its sources are unlinked, and
+// deleted when exclusive is set and no other notebook has them.
+func (s *Service) Delete(ctx context.Context, id string, exclusive bool) (Deleted, error) {
+	full, err := normalize(id)
+	if err != nil {
+		return Deleted{}, err
+	}
+	d, files, err := s.store.DeleteNotebookContent(ctx, full, exclusive)
+	if err != nil {
+		return Deleted{}, err
+	}
+	s.files.Remove(files...)
+	return d, nil
 }
 
 // ParseOrder parses the original's order_by: a field and an optional

@@ -24,12 +24,32 @@ type SearchHit struct {
 	Matches   []string
 }
 
+// SearchStore finds sources and notes.
+type SearchStore interface {
+	Search(ctx context.Context, q SearchQuery) ([]SearchHit, error)
+	// Embeddings returns every stored chunk of the given kinds.
+	Embeddings(ctx context.Context, kinds []string) ([]Chunk, error)
+	Source(ctx context.Context, id string) (*Source, error)
+	Note(ctx context.Context, id string) (*Note, error)
+}
+
+// Search finds sources and notes by keyword or by meaning.
+type Search struct {
+	store   SearchStore
+	vectors *Embeddings
+}
+
+// NewSearch returns the search service.
+func NewSearch(store SearchStore, vectors *Embeddings) *Search {
+	return &Search{store: store, vectors: vectors}
+}
+
 // MaxSearchLimit bounds results.
 const MaxSearchLimit = 1000
 
 // Search runs a keyword search. Relevance is the engine's ranking (higher
 // is better); matches are highlighted excerpts.
-func (c *Content) Search(ctx context.Context, q SearchQuery) ([]SearchHit, error) {
+func (c *Search) Text(ctx context.Context, q SearchQuery) ([]SearchHit, error) {
 	q.Text = strings.TrimSpace(q.Text)
 	if q.Text == "" {
 		return nil, apperr.New(apperr.Invalid, "Search keyword cannot be empty")

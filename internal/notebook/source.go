@@ -78,10 +78,8 @@ type Preview struct {
 	SharedSourceCount    int
 }
 
-// ContentStore persists sources, notes and their embeddings. Missing ids
-// are apperr NotFound errors.
-type ContentStore interface {
-	EmbeddingStore
+// SourceStore persists sources. Missing ids are apperr NotFound errors.
+type SourceStore interface {
 	CreateSource(ctx context.Context, s *Source) error
 	Source(ctx context.Context, id string) (*Source, error)
 	ListSources(ctx context.Context, f SourceFilter) ([]Source, error)
@@ -90,19 +88,12 @@ type ContentStore interface {
 	DeleteSource(ctx context.Context, id string) (string, error)
 	LinkSource(ctx context.Context, notebookID, sourceID string, at time.Time) error
 	UnlinkSource(ctx context.Context, notebookID, sourceID string) error
-	DeletePreview(ctx context.Context, notebookID string) (Preview, error)
-	// DeleteNotebookContent deletes a notebook with its notes, unlinking its
-	// sources and deleting those linked to no other notebook when
-	// exclusive is true. It returns the files of deleted sources.
-	DeleteNotebookContent(ctx context.Context, notebookID string, exclusive bool) (Deleted, []string, error)
+}
 
-	CreateNote(ctx context.Context, n *Note) error
-	Note(ctx context.Context, id string) (*Note, error)
-	ListNotes(ctx context.Context, notebookID string) ([]Note, error)
-	UpdateNote(ctx context.Context, n *Note) error
-	DeleteNote(ctx context.Context, id string) error
-
-	Search(ctx context.Context, q SearchQuery) ([]SearchHit, error)
+// NotebookReader finds notebooks, for the services that attach things to
+// them.
+type NotebookReader interface {
+	Notebook(ctx context.Context, id string) (*Notebook, error)
 }
 
 // Fetcher retrieves a user-supplied URL through the product's guarded
@@ -112,22 +103,20 @@ type Fetcher interface {
 	Client() *http.Client
 }
 
-// Content serves sources, notes and search.
-type Content struct {
-	store    ContentStore
-	embeds   EmbeddingStore
-	books    Store
-	fetch    Fetcher
-	embedder Embedder // nil: nothing is embedded and vector search is unavailable
-	uploads  string   // directory uploaded files live in
-	now      func() time.Time
+// Sources adds, reads, changes and removes sources: fetching links,
+// keeping uploaded files, extracting text and embedding it on request.
+type Sources struct {
+	store   SourceStore
+	books   NotebookReader
+	fetch   Fetcher
+	files   Files
+	vectors *Embeddings
+	now     func() time.Time
 }
 
-// NewContent returns the sources and notes service. Uploaded files are kept
-// under uploads; embedder (which may be nil) embeds sources for vector
-// search.
-func NewContent(store ContentStore, books Store, fetch Fetcher, embedder Embedder, uploads string, now func() time.Time) *Content {
-	return &Content{store: store, embeds: store, books: books, fetch: fetch, embedder: embedder, uploads: uploads, now: now}
+// NewSources returns the sources service.
+func NewSources(store SourceStore, books NotebookReader, fetch Fetcher, files Files, vectors *Embeddings, now func() time.Time) *Sources {
+	return &Sources{store: store, books: books, fetch: fetch, files: files, vectors: vectors, now: now}
 }
 
 // NewSource is a request to add a source.
@@ -147,7 +136,7 @@ type NewSource struct {
 const MaxNotebooksPerSource = 50
 
 // AddSource validates, extracts the text and stores a source.
-func (c *Content) AddSource(ctx context.Context, in NewSource) (*Source, error) {
+func (c *Sources) Add(ctx context.Context, in NewSource) (*Source, error) {
 	switch in.Kind {
 	case KindLink, KindUpload, KindText:
 	default:
@@ -199,7 +188,7 @@ func (c *Content) AddSource(ctx context.Context, in NewSource) (*Source, error) 
 	}
 	if err := c.store.CreateSource(ctx, s); err != nil {
 		if s.FilePath != "" && in.File != nil {
-			_ = os.Remove(filepath.Join(c.uploads, s.FilePath))
+			c.files.Remove(s.FilePath)
 		}
 		return nil, err
 	}
@@ -210,8 +199,8 @@ func recordID(table, id string) (string, bool) { return record.Normalize(table, 
 
 // embedSource computes a new source's chunks. A failure does not lose the
 // source: it is stored unembedded, with the reason in its processing info.
-func (c *Content) embedSource(ctx context.Context, s *Source) {
-	chunks, err := c.chunks(ctx, s.ID, "source", s.FullText)
+func (c *Sources) embedSource(ctx context.Context, s *Source) {
+	chunks, err := c.vectors.Chunks(ctx, s.ID, "source", s.FullText)
 	if err != nil {
 		msg := "Embedding failed: the embedding model could not be called."
 		if errors.Is(err, errNoEmbeddingModel) {
@@ -246,7 +235,7 @@ func clip(s string, n int) string {
 // maxFetchBytes bounds a fetched page.
 const maxFetchBytes = 20 << 20
 
-func (c *Content) fetchLink(ctx context.Context, s *Source, raw string) error {
+func (c *Sources) fetchLink(ctx context.Context, s *Source, raw string) error {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return apperr.New(apperr.Invalid, "URL is required for link type")
@@ -302,25 +291,15 @@ func fetchReason(err error) string {
 	}
 }
 
-// storeUpload saves an uploaded file (or adopts one already in the
-// uploads directory) and extracts its text.
-func (c *Content) storeUpload(s *Source, in NewSource) error {
+// storeUpload saves an uploaded file (or adopts one already among the
+// stored files) and extracts its text.
+func (c *Sources) storeUpload(s *Source, in NewSource) error {
 	if in.File == nil && strings.TrimSpace(in.FilePath) == "" {
 		return apperr.New(apperr.Invalid, "File upload or file_path is required for upload type")
 	}
-	if err := os.MkdirAll(c.uploads, 0o700); err != nil {
-		return err
-	}
-	root, err := os.OpenRoot(c.uploads)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
 	if in.File == nil {
-		// os.Root refuses any path that escapes the directory, including
-		// through symbolic links.
-		rel := filepath.Clean(strings.TrimPrefix(in.FilePath, c.uploads+string(filepath.Separator)))
-		f, err := root.Open(rel)
+		rel := relative(c.files.Root(), in.FilePath)
+		f, err := c.files.Open(rel)
 		if err != nil {
 			return apperr.New(apperr.Invalid, "Invalid file path: must be within the uploads directory")
 		}
@@ -328,38 +307,26 @@ func (c *Content) storeUpload(s *Source, in NewSource) error {
 		s.FilePath = rel
 		return c.extractFile(s, f, rel)
 	}
-	name := safeFileName(in.FileName)
-	dir := strings.TrimPrefix(s.ID, SourceTable+":")
-	if err := root.Mkdir(dir, 0o700); err != nil {
-		return err
-	}
-	rel := filepath.Join(dir, name)
-	f, err := root.OpenFile(rel, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	rel, err := c.files.Create(strings.TrimPrefix(s.ID, SourceTable+":"), safeFileName(in.FileName), in.File)
 	if err != nil {
-		return err
-	}
-	_, err = io.Copy(f, in.File)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = root.Remove(rel)
-		_ = root.Remove(dir)
+		if isBodyFailure(err) {
+			return err
+		}
 		return apperr.Wrap(apperr.Invalid, "File upload failed", err)
 	}
 	s.FilePath = rel
-	r, err := root.Open(rel)
+	f, err := c.files.Open(rel)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
-	return c.extractFile(s, r, rel)
+	defer f.Close()
+	return c.extractFile(s, f, rel)
 }
 
 // maxExtractBytes bounds the text read from an uploaded file.
 const maxExtractBytes = 50 << 20
 
-func (c *Content) extractFile(s *Source, f io.Reader, name string) error {
+func (c *Sources) extractFile(s *Source, f io.Reader, name string) error {
 	body, err := io.ReadAll(io.LimitReader(f, maxExtractBytes))
 	if err != nil {
 		return err
@@ -395,29 +362,11 @@ func safeFileName(name string) string {
 	return clip(name, 120)
 }
 
-// UploadPath returns the absolute path of a source's file.
-func (c *Content) UploadPath(s *Source) string { return filepath.Join(c.uploads, s.FilePath) }
-
-// OpenUpload opens a source's file for download, confined to the uploads
-// directory.
-func (c *Content) OpenUpload(s *Source) (*os.File, error) {
-	if s.FilePath == "" {
-		return nil, apperr.New(apperr.NotFound, "File not found on server")
-	}
-	root, err := os.OpenRoot(c.uploads)
-	if err != nil {
-		return nil, apperr.New(apperr.NotFound, "File not found on server")
-	}
-	defer root.Close()
-	f, err := root.Open(s.FilePath)
-	if err != nil {
-		return nil, apperr.New(apperr.NotFound, "File not found on server")
-	}
-	return f, nil
-}
+// OpenUpload opens a source's file for download.
+func (c *Sources) OpenUpload(s *Source) (*os.File, error) { return c.files.Open(s.FilePath) }
 
 // GetSource returns a source.
-func (c *Content) GetSource(ctx context.Context, id string) (*Source, error) {
+func (c *Sources) Get(ctx context.Context, id string) (*Source, error) {
 	full, ok := record.Normalize(SourceTable, id)
 	if !ok {
 		return nil, errSourceNotFound
@@ -431,7 +380,7 @@ var errSourceNotFound = apperr.New(apperr.NotFound, "Source not found")
 func ErrSourceNotFound() error { return errSourceNotFound }
 
 // ListSources lists sources.
-func (c *Content) ListSources(ctx context.Context, f SourceFilter) ([]Source, error) {
+func (c *Sources) List(ctx context.Context, f SourceFilter) ([]Source, error) {
 	if f.NotebookID != "" {
 		id, ok := record.Normalize(Table, f.NotebookID)
 		if !ok {
@@ -457,8 +406,8 @@ type SourceUpdate struct {
 }
 
 // UpdateSource applies u.
-func (c *Content) UpdateSource(ctx context.Context, id string, u SourceUpdate) (*Source, error) {
-	s, err := c.GetSource(ctx, id)
+func (c *Sources) Update(ctx context.Context, id string, u SourceUpdate) (*Source, error) {
+	s, err := c.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -482,7 +431,7 @@ func (c *Content) UpdateSource(ctx context.Context, id string, u SourceUpdate) (
 }
 
 // DeleteSource deletes a source and its file.
-func (c *Content) DeleteSource(ctx context.Context, id string) error {
+func (c *Sources) Delete(ctx context.Context, id string) error {
 	full, ok := record.Normalize(SourceTable, id)
 	if !ok {
 		return errSourceNotFound
@@ -491,29 +440,12 @@ func (c *Content) DeleteSource(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	c.removeFiles(path)
+	c.files.Remove(path)
 	return nil
 }
 
-func (c *Content) removeFiles(paths ...string) {
-	root, err := os.OpenRoot(c.uploads)
-	if err != nil {
-		return
-	}
-	defer root.Close()
-	for _, p := range paths {
-		if p == "" {
-			continue
-		}
-		_ = root.Remove(p)
-		if dir := filepath.Dir(p); dir != "." {
-			_ = root.Remove(dir) // only succeeds when empty
-		}
-	}
-}
-
 // Link adds a source to a notebook (idempotent).
-func (c *Content) Link(ctx context.Context, notebookID, sourceID string) error {
+func (c *Sources) Link(ctx context.Context, notebookID, sourceID string) error {
 	nb, ok1 := record.Normalize(Table, notebookID)
 	src, ok2 := record.Normalize(SourceTable, sourceID)
 	notFound := apperr.New(apperr.NotFound, "Notebook or source not found")
@@ -530,7 +462,7 @@ func (c *Content) Link(ctx context.Context, notebookID, sourceID string) error {
 }
 
 // Unlink removes a source from a notebook.
-func (c *Content) Unlink(ctx context.Context, notebookID, sourceID string) error {
+func (c *Sources) Unlink(ctx context.Context, notebookID, sourceID string) error {
 	nb, ok1 := record.Normalize(Table, notebookID)
 	src, ok2 := record.Normalize(SourceTable, sourceID)
 	if !ok1 || !ok2 {
@@ -542,27 +474,27 @@ func (c *Content) Unlink(ctx context.Context, notebookID, sourceID string) error
 	return c.store.UnlinkSource(ctx, nb, src)
 }
 
-// DeletePreview reports what deleting a notebook would remove.
-func (c *Content) DeletePreview(ctx context.Context, id string) (Preview, error) {
-	full, ok := record.Normalize(Table, id)
-	if !ok {
-		return Preview{}, ErrNotFound
+// EmbedSource (re)embeds an existing source's text.
+func (c *Sources) EmbedSource(ctx context.Context, id string) (*Source, error) {
+	s, err := c.Get(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	return c.store.DeletePreview(ctx, full)
+	chunks, err := c.vectors.Chunks(ctx, s.ID, "source", s.FullText)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.vectors.Replace(ctx, s.ID, chunks); err != nil {
+		return nil, err
+	}
+	s.EmbeddedChunks = len(chunks)
+	return s, nil
 }
 
-// DeleteNotebook deletes a notebook with its notes; its sources are
-// unlinked, and deleted when exclusive is set and no other notebook has
-// them.
-func (c *Content) DeleteNotebook(ctx context.Context, id string, exclusive bool) (Deleted, error) {
-	full, ok := record.Normalize(Table, id)
-	if !ok {
-		return Deleted{}, ErrNotFound
-	}
-	d, files, err := c.store.DeleteNotebookContent(ctx, full, exclusive)
-	if err != nil {
-		return Deleted{}, err
-	}
-	c.removeFiles(files...)
-	return d, nil
+// isBodyFailure reports an upload the client cut off or stalled (the HTTP
+// layer marks those errors): the client's fault, answered as such, not as
+// a failed upload.
+func isBodyFailure(err error) bool {
+	var b interface{ RequestBody() bool }
+	return errors.As(err, &b) && b.RequestBody()
 }

@@ -136,6 +136,16 @@ type TranscriptionRequest struct {
 	Language    string // ISO 639-1, empty for auto-detection
 }
 
+// ProbeResult is what a connection probe learned.
+type ProbeResult struct {
+	// Models is the listing when the probe was one, else nil.
+	Models []Model
+	// ListingUnsupported is the HTTP status (404 or 405) with which an API
+	// that otherwise answers refused its model listing (many
+	// Anthropic-compatible gateways offer only messages); 0 otherwise.
+	ListingUnsupported int
+}
+
 // Client talks to one provider with one credential. Implementations are safe
 // for concurrent use. Every method returns *Error for provider and transport
 // failures, and an error wrapping ErrUnsupported for a capability the
@@ -145,8 +155,8 @@ type Client interface {
 	ListModels(ctx context.Context) ([]Model, error)
 	// Probe makes the cheapest authenticated call the provider offers, for a
 	// connection test: a free model listing or account lookup wherever one
-	// exists. It returns the models when the probe was a listing, else nil.
-	Probe(ctx context.Context) ([]Model, error)
+	// exists.
+	Probe(ctx context.Context) (ProbeResult, error)
 	Chat(ctx context.Context, req ChatRequest) (ChatResponse, error)
 	Embed(ctx context.Context, req EmbedRequest) ([][]float64, error)
 	Speak(ctx context.Context, req SpeechRequest) (Speech, error)
@@ -188,7 +198,11 @@ type Error struct {
 	HTTPStatus int           // 0 when no response arrived
 	Message    string        // the provider's own explanation when it gave one
 	RetryAfter time.Duration // from a 429's Retry-After, when present
-	Err        error         // the underlying transport error, if any
+	// Config marks a configuration the client refused before sending
+	// anything (no base URL, no endpoint, an unusable credentials file);
+	// Message is then written for users.
+	Config bool
+	Err    error // the underlying transport error, if any
 }
 
 func (e *Error) Error() string {

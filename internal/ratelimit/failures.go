@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/open-notebook/open-notebook/internal/apperr"
 )
 
 // cleanFor is how long this replica trusts that a client had no failed
@@ -40,16 +42,101 @@ type Failures struct {
 
 	mu    sync.Mutex
 	clean map[string]time.Time // client → when the database said it had no failures
+	gates map[string]*gate     // client → its one attempt in flight on this replica
+}
+
+// gate admits one authentication attempt of a client at a time.
+type gate struct {
+	slot    chan struct{}
+	waiters int
 }
 
 // NewFailures returns a limiter of limit failures per window per client.
 // now is the clock.
 func NewFailures(store FailureStore, limit int, window time.Duration, now func() time.Time) *Failures {
-	return &Failures{store: store, limit: limit, window: window, now: now, clean: map[string]time.Time{}}
+	return &Failures{store: store, limit: limit, window: window, now: now, clean: map[string]time.Time{}, gates: map[string]*gate{}}
 }
 
 // Limit returns the number of failures allowed per window, and the window.
 func (f *Failures) Limit() (int, time.Duration) { return f.limit, f.window }
+
+// Attempt makes one authentication attempt by client: check verifies the
+// credential and reports bad when it was wrong, which counts against the
+// client (an expired or revoked one does not). A locked-out client is refused (an apperr RateLimited error with
+// the wait) before check runs. On each replica a client has at most one
+// attempt in flight, and the lock-out is read inside it after the previous
+// attempt's failure was counted: so however many guesses a client sends in
+// parallel, no more than the limit are checked here, and with R replicas
+// sharing the database at most R-1 more (one in flight on each of the
+// others when the limit is reached). lockedFor is how long this attempt's
+// failure locked the client out, when it is the one that did.
+func (f *Failures) Attempt(ctx context.Context, client string, check func() (bad bool, err error)) (lockedFor time.Duration, err error) {
+	release, err := f.enter(ctx, client)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	if err := f.Check(ctx, client); err != nil {
+		return 0, err
+	}
+	bad, err := check()
+	if !bad {
+		return 0, err
+	}
+	wait, lockedNow, ferr := f.Fail(ctx, client)
+	if ferr != nil {
+		return 0, ferr
+	}
+	if !lockedNow {
+		wait = 0
+	}
+	return wait, err
+}
+
+// Check refuses a locked-out client with LockedOut.
+func (f *Failures) Check(ctx context.Context, client string) error {
+	wait, err := f.Locked(ctx, client)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return LockedOut(wait)
+	}
+	return nil
+}
+
+// LockedOut is the 429 of a locked-out client, saying when to come back.
+func LockedOut(wait time.Duration) error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	return &apperr.Error{Code: apperr.RateLimited, RetryAfter: wait,
+		Message: fmt.Sprintf("Too many failed authentication attempts. Try again in %d seconds.", secs)}
+}
+
+// enter waits for the client's gate, or for ctx to end.
+func (f *Failures) enter(ctx context.Context, client string) (release func(), err error) {
+	f.mu.Lock()
+	g := f.gates[client]
+	if g == nil {
+		g = &gate{slot: make(chan struct{}, 1)}
+		f.gates[client] = g
+	}
+	g.waiters++
+	f.mu.Unlock()
+	leave := func() {
+		f.mu.Lock()
+		if g.waiters--; g.waiters == 0 {
+			delete(f.gates, client)
+		}
+		f.mu.Unlock()
+	}
+	select {
+	case g.slot <- struct{}{}:
+		return func() { <-g.slot; leave() }, nil
+	case <-ctx.Done():
+		leave()
+		return nil, ctx.Err()
+	}
+}
 
 // Locked reports whether client is locked out, and if so for how long.
 func (f *Failures) Locked(ctx context.Context, client string) (time.Duration, error) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/audit"
 )
 
 // Content is the settings document. Every field is optional in storage; a
@@ -21,6 +22,25 @@ type Content struct {
 	DoclingFormulas                   *bool    `json:"docling_formulas"`
 	DoclingVision                     *bool    `json:"docling_vision"`
 	YoutubePreferredLanguages         []string `json:"youtube_preferred_languages"`
+}
+
+// fields names the fields a patch sets, for the audit log.
+func (c Content) fields() []string {
+	var out []string
+	add := func(set bool, name string) {
+		if set {
+			out = append(out, name)
+		}
+	}
+	add(c.DefaultContentProcessingEngineDoc != nil, "default_content_processing_engine_doc")
+	add(c.DefaultContentProcessingEngineURL != nil, "default_content_processing_engine_url")
+	add(c.DefaultEmbeddingOption != nil, "default_embedding_option")
+	add(c.AutoDeleteFiles != nil, "auto_delete_files")
+	add(c.DoclingOCR != nil, "docling_ocr")
+	add(c.DoclingFormulas != nil, "docling_formulas")
+	add(c.DoclingVision != nil, "docling_vision")
+	add(c.YoutubePreferredLanguages != nil, "youtube_preferred_languages")
+	return out
 }
 
 // Allowed values of the enumerated fields, keyed by JSON name.
@@ -117,11 +137,16 @@ type Store interface {
 	SaveContentSettings(ctx context.Context, c Content) error
 }
 
-// Service reads and updates the settings.
-type Service struct{ store Store }
+// Service reads and updates the settings. Changes are recorded in the
+// audit log: they decide what happens to uploaded files and what is sent
+// to embedding providers.
+type Service struct {
+	store Store
+	audit audit.Recorder
+}
 
 // NewService returns a Service over s.
-func NewService(s Store) *Service { return &Service{store: s} }
+func NewService(s Store, rec audit.Recorder) *Service { return &Service{store: s, audit: rec} }
 
 // Get returns the settings, defaults filled in.
 func (s *Service) Get(ctx context.Context) (Content, error) {
@@ -145,7 +170,11 @@ func (s *Service) Update(ctx context.Context, patch Content) (Content, error) {
 		return Content{}, err
 	}
 	next := cur.Merge(patch)
-	if err := s.store.SaveContentSettings(ctx, next); err != nil {
+	err = s.audit.Within(ctx, func(ctx context.Context) (audit.Event, error) {
+		return audit.Event{Action: "settings.update", Details: map[string]any{"fields": patch.fields()}},
+			s.store.SaveContentSettings(ctx, next)
+	})
+	if err != nil {
 		return Content{}, err
 	}
 	return next, nil

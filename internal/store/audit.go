@@ -38,7 +38,7 @@ func (db *DB) AuditHead(ctx context.Context) (int64, string, error) {
 		seq  int64
 		hash string
 	)
-	err := db.read.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash)
+	err := db.r(ctx).QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash)
 	return seq, hash, err
 }
 
@@ -82,7 +82,7 @@ func (db *DB) ListAudit(ctx context.Context, f audit.Filter) ([]audit.Entry, err
 }
 
 func (db *DB) queryAudit(ctx context.Context, q string, args ...any) ([]audit.Entry, error) {
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.r(ctx).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ func (db *DB) AuthFailures(ctx context.Context, client string) (int, time.Time, 
 		count int
 		start int64
 	)
-	err := db.read.QueryRowContext(ctx, `SELECT failures, window_start FROM auth_failures WHERE client = $1`, client).Scan(&count, &start)
+	err := db.r(ctx).QueryRowContext(ctx, `SELECT failures, window_start FROM auth_failures WHERE client = $1`, client).Scan(&count, &start)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, time.Time{}, nil
 	}
@@ -31,7 +31,7 @@ func (db *DB) AddAuthFailure(ctx context.Context, client string, now, expired ti
 		count int
 		start int64
 	)
-	err := db.write.QueryRowContext(ctx, `INSERT INTO auth_failures (client, window_start, failures) VALUES ($1, $2, 1)
+	err := db.w(ctx).QueryRowContext(ctx, `INSERT INTO auth_failures (client, window_start, failures) VALUES ($1, $2, 1)
 		ON CONFLICT (client) DO UPDATE SET
 			failures = CASE WHEN auth_failures.window_start <= $3 THEN 1 ELSE auth_failures.failures + 1 END,
 			window_start = CASE WHEN auth_failures.window_start <= $3 THEN $2 ELSE auth_failures.window_start END
@@ -44,6 +44,6 @@ func (db *DB) AddAuthFailure(ctx context.Context, client string, now, expired ti
 
 // DeleteAuthFailuresBefore implements ratelimit.FailureStore.
 func (db *DB) DeleteAuthFailuresBefore(ctx context.Context, t time.Time) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM auth_failures WHERE window_start <= $1`, micros(t))
+	_, err := db.w(ctx).ExecContext(ctx, `DELETE FROM auth_failures WHERE window_start <= $1`, micros(t))
 	return err
 }

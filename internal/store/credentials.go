@@ -98,7 +98,7 @@ func (db *DB) CreateCredential(ctx context.Context, r *credential.Record) error 
 	if err != nil {
 		return err
 	}
-	_, err = db.write.ExecContext(ctx, insertCredential, args...)
+	_, err = db.w(ctx).ExecContext(ctx, insertCredential, args...)
 	return db.conflict(err, "Credential already exists")
 }
 
@@ -127,7 +127,7 @@ func (db *DB) CreateCredentialLinking(ctx context.Context, r *credential.Record)
 
 // Credential implements credential.Store.
 func (db *DB) Credential(ctx context.Context, id string) (*credential.Record, error) {
-	r, err := scanCredential(db.read.QueryRowContext(ctx, credentialSelect+` WHERE c.id = $1`, id))
+	r, err := scanCredential(db.r(ctx).QueryRowContext(ctx, credentialSelect+` WHERE c.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errCredentialNotFound
 	}
@@ -140,7 +140,7 @@ func (db *DB) ListCredentials(ctx context.Context, provider string) ([]credentia
 	if provider != "" {
 		q, args = credentialSelect+` WHERE lower(c.provider) = lower($1) ORDER BY c.created, c.id`, []any{provider}
 	}
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.r(ctx).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func (db *DB) UpdateCredential(ctx context.Context, r *credential.Record) error 
 	}
 	// args follow credentialColumns: keep id (0), then name (1) and
 	// modalities through config (3..16), and updated (20).
-	res, err := db.write.ExecContext(ctx, `UPDATE credentials SET name = $2, modalities = $3, api_key = $4,
+	res, err := db.w(ctx).ExecContext(ctx, `UPDATE credentials SET name = $2, modalities = $3, api_key = $4,
 		api_key_hint = $5, base_url = $6, endpoint = $7, api_version = $8, endpoint_llm = $9, endpoint_embedding = $10,
 		endpoint_stt = $11, endpoint_tts = $12, project = $13, location = $14, credentials_path = $15, config = $16,
 		updated = $17 WHERE id = $1`, append(append([]any{args[0], args[1]}, args[3:17]...), args[20])...)
@@ -205,7 +205,7 @@ func (db *DB) DeleteCredential(ctx context.Context, id, migrateTo string) (int, 
 
 // CredentialCounts implements credential.Store.
 func (db *DB) CredentialCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT lower(provider), COUNT(*) FROM credentials GROUP BY lower(provider)`)
+	rows, err := db.r(ctx).QueryContext(ctx, `SELECT lower(provider), COUNT(*) FROM credentials GROUP BY lower(provider)`)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +224,7 @@ func (db *DB) CredentialCounts(ctx context.Context) (map[string]int, error) {
 
 // SealedKeys implements credential.Store.
 func (db *DB) SealedKeys(ctx context.Context) ([]credential.Sealed, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, api_key FROM credentials WHERE api_key IS NOT NULL ORDER BY id`)
+	rows, err := db.r(ctx).QueryContext(ctx, `SELECT id, api_key FROM credentials WHERE api_key IS NOT NULL ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +243,7 @@ func (db *DB) SealedKeys(ctx context.Context) ([]credential.Sealed, error) {
 // ReplaceKey implements credential.Store: a compare-and-set, so a rotation
 // never overwrites a key changed since it was read.
 func (db *DB) ReplaceKey(ctx context.Context, id, old, new string) (bool, error) {
-	res, err := db.write.ExecContext(ctx, `UPDATE credentials SET api_key = $3 WHERE id = $1 AND api_key = $2`, id, old, new)
+	res, err := db.w(ctx).ExecContext(ctx, `UPDATE credentials SET api_key = $3 WHERE id = $1 AND api_key = $2`, id, old, new)
 	if err != nil {
 		return false, err
 	}
@@ -253,7 +253,7 @@ func (db *DB) ReplaceKey(ctx context.Context, id, old, new string) (bool, error)
 
 // RecordTest implements credential.Store.
 func (db *DB) RecordTest(ctx context.Context, id string, at time.Time, status string) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE credentials SET last_tested_at = $2, last_test_status = $3 WHERE id = $1`,
+	res, err := db.w(ctx).ExecContext(ctx, `UPDATE credentials SET last_tested_at = $2, last_test_status = $3 WHERE id = $1`,
 		id, micros(at), status)
 	return affected(res, err, errCredentialNotFound)
 }

@@ -65,7 +65,7 @@ func (db *DB) Embeddings(ctx context.Context, kinds []string) ([]notebook.Chunk,
 		}
 		q += ` WHERE kind IN (` + strings.Join(ph, ", ") + `)`
 	}
-	rows, err := db.read.QueryContext(ctx, q+` ORDER BY owner_id, chunk`, args...)
+	rows, err := db.r(ctx).QueryContext(ctx, q+` ORDER BY owner_id, chunk`, args...)
 	if err != nil {
 		return nil, err
 	}

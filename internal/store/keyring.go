@@ -12,7 +12,7 @@ import (
 // InitKeyring implements credential.VaultStore. The insert is a no-op when
 // a state exists, so the first replica to start decides the salt.
 func (db *DB) InitKeyring(ctx context.Context, st credential.KeyringState) (credential.KeyringState, error) {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO keyring (id, salt, kdf_memory, kdf_time, kdf_threads, check_kid, updated)
+	_, err := db.w(ctx).ExecContext(ctx, `INSERT INTO keyring (id, salt, kdf_memory, kdf_time, kdf_threads, check_kid, updated)
 		VALUES (1, $1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
 		base64.StdEncoding.EncodeToString(st.Salt), st.Params.Memory, st.Params.Time, st.Params.Threads,
 		null(st.CheckKID), micros(time.Now()))
@@ -25,7 +25,7 @@ func (db *DB) InitKeyring(ctx context.Context, st credential.KeyringState) (cred
 		threads  int
 		checkKID sql.NullString
 	)
-	err = db.write.QueryRowContext(ctx, `SELECT salt, kdf_memory, kdf_time, kdf_threads, check_kid FROM keyring WHERE id = 1`).
+	err = db.w(ctx).QueryRowContext(ctx, `SELECT salt, kdf_memory, kdf_time, kdf_threads, check_kid FROM keyring WHERE id = 1`).
 		Scan(&salt, &out.Params.Memory, &out.Params.Time, &threads, &checkKID)
 	if err != nil {
 		return credential.KeyringState{}, err
@@ -40,6 +40,6 @@ func (db *DB) InitKeyring(ctx context.Context, st credential.KeyringState) (cred
 
 // SetCheckKID implements credential.VaultStore.
 func (db *DB) SetCheckKID(ctx context.Context, kid string) error {
-	_, err := db.write.ExecContext(ctx, `UPDATE keyring SET check_kid = $1, updated = $2 WHERE id = 1`, kid, micros(time.Now()))
+	_, err := db.w(ctx).ExecContext(ctx, `UPDATE keyring SET check_kid = $1, updated = $2 WHERE id = 1`, kid, micros(time.Now()))
 	return err
 }

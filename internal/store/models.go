@@ -27,7 +27,7 @@ func scanModel(s scanner) (*model.Model, error) {
 }
 
 func (db *DB) queryModels(ctx context.Context, q string, args ...any) ([]model.Model, error) {
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.r(ctx).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (db *DB) queryModels(ctx context.Context, q string, args ...any) ([]model.M
 
 // CreateModel implements model.Store.
 func (db *DB) CreateModel(ctx context.Context, m *model.Model) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO models (`+modelColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+	_, err := db.w(ctx).ExecContext(ctx, `INSERT INTO models (`+modelColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		m.ID, m.Name, m.Provider, m.Type, null(m.CredentialID), micros(m.Created), micros(m.Updated))
 	if err != nil && db.isForeignKey(err) {
 		return apperr.Newf(apperr.Invalid, "Credential %s not found", m.CredentialID)
@@ -55,7 +55,7 @@ func (db *DB) CreateModel(ctx context.Context, m *model.Model) error {
 
 // Model implements model.Store.
 func (db *DB) Model(ctx context.Context, id string) (*model.Model, error) {
-	m, err := scanModel(db.read.QueryRowContext(ctx, `SELECT `+modelColumns+` FROM models WHERE id = $1`, id))
+	m, err := scanModel(db.r(ctx).QueryRowContext(ctx, `SELECT `+modelColumns+` FROM models WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errModelNotFound
 	}
@@ -78,13 +78,13 @@ func (db *DB) ModelsByProvider(ctx context.Context, provider string) ([]model.Mo
 
 // DeleteModel implements model.Store.
 func (db *DB) DeleteModel(ctx context.Context, id string) error {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM models WHERE id = $1`, id)
+	res, err := db.w(ctx).ExecContext(ctx, `DELETE FROM models WHERE id = $1`, id)
 	return affected(res, err, errModelNotFound)
 }
 
 // Defaults implements model.Store.
 func (db *DB) Defaults(ctx context.Context) (map[string]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT slot, model_id FROM default_models WHERE model_id IS NOT NULL`)
+	rows, err := db.r(ctx).QueryContext(ctx, `SELECT slot, model_id FROM default_models WHERE model_id IS NOT NULL`)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (db *DB) SetDefaults(ctx context.Context, slots map[string]string) error {
 // CredentialProvider implements model.Store.
 func (db *DB) CredentialProvider(ctx context.Context, id string) (string, error) {
 	var p string
-	err := db.read.QueryRowContext(ctx, `SELECT provider FROM credentials WHERE id = $1`, id).Scan(&p)
+	err := db.r(ctx).QueryRowContext(ctx, `SELECT provider FROM credentials WHERE id = $1`, id).Scan(&p)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", errCredentialNotFound
 	}

@@ -20,7 +20,7 @@ const notebookSelect = `SELECT n.id, n.name, n.description, n.archived, n.create
 
 // CreateNotebook implements notebook.Store.
 func (db *DB) CreateNotebook(ctx context.Context, n *notebook.Notebook) error {
-	_, err := db.write.ExecContext(ctx,
+	_, err := db.w(ctx).ExecContext(ctx,
 		`INSERT INTO notebooks (`+notebookColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		n.ID, n.Name, n.Description, n.Archived, micros(n.Created), micros(n.Updated), nullMicros(n.LastViewedAt))
 	return db.conflict(err, "Notebook already exists")
@@ -28,7 +28,7 @@ func (db *DB) CreateNotebook(ctx context.Context, n *notebook.Notebook) error {
 
 // Notebook implements notebook.Store.
 func (db *DB) Notebook(ctx context.Context, id string) (*notebook.Notebook, error) {
-	row := db.read.QueryRowContext(ctx, notebookSelect+` WHERE n.id = $1`, id)
+	row := db.r(ctx).QueryRowContext(ctx, notebookSelect+` WHERE n.id = $1`, id)
 	n, err := scanNotebook(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notebook.ErrNotFound
@@ -55,7 +55,7 @@ func (db *DB) ListNotebooks(ctx context.Context, f notebook.ListFilter) ([]noteb
 		dir = " DESC"
 	}
 	q += ` ORDER BY ` + col + dir + `, n.id` + dir
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.r(ctx).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (db *DB) ListNotebooks(ctx context.Context, f notebook.ListFilter) ([]noteb
 
 // UpdateNotebook implements notebook.Store.
 func (db *DB) UpdateNotebook(ctx context.Context, n *notebook.Notebook) error {
-	res, err := db.write.ExecContext(ctx,
+	res, err := db.w(ctx).ExecContext(ctx,
 		`UPDATE notebooks SET name = $2, description = $3, archived = $4, updated = $5 WHERE id = $1`,
 		n.ID, n.Name, n.Description, n.Archived, micros(n.Updated))
 	return affected(res, err, notebook.ErrNotFound)
@@ -81,7 +81,7 @@ func (db *DB) UpdateNotebook(ctx context.Context, n *notebook.Notebook) error {
 
 // TouchNotebook implements notebook.Store.
 func (db *DB) TouchNotebook(ctx context.Context, id string, at time.Time) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE notebooks SET last_viewed_at = $2 WHERE id = $1`, id, micros(at))
+	res, err := db.w(ctx).ExecContext(ctx, `UPDATE notebooks SET last_viewed_at = $2 WHERE id = $1`, id, micros(at))
 	return affected(res, err, notebook.ErrNotFound)
 }
 

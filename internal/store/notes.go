@@ -40,7 +40,7 @@ func (db *DB) CreateNote(ctx context.Context, n *notebook.Note) error {
 
 // Note implements notebook.ContentStore.
 func (db *DB) Note(ctx context.Context, id string) (*notebook.Note, error) {
-	n, err := scanNote(db.read.QueryRowContext(ctx, `SELECT `+noteColumns+` FROM notes WHERE id = $1`, id))
+	n, err := scanNote(db.r(ctx).QueryRowContext(ctx, `SELECT `+noteColumns+` FROM notes WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notebook.ErrNoteNotFound()
 	}
@@ -53,7 +53,7 @@ func (db *DB) ListNotes(ctx context.Context, notebookID string) ([]notebook.Note
 	if notebookID != "" {
 		q, args = `SELECT `+noteColumns+` FROM notes WHERE notebook_id = $1 ORDER BY updated DESC, id`, []any{notebookID}
 	}
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.r(ctx).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

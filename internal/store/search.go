@@ -24,7 +24,7 @@ func (db *DB) searchSQLite(ctx context.Context, q notebook.SearchQuery) ([]noteb
 	}
 	kinds := kindFilter(q)
 	// bm25 is lower for better matches; negate it so higher is better.
-	rows, err := db.read.QueryContext(ctx, `SELECT id, title, -bm25(search_index, 5.0, 1.0),
+	rows, err := db.r(ctx).QueryContext(ctx, `SELECT id, title, -bm25(search_index, 5.0, 1.0),
 		snippet(search_index, 3, '**', '**', '…', 16)
 		FROM search_index WHERE search_index MATCH $1 AND kind IN (`+kinds+`)
 		ORDER BY bm25(search_index, 5.0, 1.0) LIMIT $2`, match, q.Limit)
@@ -50,7 +50,7 @@ func (db *DB) searchPostgres(ctx context.Context, q notebook.SearchQuery) ([]not
 			FROM notes, plainto_tsquery('simple', $1) query
 			WHERE to_tsvector('simple', coalesce(title, '') || ' ' || content) @@ query`)
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT id, title, rank, excerpt FROM (`+strings.Join(parts, " UNION ALL ")+
+	rows, err := db.r(ctx).QueryContext(ctx, `SELECT id, title, rank, excerpt FROM (`+strings.Join(parts, " UNION ALL ")+
 		`) hits ORDER BY rank DESC, id LIMIT $2`, q.Text, q.Limit)
 	if err != nil {
 		return nil, err

@@ -14,7 +14,7 @@ const contentSettingsKey = "content_settings"
 // ContentSettings implements settings.Store.
 func (db *DB) ContentSettings(ctx context.Context) (settings.Content, bool, error) {
 	var raw string
-	err := db.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, contentSettingsKey).Scan(&raw)
+	err := db.r(ctx).QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, contentSettingsKey).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return settings.Content{}, false, nil
 	}
@@ -34,7 +34,7 @@ func (db *DB) SaveContentSettings(ctx context.Context, c settings.Content) error
 	if err != nil {
 		return err
 	}
-	_, err = db.write.ExecContext(ctx,
+	_, err = db.w(ctx).ExecContext(ctx,
 		`INSERT INTO settings (key, value) VALUES ($1, $2)
 		 ON CONFLICT (key) DO UPDATE SET value = excluded.value`, contentSettingsKey, string(raw))
 	return err

@@ -89,14 +89,14 @@ func (db *DB) CreateSource(ctx context.Context, s *notebook.Source) error {
 
 // Source implements notebook.ContentStore.
 func (db *DB) Source(ctx context.Context, id string) (*notebook.Source, error) {
-	s, err := scanSource(db.read.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources s WHERE s.id = $1`, id))
+	s, err := scanSource(db.r(ctx).QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources s WHERE s.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notebook.ErrSourceNotFound()
 	}
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT notebook_id FROM notebook_sources WHERE source_id = $1 ORDER BY added, notebook_id`, id)
+	rows, err := db.r(ctx).QueryContext(ctx, `SELECT notebook_id FROM notebook_sources WHERE source_id = $1 ORDER BY added, notebook_id`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ func (db *DB) ListSources(ctx context.Context, f notebook.SourceFilter) ([]noteb
 		args = append(args, f.NotebookID)
 	}
 	q += ` ORDER BY ` + col + dir + `, s.id` + dir + ` LIMIT $1 OFFSET $2`
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.r(ctx).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func (db *DB) DeleteSource(ctx context.Context, id string) (string, error) {
 
 // LinkSource implements notebook.ContentStore.
 func (db *DB) LinkSource(ctx context.Context, notebookID, sourceID string, at time.Time) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO notebook_sources (notebook_id, source_id, added) VALUES ($1, $2, $3)
+	_, err := db.w(ctx).ExecContext(ctx, `INSERT INTO notebook_sources (notebook_id, source_id, added) VALUES ($1, $2, $3)
 		ON CONFLICT (notebook_id, source_id) DO NOTHING`, notebookID, sourceID, micros(at))
 	if err != nil && db.isForeignKey(err) {
 		return apperr.New(apperr.NotFound, "Notebook or source not found")
@@ -197,7 +197,7 @@ func (db *DB) LinkSource(ctx context.Context, notebookID, sourceID string, at ti
 
 // UnlinkSource implements notebook.ContentStore.
 func (db *DB) UnlinkSource(ctx context.Context, notebookID, sourceID string) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM notebook_sources WHERE notebook_id = $1 AND source_id = $2`, notebookID, sourceID)
+	_, err := db.w(ctx).ExecContext(ctx, `DELETE FROM notebook_sources WHERE notebook_id = $1 AND source_id = $2`, notebookID, sourceID)
 	return err
 }
 
@@ -209,7 +209,7 @@ const exclusiveSources = `SELECT ns.source_id FROM notebook_sources ns WHERE ns.
 // DeletePreview implements notebook.ContentStore.
 func (db *DB) DeletePreview(ctx context.Context, notebookID string) (notebook.Preview, error) {
 	p := notebook.Preview{NotebookID: notebookID}
-	err := db.read.QueryRowContext(ctx, `SELECT n.name,
+	err := db.r(ctx).QueryRowContext(ctx, `SELECT n.name,
 		(SELECT COUNT(*) FROM notes WHERE notebook_id = n.id),
 		(SELECT COUNT(*) FROM (`+exclusiveSources+`) e),
 		(SELECT COUNT(*) FROM notebook_sources WHERE notebook_id = n.id)

@@ -158,8 +158,58 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// tx runs fn in a write transaction, committing when it returns nil.
+// querier runs statements: a pool, or the transaction of the context.
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+}
+
+// txKey carries a transaction in a context; the DB is part of the key, so
+// a transaction of one database is never used for another.
+type txKey struct{ db *DB }
+
+func (db *DB) txOf(ctx context.Context) *sql.Tx {
+	tx, _ := ctx.Value(txKey{db}).(*sql.Tx)
+	return tx
+}
+
+// r returns what reads run on: the context's transaction, so a change and
+// what it reads back agree, else the read pool.
+func (db *DB) r(ctx context.Context) querier {
+	if tx := db.txOf(ctx); tx != nil {
+		return tx
+	}
+	return db.read
+}
+
+// w returns what writes run on: the context's transaction, else the write
+// pool.
+func (db *DB) w(ctx context.Context) querier {
+	if tx := db.txOf(ctx); tx != nil {
+		return tx
+	}
+	return db.write
+}
+
+// InTx runs fn in one write transaction, committing when it returns nil.
+// Every store method called with the context fn receives takes part in
+// the transaction, so a domain change and the audit entry that records it
+// are stored together or not at all. Inside a transaction, InTx joins it.
+// On SQLite the transaction holds the one writer connection: fn must do
+// nothing but database work, and quickly.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		return fn(context.WithValue(ctx, txKey{db}, tx))
+	})
+}
+
+// tx runs fn in a write transaction, committing when it returns nil, or in
+// the context's transaction when there is one.
 func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if tx := db.txOf(ctx); tx != nil {
+		return fn(tx)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err

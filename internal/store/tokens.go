@@ -16,7 +16,7 @@ const tokenColumns = `id, name, scope, created, expires, last_used_at, last_used
 
 // CreateToken implements auth.Store.
 func (db *DB) CreateToken(ctx context.Context, t *auth.Token, secretHash string) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO api_tokens (id, secret_hash, name, scope, created, expires)
+	_, err := db.w(ctx).ExecContext(ctx, `INSERT INTO api_tokens (id, secret_hash, name, scope, created, expires)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
 		t.ID, secretHash, t.Name, t.Scope.String(), micros(t.Created), nullMicros(t.Expires))
 	return err
@@ -44,7 +44,7 @@ func scanToken(s scanner) (*auth.Token, error) {
 
 // TokenBySecret implements auth.Store.
 func (db *DB) TokenBySecret(ctx context.Context, secretHash string) (*auth.Token, error) {
-	t, err := scanToken(db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE secret_hash = $1`, secretHash))
+	t, err := scanToken(db.r(ctx).QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE secret_hash = $1`, secretHash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errTokenNotFound
 	}
@@ -53,7 +53,7 @@ func (db *DB) TokenBySecret(ctx context.Context, secretHash string) (*auth.Token
 
 // Tokens implements auth.Store.
 func (db *DB) Tokens(ctx context.Context) ([]auth.Token, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY created DESC, id`)
+	rows, err := db.r(ctx).QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY created DESC, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func (db *DB) RevokeToken(ctx context.Context, id string, at time.Time) (*auth.T
 
 // TouchToken implements auth.Store. It never moves last use backwards.
 func (db *DB) TouchToken(ctx context.Context, id string, at time.Time, clientIP string) error {
-	_, err := db.write.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2, last_used_ip = $3
+	_, err := db.w(ctx).ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2, last_used_ip = $3
 		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $2)`, id, micros(at), clientIP)
 	return err
 }

@@ -134,40 +134,19 @@ func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
 	return models, nil
 }
 
-// ProbeResult is what a connection probe found.
-type ProbeResult struct {
-	// Models is the listing; nil when ListingUnsupported is set.
-	Models []provider.Model
-	// ListingUnsupported is the HTTP status (404 or 405) with which an
-	// anthropic_compatible gateway refused GET /models. Such gateways
-	// answer, so the connection works, but they have no listing and
-	// models must be added by hand. It is 0 when the listing answered.
-	ListingUnsupported int
-}
-
-// ProbeDetail lists the models, the free authenticated call of the API. For
-// anthropic_compatible, a 404 or 405 on the listing is not a failure: it is
-// reported in ListingUnsupported with a nil error.
-func (c *Client) ProbeDetail(ctx context.Context) (ProbeResult, error) {
+// Probe lists the models, the free authenticated call of the API. For
+// anthropic_compatible, a 404 or 405 on the listing is not a failure: such
+// gateways answer, so the connection works, but they have no listing and
+// models must be added by hand; the status is reported in
+// ListingUnsupported with a nil error.
+func (c *Client) Probe(ctx context.Context) (provider.ProbeResult, error) {
 	models, err := c.ListModels(ctx)
 	var pe *provider.Error
 	if c.name == compatible && errors.As(err, &pe) &&
 		(pe.HTTPStatus == http.StatusNotFound || pe.HTTPStatus == http.StatusMethodNotAllowed) {
-		return ProbeResult{ListingUnsupported: pe.HTTPStatus}, nil
+		return provider.ProbeResult{ListingUnsupported: pe.HTTPStatus}, nil
 	}
-	if err != nil {
-		return ProbeResult{}, err
-	}
-	return ProbeResult{Models: models}, nil
-}
-
-// Probe is ProbeDetail without the detail: (nil, nil) means an
-// anthropic_compatible gateway answered but has no model listing, while a
-// listing that answered returns a non-nil (possibly empty) slice. Callers
-// that report the refusing status use ProbeDetail.
-func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
-	r, err := c.ProbeDetail(ctx)
-	return r.Models, err
+	return provider.ProbeResult{Models: models}, err
 }
 
 type message struct {
@@ -251,7 +230,7 @@ func (c *Client) Transcribe(context.Context, provider.TranscriptionRequest) (str
 // urlFor joins the base and path, failing when no base is configured.
 func (c *Client) urlFor(path string) (string, error) {
 	if c.base == "" {
-		return "", &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "No base URL configured"}
+		return "", &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "No base URL configured", Config: true}
 	}
 	return c.base + path, nil
 }

@@ -115,8 +115,9 @@ func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
 
 // Probe lists the models: GET {endpoint}/openai/models is free and needs a
 // valid api-key.
-func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
-	return c.ListModels(ctx)
+func (c *Client) Probe(ctx context.Context) (provider.ProbeResult, error) {
+	models, err := c.ListModels(ctx)
+	return provider.ProbeResult{Models: models}, err
 }
 
 // Chat posts to the deployment named by req.Model:
@@ -169,10 +170,10 @@ func deploymentPath(deployment, operation string) string {
 // the credential lacks the endpoint or the key.
 func (c *Client) urlFor(endpoint, path string) (string, error) {
 	if endpoint == "" {
-		return "", &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "No Azure endpoint configured"}
+		return "", &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "No Azure endpoint configured", Config: true}
 	}
 	if c.key.Empty() {
-		return "", &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "No Azure API key configured"}
+		return "", &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "No Azure API key configured", Config: true}
 	}
 	return endpoint + path + "?api-version=" + url.QueryEscape(c.version), nil
 }

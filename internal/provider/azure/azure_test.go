@@ -72,7 +72,10 @@ func TestListModelsAsksTheResourceWithItsApiKey(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, azureModels))
 			c := New(config(f.URL, tt.cfg), f.Client())
 
-			for _, list := range []func(context.Context) ([]provider.Model, error){c.ListModels, c.Probe} {
+			for _, list := range []func(context.Context) ([]provider.Model, error){c.ListModels, func(ctx context.Context) ([]provider.Model, error) {
+				r, err := c.Probe(ctx)
+				return r.Models, err
+			}} {
 				got, err := list(t.Context())
 				if err != nil {
 					t.Fatalf("err = %v", err)

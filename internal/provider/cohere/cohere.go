@@ -84,8 +84,9 @@ func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
 }
 
 // Probe lists the models: the listing is free and needs a valid key.
-func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
-	return c.ListModels(ctx)
+func (c *Client) Probe(ctx context.Context) (provider.ProbeResult, error) {
+	models, err := c.ListModels(ctx)
+	return provider.ProbeResult{Models: models}, err
 }
 
 type message struct {

@@ -36,7 +36,8 @@ func TestListModelsFollowsPagesAndKeepsChatAndEmbedModels(t *testing.T) {
 		}
 		providertest.Reply(http.StatusOK, secondPage)(w, r)
 	})
-	models, err := family.NewClient(t, f).Probe(context.Background())
+	probe, err := family.NewClient(t, f).Probe(context.Background())
+	models := probe.Models
 	if err != nil {
 		t.Fatal(err)
 	}

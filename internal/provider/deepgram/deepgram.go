@@ -80,17 +80,17 @@ func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
 
 // Probe lists the key's projects (GET {base}/v1/projects), which is free
 // and fails without a valid key. It returns nil models.
-func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
+func (c *Client) Probe(ctx context.Context) (provider.ProbeResult, error) {
 	var doc struct {
 		Projects []json.RawMessage `json:"projects"`
 	}
 	if err := c.caller.CallJSON(ctx, provider.Request{Method: http.MethodGet, URL: c.base + "/v1/projects"}, &doc); err != nil {
-		return nil, err
+		return provider.ProbeResult{}, err
 	}
 	if doc.Projects == nil {
-		return nil, provider.Malformed(c.name, errors.New("the answer has no projects"))
+		return provider.ProbeResult{}, provider.Malformed(c.name, errors.New("the answer has no projects"))
 	}
-	return nil, nil
+	return provider.ProbeResult{}, nil
 }
 
 // Speak posts the text to {base}/v1/speak. Deepgram selects a voice by its

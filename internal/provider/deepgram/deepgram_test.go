@@ -64,9 +64,9 @@ func TestProbeListsProjects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
-			models, err := family.NewClient(t, f).Probe(context.Background())
-			if tt.ok && (err != nil || models != nil) {
-				t.Fatalf("Probe = %v, %v; want nil, nil", models, err)
+			probe, err := family.NewClient(t, f).Probe(context.Background())
+			if tt.ok && (err != nil || probe.Models != nil || probe.ListingUnsupported != 0) {
+				t.Fatalf("Probe = %+v, %v; want nothing", probe, err)
 			}
 			if !tt.ok {
 				family.WantMalformed(t, err)

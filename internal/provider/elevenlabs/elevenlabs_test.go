@@ -27,7 +27,8 @@ const modelsAnswer = `[
 
 func TestListModelsKeepsTTSModelsAndAddsScribe(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusOK, modelsAnswer))
-	models, err := family.NewClient(t, f).Probe(context.Background())
+	probe, err := family.NewClient(t, f).Probe(context.Background())
+	models := probe.Models
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -137,8 +137,9 @@ func modelType(name string, methods []string) string {
 }
 
 // Probe lists the models: the listing is free and needs a valid key.
-func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
-	return c.ListModels(ctx)
+func (c *Client) Probe(ctx context.Context) (provider.ProbeResult, error) {
+	models, err := c.ListModels(ctx)
+	return provider.ProbeResult{Models: models}, err
 }
 
 // Embed posts the inputs to {model}:batchEmbedContents, in batches of the

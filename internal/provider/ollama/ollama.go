@@ -74,8 +74,9 @@ func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
 
 // Probe lists the models: GET {base}/api/tags is Ollama's cheapest call and
 // passes through any authenticating proxy in front of it.
-func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
-	return c.ListModels(ctx)
+func (c *Client) Probe(ctx context.Context) (provider.ProbeResult, error) {
+	models, err := c.ListModels(ctx)
+	return provider.ProbeResult{Models: models}, err
 }
 
 type message struct {

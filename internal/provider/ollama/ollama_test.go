@@ -44,7 +44,10 @@ func TestListModelsReadsTheTags(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, tags))
 			c := New(provider.Config{Provider: "ollama", APIKey: secret.New(tt.key), BaseURL: strings.ReplaceAll(tt.base, "{url}", f.URL)}, f.Client())
 
-			for _, list := range []func(context.Context) ([]provider.Model, error){c.ListModels, c.Probe} {
+			for _, list := range []func(context.Context) ([]provider.Model, error){c.ListModels, func(ctx context.Context) ([]provider.Model, error) {
+				r, err := c.Probe(ctx)
+				return r.Models, err
+			}} {
 				got, err := list(t.Context())
 				if err != nil {
 					t.Fatalf("err = %v", err)

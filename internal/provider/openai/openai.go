@@ -108,8 +108,9 @@ func (c *Client) ListModels(ctx context.Context) ([]provider.Model, error) {
 
 // Probe lists the models: GET {base}/models is free on every provider of
 // this family and, where the provider uses keys, needs a valid one.
-func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
-	return c.ListModels(ctx)
+func (c *Client) Probe(ctx context.Context) (provider.ProbeResult, error) {
+	models, err := c.ListModels(ctx)
+	return provider.ProbeResult{Models: models}, err
 }
 
 // Chat posts to {base}/chat/completions.
@@ -152,7 +153,7 @@ func (c *Client) Transcribe(ctx context.Context, req provider.TranscriptionReque
 // urlFor joins the base and path, failing when no base is configured.
 func (c *Client) urlFor(path string) (string, error) {
 	if c.base == "" {
-		return "", &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "No base URL configured"}
+		return "", &provider.Error{Provider: c.name, Status: provider.StatusError, Message: "No base URL configured", Config: true}
 	}
 	return c.base + path, nil
 }

@@ -117,7 +117,10 @@ func TestListModelsSendsTheListingRequestAndReadsItsModels(t *testing.T) {
 
 			for _, call := range []func(context.Context) ([]provider.Model, error){
 				New(cfg, f.Client(), opts).ListModels,
-				New(cfg, f.Client(), opts).Probe,
+				func(ctx context.Context) ([]provider.Model, error) {
+					r, err := New(cfg, f.Client(), opts).Probe(ctx)
+					return r.Models, err
+				},
 			} {
 				got, err := call(t.Context())
 				if err != nil {

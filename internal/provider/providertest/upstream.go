@@ -62,10 +62,11 @@ var SpeechAudio = []byte("ID3\x04\x00\x00\x00\x00\x00\x00fake-mp3-frames")
 // It records every request.
 type Upstream struct {
 	*Server
-	family string
-	api    api
-	mux    *http.ServeMux
-	delay  time.Duration
+	family  string
+	api     api
+	mux     *http.ServeMux
+	delay   time.Duration
+	barrier *Barrier
 }
 
 // Option configures an Upstream.
@@ -73,6 +74,44 @@ type Option func(*Upstream)
 
 // WithDelay makes every answer wait d, as a distant provider would.
 func WithDelay(d time.Duration) Option { return func(u *Upstream) { u.delay = d } }
+
+// WithBarrier holds every request at b until b opens.
+func WithBarrier(b *Barrier) Option { return func(u *Upstream) { u.barrier = b } }
+
+// Barrier holds requests, from any number of fakes, until n of them are
+// waiting at once; then it lets every request through. Callers that make
+// their requests one after the other never fill it, so it proves, without
+// measuring time, that n requests were in flight together.
+type Barrier struct {
+	mu      sync.Mutex
+	n, seen int
+	open    chan struct{}
+}
+
+// NewBarrier returns a barrier that opens at n waiting requests.
+func NewBarrier(n int) *Barrier { return &Barrier{n: n, open: make(chan struct{})} }
+
+// Opened reports whether n requests were ever waiting at once.
+func (b *Barrier) Opened() bool {
+	select {
+	case <-b.open:
+		return true
+	default:
+		return false
+	}
+}
+
+func (b *Barrier) wait(r *http.Request) {
+	b.mu.Lock()
+	if b.seen++; b.seen == b.n {
+		close(b.open)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.open:
+	case <-r.Context().Done():
+	}
+}
 
 // NewUpstream starts a fake of family's API.
 func NewUpstream(t testing.TB, family string, opts ...Option) *Upstream {
@@ -102,6 +141,9 @@ func (u *Upstream) BaseURL(failure string) string {
 }
 
 func (u *Upstream) serve(w http.ResponseWriter, r *http.Request) {
+	if u.barrier != nil {
+		u.barrier.wait(r)
+	}
 	if u.delay > 0 {
 		select {
 		case <-r.Context().Done():

@@ -94,7 +94,7 @@ func (t *tokens) get(ctx context.Context) (string, error) {
 		if err != nil {
 			// err may name the path; it is dropped, not wrapped.
 			return "", &provider.Error{Provider: t.name, Status: provider.StatusError,
-				Message: credentialsFileMessage, Err: ErrCredentialsFile}
+				Message: credentialsFileMessage, Err: ErrCredentialsFile, Config: true}
 		}
 		t.account, t.key = account, key
 	}

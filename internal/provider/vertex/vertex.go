@@ -92,7 +92,7 @@ func (c *Client) check() error {
 	default:
 		return nil
 	}
-	return &provider.Error{Provider: c.name, Status: provider.StatusError, Message: msg}
+	return &provider.Error{Provider: c.name, Status: provider.StatusError, Message: msg, Config: true}
 }
 
 // authorize adds a bearer access token to req.
@@ -124,12 +124,9 @@ func (c *Client) ListModels(context.Context) ([]provider.Model, error) {
 // outside any project, at /v1/publishers/google/models/{m}) it proves the
 // token, the project, the location and that the Vertex AI API is enabled.
 // It returns nil models: the project's own models are not Google's.
-func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
+func (c *Client) Probe(ctx context.Context) (provider.ProbeResult, error) {
 	var doc struct{}
-	if err := c.gemini.Call(ctx, http.MethodGet, c.resource+"/models?pageSize=1", nil, &doc); err != nil {
-		return nil, err
-	}
-	return nil, nil
+	return provider.ProbeResult{}, c.gemini.Call(ctx, http.MethodGet, c.resource+"/models?pageSize=1", nil, &doc)
 }
 
 // Chat posts to publishers/google/models/{model}:generateContent.

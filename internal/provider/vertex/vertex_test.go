@@ -133,9 +133,9 @@ func TestEmbed(t *testing.T) {
 
 func TestProbeReadsTheProjectsModelsInTheLocation(t *testing.T) {
 	f := newFake(t, providertest.Reply(http.StatusOK, `{}`))
-	models, err := newClient(t, f.Server).Probe(context.Background())
-	if err != nil || models != nil {
-		t.Fatalf("Probe = %v, %v; want nil, nil", models, err)
+	probe, err := newClient(t, f.Server).Probe(context.Background())
+	if err != nil || probe.Models != nil || probe.ListingUnsupported != 0 {
+		t.Fatalf("Probe = %+v, %v; want nothing", probe, err)
 	}
 	reqs := apiRequests(f.Server)
 	if len(reqs) != 1 {

@@ -51,9 +51,9 @@ func (c *Client) ListModels(context.Context) ([]provider.Model, error) {
 // Probe embeds the single word "ping" with voyage-3-lite. Voyage has no free
 // authenticated endpoint, so the cheapest paid call is the only proof that
 // a key works; it costs one token. It returns nil models.
-func (c *Client) Probe(ctx context.Context) ([]provider.Model, error) {
+func (c *Client) Probe(ctx context.Context) (provider.ProbeResult, error) {
 	_, err := c.Embed(ctx, provider.EmbedRequest{Model: probeModel, Input: []string{"ping"}})
-	return nil, err
+	return provider.ProbeResult{}, err
 }
 
 type embedding struct {

@@ -70,9 +70,9 @@ func TestEmbedRejectsAnIncompleteAnswer(t *testing.T) {
 
 func TestProbeEmbedsOneWordWithTheCheapestModel(t *testing.T) {
 	f := providertest.New(t, embedAnswer)
-	models, err := family.NewClient(t, f).Probe(context.Background())
-	if err != nil || models != nil {
-		t.Fatalf("Probe = %v, %v; want nil, nil", models, err)
+	probe, err := family.NewClient(t, f).Probe(context.Background())
+	if err != nil || probe.Models != nil || probe.ListingUnsupported != 0 {
+		t.Fatalf("Probe = %+v, %v; want nothing", probe, err)
 	}
 	family.WantJSONRequest(t, f, "POST /embeddings", `{"input": ["ping"], "model": "voyage-3-lite"}`)
 }

@@ -1,0 +1,185 @@
+// Package app builds the application: the database, the key ring, the
+// outbound guard and every domain service, wired once. The server, every
+// CLI command and the tests all start from Open, so no entry point can
+// forget a piece (the audit log, say) or wire it differently.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/open-notebook/open-notebook/internal/ai"
+	"github.com/open-notebook/open-notebook/internal/audit"
+	"github.com/open-notebook/open-notebook/internal/auth"
+	"github.com/open-notebook/open-notebook/internal/config"
+	"github.com/open-notebook/open-notebook/internal/credential"
+	"github.com/open-notebook/open-notebook/internal/crypto/keyring"
+	"github.com/open-notebook/open-notebook/internal/model"
+	"github.com/open-notebook/open-notebook/internal/netguard"
+	"github.com/open-notebook/open-notebook/internal/notebook"
+	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/factory"
+	"github.com/open-notebook/open-notebook/internal/ratelimit"
+	"github.com/open-notebook/open-notebook/internal/settings"
+	"github.com/open-notebook/open-notebook/internal/store"
+)
+
+// Options are what differs between a deployment and a test. The zero
+// value is production.
+type Options struct {
+	// Env is the process environment, read for the providers configured
+	// there (os.LookupEnv in production).
+	Env config.Env
+	// Logger receives the application's logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+	// KDF are the Argon2id costs of the key ring; zero values are the
+	// defaults (tests make them cheap).
+	KDF keyring.KDFParams
+	// Resolver resolves provider host names for the egress guard; nil is
+	// the system's resolver.
+	Resolver netguard.Resolver
+	// AITimeouts bound provider calls; zero values are the defaults.
+	AITimeouts ai.Timeouts
+}
+
+// App is the application, ready to serve.
+type App struct {
+	Config *config.Config
+	Logger *slog.Logger
+	DB     *store.DB
+	Guard  *netguard.Guard
+	Now    func() time.Time
+
+	Audit       *audit.Log
+	Auth        *auth.Service
+	Failures    *ratelimit.Failures // failed-authentication lock-out
+	APILimit    *ratelimit.Limiter  // per-client limit of every /api request; nil: none
+	Costly      *ratelimit.Limiter  // per-client limit of provider tests, discovery and sync; nil: none
+	Credentials *credential.Service
+	Models      *model.Service
+	AI          *ai.Service
+	Settings    *settings.Service
+	Notebooks   *notebook.Service
+	Sources     *notebook.Sources
+	Notes       *notebook.Notes
+	Embeddings  *notebook.Embeddings
+	Search      *notebook.Search
+	Ask         *notebook.Asker
+}
+
+// Open opens the configured database (applying migrations) and builds the
+// application on it. Close releases it.
+func Open(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.KDF == (keyring.KDFParams{}) {
+		o.KDF = keyring.DefaultKDFParams()
+	}
+	policy, err := netguard.ParsePolicy(cfg.Egress)
+	if err != nil {
+		return nil, &config.Error{Var: "OPEN_NOTEBOOK_EGRESS", Msg: err.Error()}
+	}
+	password, err := auth.NewPassword(cfg.Password.Reveal(), o.Now)
+	if err != nil {
+		return nil, &config.Error{Var: "OPEN_NOTEBOOK_PASSWORD", Msg: err.Error()}
+	}
+	db, err := openStore(ctx, cfg, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	a, err := build(ctx, cfg, o, db, policy, password)
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return a, nil
+}
+
+// openStore opens the configured database, naming the variable at fault
+// when it cannot.
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*store.DB, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	db, err := store.Open(ctx, cfg.DatabaseURL.Reveal(), cfg.DataDir, logger)
+	if err == nil {
+		return db, nil
+	}
+	if !cfg.DatabaseURL.Empty() {
+		return nil, &config.Error{Var: "OPEN_NOTEBOOK_DATABASE_URL", Msg: err.Error()}
+	}
+	return nil, &config.Error{Var: "OPEN_NOTEBOOK_DATA_DIR", Msg: err.Error()}
+}
+
+func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, policy netguard.Policy, password *auth.Password) (*App, error) {
+	previous := make([]string, len(cfg.EncryptionKeyPrevious))
+	for i, p := range cfg.EncryptionKeyPrevious {
+		previous[i] = p.Reveal()
+	}
+	vault, err := credential.OpenVault(ctx, db, cfg.EncryptionKey.Reveal(), previous, o.KDF)
+	if err != nil {
+		return nil, fmt.Errorf("encryption key ring: %w", err)
+	}
+	// Deriving keys with Argon2id allocates 64 MiB each; give it back now
+	// rather than carrying it while idle.
+	debug.FreeOSMemory()
+	if vault.Configured() && !vault.Matches() {
+		o.Logger.Error("OPEN_NOTEBOOK_ENCRYPTION_KEY does not match the key that encrypted the stored credentials: " +
+			"stored keys cannot be read and new keys are refused until the right key is configured " +
+			"(or given in OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS and rotated with 'open-notebook rotate-key')")
+	}
+
+	now := o.Now
+	env := provider.Env(o.Env)
+	guard := netguard.New(netguard.Options{Policy: policy, Resolver: o.Resolver})
+	log := audit.NewLog(db, now)
+	failures := ratelimit.NewFailures(db, cfg.AuthFailureLimit.N, cfg.AuthFailureLimit.Per, now)
+	credentials := credential.NewService(db, vault, guard, env, log, now)
+	models := model.NewService(db, log, now)
+	hc := guard.Client()
+	aiSvc := ai.New(ai.Deps{Credentials: credentials, Models: models, Store: db, Audit: log, Env: env, Now: now,
+		Timeouts: o.AITimeouts, Logger: o.Logger,
+		Clients: func(c provider.Config) (provider.Client, error) { return factory.New(c, hc) }})
+	files := notebook.NewDir(filepath.Join(cfg.DataDir, "uploads"))
+	vectors := notebook.NewEmbeddings(db, aiSvc)
+	search := notebook.NewSearch(db, vectors)
+	return &App{
+		Config: cfg, Logger: o.Logger, DB: db, Guard: guard, Now: now,
+		Audit: log,
+		Auth: auth.NewService(db, password, failures, log, auth.Options{
+			SessionLifetime: cfg.SessionLifetime, SessionIdle: cfg.SessionIdleTimeout, Now: now}),
+		Failures:    failures,
+		APILimit:    ratelimit.NewLimiter(cfg.APIRateLimit.N, cfg.APIRateLimit.Per, now),
+		Costly:      ratelimit.NewLimiter(cfg.CostlyRateLimit.N, cfg.CostlyRateLimit.Per, now),
+		Credentials: credentials,
+		Models:      models,
+		AI:          aiSvc,
+		Settings:    settings.NewService(db, log),
+		Notebooks:   notebook.NewService(db, files, now),
+		Sources:     notebook.NewSources(db, db, guard, files, vectors, now),
+		Notes:       notebook.NewNotes(db, db, now),
+		Embeddings:  vectors,
+		Search:      search,
+		Ask:         notebook.NewAsker(search, vectors, aiSvc),
+	}, nil
+}
+
+// HTTPClient is the egress-guarded client with a timeout, for the few
+// outbound calls that are not a provider's (the version check).
+func (a *App) HTTPClient(timeout time.Duration) *http.Client {
+	return a.Guard.ClientWithTimeout(timeout)
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }
