@@ -67,8 +67,8 @@ func TestCallsUseTheModelsCredentialThenTheProvidersFirstThenTheEnvironment(t *t
 	upFirst := providertest.NewUpstream(t, provider.FamilyOpenAI)
 	upSecond := providertest.NewUpstream(t, provider.FamilyOpenAI)
 	upEnv := providertest.NewUpstream(t, provider.FamilyOpenAI)
-	first := h.credential(credential.Input{Provider: "openai", APIKey: providertest.GoodKey, BaseURL: upFirst.BaseURL("")})
-	second := h.credential(credential.Input{Provider: "openai", APIKey: providertest.GoodKey, BaseURL: upSecond.BaseURL("")})
+	first := h.credential(credential.Input{Provider: "openai", APIKey: providertest.GoodKey, Settings: provider.Settings{BaseURL: upFirst.BaseURL("")}})
+	second := h.credential(credential.Input{Provider: "openai", APIKey: providertest.GoodKey, Settings: provider.Settings{BaseURL: upSecond.BaseURL("")}})
 	linked := h.model("gpt-4o-mini", "openai", provider.TypeLanguage, second)
 	unlinked := h.model("gpt-4o", "openai", provider.TypeLanguage, "")
 
@@ -166,7 +166,7 @@ func TestCallsByDefaultSlot(t *testing.T) {
 	h := newHarness(t, store.SQLite, ai.Timeouts{})
 	up := providertest.NewUpstream(t, provider.FamilyOpenAI)
 	ctx := t.Context()
-	cred := h.credential(credential.Input{Provider: "openai", APIKey: providertest.GoodKey, BaseURL: up.BaseURL("")})
+	cred := h.credential(credential.Input{Provider: "openai", APIKey: providertest.GoodKey, Settings: provider.Settings{BaseURL: up.BaseURL("")}})
 	chatModel := h.model("gpt-4o-mini", "openai", provider.TypeLanguage, cred)
 	embedModel := h.model("text-embedding-3-small", "openai", provider.TypeEmbedding, cred)
 	if _, err := h.models.UpdateDefaults(ctx, map[string]string{
@@ -242,7 +242,7 @@ func TestProviderFailuresDuringCallsAreNeverTheAppsOwnStatuses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cred := h.credential(credential.Input{Name: tc.name, Provider: "openai", APIKey: tc.key, BaseURL: tc.base})
+			cred := h.credential(credential.Input{Name: tc.name, Provider: "openai", APIKey: tc.key, Settings: provider.Settings{BaseURL: tc.base}})
 			id := h.model("gpt-4o-"+strings.ReplaceAll(tc.name, " ", "-"), "openai", provider.TypeLanguage, cred)
 			_, err := h.ai.Chat(t.Context(), ai.ModelID(id), provider.ChatRequest{Messages: []provider.Message{{Role: "user", Content: "Hi"}}})
 			e, ok := apperr.As(err)

@@ -65,11 +65,12 @@ func (s *Service) discover(ctx context.Context, cfg provider.Config) (Discovery,
 	switch {
 	case err == nil:
 	case errors.As(err, &pe) && listingUnsupported(cfg.Provider, pe):
-		// The gateway answers but lists nothing: for Anthropic itself the
-		// known models stand in; a compatible gateway's must be typed in.
-		if cfg.Provider == "anthropic" {
-			listed = provider.StaticModels("anthropic")
-			d.Note = fmt.Sprintf("Anthropic's model listing is unavailable here (HTTP %d); these are the known models.", pe.HTTPStatus)
+		// The gateway answers but lists nothing: where the provider has a
+		// catalogue for that (Anthropic itself) it stands in; a compatible
+		// gateway's models must be typed in.
+		if spec, _ := provider.Lookup(cfg.Provider); spec.CatalogueUse == provider.CatalogueIfNoListing {
+			listed = provider.StaticModels(cfg.Provider)
+			d.Note = fmt.Sprintf("%s's model listing is unavailable here (HTTP %d); these are the known models.", spec.DisplayName, pe.HTTPStatus)
 		} else {
 			d.Note = fmt.Sprintf("The gateway has no model listing (HTTP %d); add models by name.", pe.HTTPStatus)
 		}
@@ -89,8 +90,8 @@ func listingUnsupported(providerName string, pe *provider.Error) bool {
 }
 
 // classify sets every model's provider and type and drops repeats. A
-// non-empty OpenRouter listing gains the audio models OpenRouter serves but
-// does not list.
+// non-empty listing gains the models of a catalogue that extends it (the
+// audio models OpenRouter serves but does not list).
 func classify(providerName string, listed []provider.Model) []provider.Model {
 	out := make([]provider.Model, 0, len(listed))
 	type key struct{ name, typ string }
@@ -108,7 +109,7 @@ func classify(providerName string, listed []provider.Model) []provider.Model {
 	for _, m := range listed {
 		add(m)
 	}
-	if providerName == "openrouter" && len(listed) > 0 {
+	if spec, _ := provider.Lookup(providerName); spec.CatalogueUse == provider.CatalogueExtendsListing && len(listed) > 0 {
 		for _, m := range provider.StaticModels("openrouter") {
 			add(m)
 		}

@@ -27,11 +27,6 @@ const (
 	testSpeakText = "Hello from Open Notebook"
 )
 
-// testVoices are the voices a speech test asks for where the provider has
-// no default of its own; every other client picks its provider's default
-// (and Deepgram's voice is the model itself).
-var testVoices = map[string]string{"xai": "eve"}
-
 // ModelTest is the outcome of a registered model's test.
 type ModelTest struct {
 	Success bool
@@ -97,7 +92,7 @@ func exercise(ctx context.Context, c provider.Client, m *model.Model) (string, e
 		}
 		return fmt.Sprintf("Embedding dimensions: %d", len(vectors[0])), nil
 	case provider.TypeTextToSpeech:
-		speech, err := c.Speak(ctx, provider.SpeechRequest{Model: m.Name, Voice: testVoices[m.Provider], Text: testSpeakText})
+		speech, err := c.Speak(ctx, provider.SpeechRequest{Model: m.Name, Voice: testVoice(m.Provider), Text: testSpeakText})
 		if err != nil {
 			return "", err
 		}
@@ -143,4 +138,11 @@ func clip(s string, n int) string {
 		return string(r[:n])
 	}
 	return s
+}
+
+// testVoice is the voice a speech test asks for: the provider's, where it
+// has no default voice.
+func testVoice(providerName string) string {
+	spec, _ := provider.Lookup(providerName)
+	return spec.TestVoice
 }

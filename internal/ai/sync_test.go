@@ -41,7 +41,7 @@ func configureAll(t testing.TB, h *harness, opts []providertest.Option, hung ...
 				failure = providertest.FailSlow
 			}
 		}
-		in := credential.Input{Provider: spec.Name, APIKey: providertest.GoodKey, BaseURL: up.BaseURL(failure)}
+		in := credential.Input{Provider: spec.Name, APIKey: providertest.GoodKey, Settings: provider.Settings{BaseURL: up.BaseURL(failure)}}
 		if spec.Name == "vertex" {
 			in.Project, in.Location = "my-project", "us-central1"
 			in.CredentialsPath = up.ServiceAccountFile(t, providertest.GoodAccount)

@@ -7,6 +7,8 @@ package credential
 import (
 	"context"
 	"time"
+
+	"github.com/open-notebook/open-notebook/internal/provider"
 )
 
 // Table is the id prefix of credentials.
@@ -16,28 +18,18 @@ const Table = "credential"
 // ring envelope, a Fernet token from the original, or legacy plaintext);
 // empty means no key. Empty strings are stored and shown as null.
 type Record struct {
-	ID                string
-	Name              string
-	Provider          string
-	Modalities        []string
-	APIKey            string
-	APIKeyHint        string
-	BaseURL           string
-	Endpoint          string
-	APIVersion        string
-	EndpointLLM       string
-	EndpointEmbedding string
-	EndpointSTT       string
-	EndpointTTS       string
-	Project           string
-	Location          string
-	CredentialsPath   string
-	NumCtx            *int
-	Extra             map[string]any // the original's config bag, minus num_ctx, kept for keys newer versions write
-	LastTestedAt      *time.Time
-	LastTestStatus    string
-	Created           time.Time
-	Updated           time.Time
+	ID         string
+	Name       string
+	Provider   string
+	Modalities []string
+	APIKey     string
+	APIKeyHint string
+	provider.Settings
+	Extra          map[string]any // the original's config bag, minus num_ctx, kept for keys newer versions write
+	LastTestedAt   *time.Time
+	LastTestStatus string
+	Created        time.Time
+	Updated        time.Time
 
 	ModelCount int // read only: models linked to the credential
 }

@@ -15,24 +15,15 @@ import (
 // configuration (the open_notebook:provider_configs record). Its api_key is
 // a Fernet token made with the same passphrase, or legacy plaintext.
 type LegacyCredential struct {
-	ID              string `json:"id"`
-	Name            string `json:"name"`
-	Provider        string `json:"provider"`
-	IsDefault       bool   `json:"is_default"`
-	APIKey          string `json:"api_key"`
-	BaseURL         string `json:"base_url"`
-	Model           string `json:"model"`
-	APIVersion      string `json:"api_version"`
-	Endpoint        string `json:"endpoint"`
-	EndpointLLM     string `json:"endpoint_llm"`
-	EndpointEmbed   string `json:"endpoint_embedding"`
-	EndpointSTT     string `json:"endpoint_stt"`
-	EndpointTTS     string `json:"endpoint_tts"`
-	Project         string `json:"project"`
-	Location        string `json:"location"`
-	CredentialsPath string `json:"credentials_path"`
-	Created         string `json:"created"`
-	Updated         string `json:"updated"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Provider  string `json:"provider"`
+	IsDefault bool   `json:"is_default"`
+	APIKey    string `json:"api_key"`
+	Model     string `json:"model"`
+	Created   string `json:"created"`
+	Updated   string `json:"updated"`
+	provider.Settings
 }
 
 // ConfigMigration reports an import of the legacy provider configuration.
@@ -77,11 +68,7 @@ func (s *Service) MigrateFromProviderConfig(ctx context.Context, doc map[string]
 				res.Skipped = append(res.Skipped, label)
 				continue
 			}
-			cfg := provider.Config{
-				Provider: spec.Name, BaseURL: lc.BaseURL, Endpoint: lc.Endpoint, APIVersion: lc.APIVersion,
-				EndpointLLM: lc.EndpointLLM, EndpointEmbedding: lc.EndpointEmbed, EndpointSTT: lc.EndpointSTT,
-				EndpointTTS: lc.EndpointTTS, Project: lc.Project, Location: lc.Location, CredentialsPath: lc.CredentialsPath,
-			}
+			cfg := provider.Config{Provider: spec.Name, Settings: lc.Settings}
 			if lc.APIKey != "" {
 				// The id is irrelevant for Fernet tokens and plaintext, the
 				// only forms the original wrote.

@@ -51,43 +51,24 @@ func NormalizeID(id string) (string, error) {
 	return full, nil
 }
 
-// Input creates a credential. Nil pointers are absent fields.
+// Input creates a credential. A zero NumCtx is none.
 type Input struct {
-	Name            string
-	Provider        string
-	Modalities      []string
-	APIKey          string
-	BaseURL         string
-	Endpoint        string
-	APIVersion      string
-	EndpointLLM     string
-	EndpointEmbed   string
-	EndpointSTT     string
-	EndpointTTS     string
-	Project         string
-	Location        string
-	CredentialsPath string
-	NumCtx          *int
+	Name       string
+	Provider   string
+	Modalities []string
+	APIKey     string
+	provider.Settings
 }
 
-// Change updates a credential. A nil field is kept. For the nullable text
-// fields and the key, a pointer to "" clears the value; NumCtx pointing at
+// Change updates a credential. A nil field is kept. Settings maps a
+// setting's API name to its new value, "" clearing it; NumCtx pointing at
 // 0 clears it (the original's `value or None`).
 type Change struct {
-	Name            *string
-	Modalities      *[]string
-	APIKey          *string
-	BaseURL         *string
-	Endpoint        *string
-	APIVersion      *string
-	EndpointLLM     *string
-	EndpointEmbed   *string
-	EndpointSTT     *string
-	EndpointTTS     *string
-	Project         *string
-	Location        *string
-	CredentialsPath *string
-	NumCtx          *int
+	Name       *string
+	Modalities *[]string
+	APIKey     *string
+	Settings   map[string]string
+	NumCtx     *int
 }
 
 // Fields lists the names of the fields a change sets, for the audit log.
@@ -101,51 +82,35 @@ func (c Change) Fields() []string {
 	add(c.Name != nil, "name")
 	add(c.Modalities != nil, "modalities")
 	add(c.APIKey != nil, "api_key")
-	add(c.BaseURL != nil, "base_url")
-	add(c.Endpoint != nil, "endpoint")
-	add(c.APIVersion != nil, "api_version")
-	add(c.EndpointLLM != nil, "endpoint_llm")
-	add(c.EndpointEmbed != nil, "endpoint_embedding")
-	add(c.EndpointSTT != nil, "endpoint_stt")
-	add(c.EndpointTTS != nil, "endpoint_tts")
-	add(c.Project != nil, "project")
-	add(c.Location != nil, "location")
-	add(c.CredentialsPath != nil, "credentials_path")
+	for _, name := range provider.SettingNames() {
+		_, ok := c.Settings[name]
+		add(ok, name)
+	}
 	add(c.NumCtx != nil, "num_ctx")
 	return out
 }
 
-// urlFields returns the URL-valued fields of a record, by API name.
-func (r *Record) urlFields() [][2]string {
-	return [][2]string{
-		{"base_url", r.BaseURL}, {"endpoint", r.Endpoint}, {"endpoint_llm", r.EndpointLLM},
-		{"endpoint_embedding", r.EndpointEmbedding}, {"endpoint_stt", r.EndpointSTT}, {"endpoint_tts", r.EndpointTTS},
-	}
-}
-
-func (s *Service) validateURLs(ctx context.Context, r *Record) error {
-	for _, f := range r.urlFields() {
-		if strings.TrimSpace(f[1]) == "" {
+func (s *Service) validateURLs(ctx context.Context, st *provider.Settings) error {
+	for _, name := range provider.URLSettings() {
+		v := st.Get(name)
+		if strings.TrimSpace(v) == "" {
 			continue
 		}
-		if err := s.urls.ValidateURL(ctx, f[1]); err != nil {
+		if err := s.urls.ValidateURL(ctx, v); err != nil {
 			return apperr.Wrap(apperr.Invalid, truncate(err.Error(), 200), err)
 		}
 	}
 	return nil
 }
 
-// requiredFields is the original's ensure_provider_required_fields: only
-// anthropic_compatible needs a base URL and a key.
-func requiredFields(providerName, baseURL string, hasKey bool) string {
-	if providerName != "anthropic_compatible" {
-		return ""
-	}
-	if strings.TrimSpace(baseURL) == "" {
-		return "Anthropic-compatible credentials require a base URL"
-	}
-	if !hasKey {
-		return "Anthropic-compatible credentials require an API key"
+// requirements checks what the provider's spec insists on (only
+// anthropic_compatible insists on anything, as in the original).
+func requirements(providerName string, st *provider.Settings, hasKey bool) string {
+	spec, _ := provider.Lookup(providerName)
+	for _, r := range spec.Requires {
+		if r.Field == "api_key" && !hasKey || r.Field != "api_key" && strings.TrimSpace(st.Get(r.Field)) == "" {
+			return r.Message
+		}
 	}
 	return ""
 }
@@ -159,7 +124,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*Credential, error) {
 	fe.provider(in.Provider)
 	fe.modalities(in.Modalities)
 	fe.numCtx(in.NumCtx)
-	if msg := requiredFields(in.Provider, in.BaseURL, in.APIKey != ""); msg != "" {
+	if msg := requirements(in.Provider, &in.Settings, in.APIKey != ""); msg != "" {
 		fe.add([]any{}, "value_error", "Value error, "+msg, nil)
 	}
 	if err := fe.err(); err != nil {
@@ -171,12 +136,9 @@ func (s *Service) Create(ctx context.Context, in Input) (*Credential, error) {
 	now := s.now().UTC()
 	r := &Record{
 		ID: record.NewID(Table), Name: in.Name, Provider: strings.ToLower(in.Provider), Modalities: nonNil(in.Modalities),
-		BaseURL: in.BaseURL, Endpoint: in.Endpoint, APIVersion: in.APIVersion, EndpointLLM: in.EndpointLLM,
-		EndpointEmbedding: in.EndpointEmbed, EndpointSTT: in.EndpointSTT, EndpointTTS: in.EndpointTTS,
-		Project: in.Project, Location: in.Location, CredentialsPath: in.CredentialsPath, NumCtx: in.NumCtx,
-		Created: now, Updated: now,
+		Settings: in.Settings, Created: now, Updated: now,
 	}
-	if err := s.validateURLs(ctx, r); err != nil {
+	if err := s.validateURLs(ctx, &r.Settings); err != nil {
 		return nil, err
 	}
 	if err := s.setKey(r, in.APIKey); err != nil {
@@ -254,8 +216,8 @@ func (s *Service) Update(ctx context.Context, id string, ch Change) (*Credential
 	if ch.Modalities != nil {
 		fe.modalities(*ch.Modalities)
 	}
-	if ch.NumCtx != nil && *ch.NumCtx != 0 {
-		fe.numCtx(ch.NumCtx)
+	if ch.NumCtx != nil {
+		fe.numCtx(*ch.NumCtx)
 	}
 	if ch.APIKey != nil {
 		fe.apiKey(*ch.APIKey)
@@ -266,9 +228,13 @@ func (s *Service) Update(ctx context.Context, id string, ch Change) (*Credential
 	if !s.vault.Configured() {
 		return nil, apperr.New(apperr.Invalid, noKeyMessage)
 	}
-	probe := &Record{}
-	applyURLs(probe, ch)
-	if err := s.validateURLs(ctx, probe); err != nil {
+	var probe provider.Settings
+	for name, v := range ch.Settings {
+		if !probe.Set(name, v) {
+			return nil, apperr.Newf(apperr.Invalid, "Unknown field %s", name)
+		}
+	}
+	if err := s.validateURLs(ctx, &probe); err != nil {
 		return nil, err
 	}
 	id, err := NormalizeID(id)
@@ -285,29 +251,17 @@ func (s *Service) Update(ctx context.Context, id string, ch Change) (*Credential
 	if ch.Modalities != nil {
 		r.Modalities = nonNil(*ch.Modalities)
 	}
-	applyURLs(r, ch)
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
+	for name, v := range ch.Settings {
+		r.Set(name, v)
 	}
-	set(&r.APIVersion, ch.APIVersion)
-	set(&r.Project, ch.Project)
-	set(&r.Location, ch.Location)
-	set(&r.CredentialsPath, ch.CredentialsPath)
 	if ch.NumCtx != nil {
-		if *ch.NumCtx == 0 {
-			r.NumCtx = nil
-		} else {
-			n := *ch.NumCtx
-			r.NumCtx = &n
-		}
+		r.NumCtx = *ch.NumCtx
 	}
 	hasKey := r.APIKey != ""
 	if ch.APIKey != nil {
 		hasKey = strings.TrimSpace(*ch.APIKey) != ""
 	}
-	if msg := requiredFields(r.Provider, r.BaseURL, hasKey); msg != "" {
+	if msg := requirements(r.Provider, &r.Settings, hasKey); msg != "" {
 		return nil, apperr.New(apperr.Invalid, msg)
 	}
 	if ch.APIKey != nil {
@@ -324,20 +278,6 @@ func (s *Service) Update(ctx context.Context, id string, ch Change) (*Credential
 		return nil, err
 	}
 	return s.view(r), nil
-}
-
-func applyURLs(r *Record, ch Change) {
-	for _, f := range []struct {
-		dst *string
-		v   *string
-	}{
-		{&r.BaseURL, ch.BaseURL}, {&r.Endpoint, ch.Endpoint}, {&r.EndpointLLM, ch.EndpointLLM},
-		{&r.EndpointEmbedding, ch.EndpointEmbed}, {&r.EndpointSTT, ch.EndpointSTT}, {&r.EndpointTTS, ch.EndpointTTS},
-	} {
-		if f.v != nil {
-			*f.dst = *f.v
-		}
-	}
 }
 
 // Delete removes a credential. With migrateTo its models move to that
@@ -476,15 +416,9 @@ func (s *Service) createFrom(ctx context.Context, action, name string, spec prov
 	now := s.now().UTC()
 	r := &Record{
 		ID: record.NewID(Table), Name: name, Provider: spec.Name, Modalities: slices.Clone(spec.Modalities),
-		BaseURL: cfg.BaseURL, Endpoint: cfg.Endpoint, APIVersion: cfg.APIVersion, EndpointLLM: cfg.EndpointLLM,
-		EndpointEmbedding: cfg.EndpointEmbedding, EndpointSTT: cfg.EndpointSTT, EndpointTTS: cfg.EndpointTTS,
-		Project: cfg.Project, Location: cfg.Location, CredentialsPath: cfg.CredentialsPath, Created: now, Updated: now,
+		Settings: cfg.Settings, Created: now, Updated: now,
 	}
-	if cfg.NumCtx > 0 {
-		n := cfg.NumCtx
-		r.NumCtx = &n
-	}
-	if err := s.validateURLs(ctx, r); err != nil {
+	if err := s.validateURLs(ctx, &r.Settings); err != nil {
 		return err
 	}
 	if err := s.setKey(r, strings.TrimSpace(cfg.APIKey.Reveal())); err != nil {
@@ -521,17 +455,7 @@ func (s *Service) ProviderConfig(ctx context.Context, id string) (provider.Confi
 }
 
 func (s *Service) config(r *Record) (provider.Config, error) {
-	cfg := provider.Config{
-		Provider: r.Provider, BaseURL: r.BaseURL, Endpoint: r.Endpoint, APIVersion: r.APIVersion,
-		EndpointLLM: r.EndpointLLM, EndpointEmbedding: r.EndpointEmbedding, EndpointSTT: r.EndpointSTT,
-		EndpointTTS: r.EndpointTTS, Project: r.Project, Location: r.Location, CredentialsPath: r.CredentialsPath,
-	}
-	if r.NumCtx != nil {
-		cfg.NumCtx = *r.NumCtx
-	}
-	if r.Provider == "azure" && cfg.Endpoint == "" {
-		cfg.Endpoint = r.BaseURL
-	}
+	cfg := provider.Config{Provider: r.Provider, Settings: r.Settings}
 	if r.APIKey != "" {
 		key, err := s.vault.Open(r.ID, r.APIKey)
 		if err != nil {
@@ -550,11 +474,11 @@ func nonNil(s []string) []string {
 }
 
 // RotateKey re-seals every stored secret under the current key (see
-// Vault.Rotate) and records the rotation. Each row is re-sealed in its own
+// the vault's rotate) and records the rotation. Each row is re-sealed in its own
 // transaction, so a rotation can be interrupted and resumed; the audit
 // entry, written when it ends, counts what it did. progress may be nil.
 func (s *Service) RotateKey(ctx context.Context, progress func(done, total int)) (RotateResult, error) {
-	res, err := s.vault.Rotate(ctx, progress)
+	res, err := s.vault.rotate(ctx, progress)
 	if err != nil {
 		return res, err
 	}

@@ -61,13 +61,13 @@ func (f *fieldErrors) modalities(ms []string) {
 	}
 }
 
-func (f *fieldErrors) numCtx(n *int) {
+// numCtx checks a context window; 0 means none.
+func (f *fieldErrors) numCtx(n int) {
 	switch {
-	case n == nil:
-	case *n < 1:
-		f.add("num_ctx", "greater_than_equal", "Input should be greater than or equal to 1", *n)
-	case *n > MaxNumCtx:
-		f.add("num_ctx", "less_than_equal", fmt.Sprintf("Input should be less than or equal to %d", MaxNumCtx), *n)
+	case n < 0:
+		f.add("num_ctx", "greater_than_equal", "Input should be greater than or equal to 1", n)
+	case n > MaxNumCtx:
+		f.add("num_ctx", "less_than_equal", fmt.Sprintf("Input should be less than or equal to %d", MaxNumCtx), n)
 	}
 }
 

@@ -228,11 +228,11 @@ type RotateResult struct {
 	Changed        int `json:"changed_concurrently"`
 }
 
-// Rotate re-seals every stored secret under the current key, one row per
+// rotate re-seals every stored secret under the current key, one row per
 // transaction with compare-and-set, so it is safe while servers run and can
 // be interrupted and run again. When every secret is under the current key
 // the key check value moves to it. progress is called after each row.
-func (v *Vault) Rotate(ctx context.Context, progress func(done, total int)) (RotateResult, error) {
+func (v *Vault) rotate(ctx context.Context, progress func(done, total int)) (RotateResult, error) {
 	var res RotateResult
 	if v.ring == nil {
 		return res, apperr.New(apperr.Invalid, "No encryption key configured: set OPEN_NOTEBOOK_ENCRYPTION_KEY to the new key and OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS to the old one")

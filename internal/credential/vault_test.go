@@ -70,7 +70,8 @@ func TestRotationIsCompareAndSetAndResumable(t *testing.T) {
 			t.Fatal(err)
 		}
 		var progress []int
-		res, err := rotating.Rotate(ctx, func(done, total int) { progress = append(progress, done) })
+		rotatingSvc := credential.NewService(rs, rotating, noURLCheck{}, nil, audit.NewLog(db, time.Now), time.Now)
+		res, err := rotatingSvc.RotateKey(ctx, func(done, total int) { progress = append(progress, done) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +99,7 @@ func TestRotationIsCompareAndSetAndResumable(t *testing.T) {
 				t.Fatalf("%s: %v", id, err)
 			}
 		}
-		again, err := only.Rotate(ctx, nil)
+		again, err := svc.RotateKey(ctx, nil)
 		if err != nil || again.AlreadyCurrent != 3 || again.Resealed != 0 {
 			t.Fatalf("a rerun must be a no-op: %+v %v", again, err)
 		}

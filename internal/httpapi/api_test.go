@@ -287,3 +287,57 @@ func TestOpenAPIDocumentCoversEveryRoute(t *testing.T) {
 		t.Fatalf("docs asset: %d %d bytes", a.status, len(a.body))
 	}
 }
+
+func TestABrowserOpeningTheRootIsSentToTheUI(t *testing.T) {
+	e := newEnv(t, store.SQLite, withPassword(password))
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	cases := []struct {
+		name, accept string
+		redirect     bool
+	}{
+		{"a browser's Accept prefers HTML", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true},
+		{"curl accepts anything", "*/*", false},
+		{"an API client asks for JSON", "application/json", false},
+		{"no Accept at all", "", false},
+		{"HTML ranked below JSON", "application/json, text/html;q=0.5", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", e.srv.URL+"/", nil)
+			if tc.accept != "" {
+				req.Header.Set("Accept", tc.accept)
+			}
+			resp, err := noFollow.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if tc.redirect {
+				if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/ui/" {
+					t.Fatalf("%d Location %q", resp.StatusCode, resp.Header.Get("Location"))
+				}
+				return
+			}
+			if resp.StatusCode != 200 || string(body) != `{"message":"Open Notebook API is running"}` {
+				t.Fatalf("%d %s", resp.StatusCode, body)
+			}
+		})
+	}
+}
+
+func TestAPathWithATrailingSlashIsRedirectedLikeTheOriginal(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(e.srv.URL + "/api/notebooks/?archived=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTemporaryRedirect || resp.Header.Get("Location") != "/api/notebooks?archived=false" {
+		t.Fatalf("%d Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if r := e.do("GET", "/api/notebooks/", ""); r.status != 200 {
+		t.Fatalf("following the redirect: %d %s", r.status, r.body)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -96,7 +97,7 @@ type presence interface{ given() (any, bool) }
 type bodyRequirer interface{ missingBody() error }
 
 var (
-	optionalType   = reflect.TypeFor[presence]()
+	presenceType   = reflect.TypeFor[presence]()
 	fileHeaderType = reflect.TypeFor[*multipart.FileHeader]()
 )
 
@@ -651,7 +652,7 @@ type shape struct {
 }
 
 type shapeField struct {
-	index int
+	index []int
 	name  string
 	rules rules
 	shape *shape
@@ -668,7 +669,7 @@ func shapeOfDepth(t reflect.Type, depth int) (*shape, error) {
 		return nil, fmt.Errorf("%s: nested too deeply", t)
 	}
 	s := &shape{kind: t.Kind()}
-	if t.Implements(optionalType) {
+	if t.Implements(presenceType) {
 		s.opt = true
 		return s, nil
 	}
@@ -680,40 +681,66 @@ func shapeOfDepth(t reflect.Type, depth int) (*shape, error) {
 		}
 		s.elem = e
 	case reflect.Struct:
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if !f.IsExported() || name == "-" || f.Tag.Get("path") != "" || f.Tag.Get("query") != "" ||
-				f.Tag.Get("header") != "" || f.Tag.Get("formData") != "" {
-				continue
-			}
-			if f.Anonymous && name == "" {
-				return nil, fmt.Errorf("%s: embedded field %s needs a json name or json:\"-\"", t, f.Name)
-			}
-			if name == "" {
-				name = f.Name
-			}
-			r, err := parseRules(f)
-			if err != nil {
-				return nil, err
-			}
-			if r.required {
-				switch f.Type.Kind() {
-				case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
-				default:
-					if !f.Type.Implements(optionalType) {
-						return nil, fmt.Errorf("%s.%s is required but cannot be absent: make it a pointer", t, f.Name)
-					}
-				}
-			}
-			fs, err := shapeOfDepth(f.Type, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			s.fields = append(s.fields, shapeField{index: i, name: name, rules: r, shape: fs})
+		fields, err := structFields(t, nil, map[string]bool{}, depth)
+		if err != nil {
+			return nil, err
 		}
+		s.fields = fields
 	}
 	return s, nil
+}
+
+// structFields describes the JSON body fields of t, embedded structs
+// inline (an outer field shadows an embedded one of the same name, as in
+// encoding/json).
+func structFields(t reflect.Type, prefix []int, seen map[string]bool, depth int) ([]shapeField, error) {
+	var out []shapeField
+	var embedded []reflect.StructField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" || f.Tag.Get("path") != "" || f.Tag.Get("query") != "" ||
+			f.Tag.Get("header") != "" || f.Tag.Get("formData") != "" {
+			continue
+		}
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			embedded = append(embedded, f)
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		r, err := parseRules(f)
+		if err != nil {
+			return nil, err
+		}
+		if r.required {
+			switch f.Type.Kind() {
+			case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+			default:
+				if !f.Type.Implements(presenceType) {
+					return nil, fmt.Errorf("%s.%s is required but cannot be absent: make it a pointer", t, f.Name)
+				}
+			}
+		}
+		fs, err := shapeOfDepth(f.Type, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, shapeField{index: append(slices.Clone(prefix), i), name: name, rules: r, shape: fs})
+	}
+	for _, f := range embedded {
+		inner, err := structFields(f.Type, append(slices.Clone(prefix), f.Index...), seen, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inner...)
+	}
+	return out, nil
 }
 
 // check validates v at loc and appends what is wrong to fields.
@@ -752,7 +779,7 @@ func (s *shape) check(v reflect.Value, loc []any, fields []apperr.FieldError) []
 		}
 	case reflect.Struct:
 		for _, f := range s.fields {
-			fv := v.Field(f.index)
+			fv := v.FieldByIndex(f.index)
 			floc := append(loc[:len(loc):len(loc)], f.name)
 			if f.rules.required && absent(fv) {
 				fields = append(fields, apperr.FieldError{Loc: floc, Type: "missing", Msg: "Field required"})

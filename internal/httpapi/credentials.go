@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
@@ -64,7 +66,7 @@ func toCredentialOut(c *credential.Credential) credentialOut {
 		BaseURL: optional(c.BaseURL), Endpoint: optional(c.Endpoint), APIVersion: optional(c.APIVersion),
 		EndpointLLM: optional(c.EndpointLLM), EndpointEmbedding: optional(c.EndpointEmbedding),
 		EndpointSTT: optional(c.EndpointSTT), EndpointTTS: optional(c.EndpointTTS), Project: optional(c.Project),
-		Location: optional(c.Location), CredentialsPath: optional(c.CredentialsPath), NumCtx: c.NumCtx,
+		Location: optional(c.Location), CredentialsPath: optional(c.CredentialsPath), NumCtx: positive(c.NumCtx),
 		HasAPIKey: c.HasAPIKey, APIKeyHint: optional(c.APIKeyHint), Created: formatTime(c.Created),
 		Updated: formatTime(c.Updated), ModelCount: c.ModelCount, DecryptionError: optional(c.DecryptionError),
 		LastTestStatus: optional(c.LastTestStatus),
@@ -79,22 +81,15 @@ func toCredentialOut(c *credential.Credential) credentialOut {
 	return out
 }
 
+// credentialCreateIn is a new credential: the provider's settings inline,
+// and num_ctx, whose absence matters.
 type credentialCreateIn struct {
-	Name              *string       `json:"name" required:"true" maxLength:"200"`
-	Provider          *providerName `json:"provider" required:"true"`
-	Modalities        []string      `json:"modalities"`
-	APIKey            *string       `json:"api_key"`
-	BaseURL           *string       `json:"base_url"`
-	Endpoint          *string       `json:"endpoint"`
-	APIVersion        *string       `json:"api_version"`
-	EndpointLLM       *string       `json:"endpoint_llm"`
-	EndpointEmbedding *string       `json:"endpoint_embedding"`
-	EndpointSTT       *string       `json:"endpoint_stt"`
-	EndpointTTS       *string       `json:"endpoint_tts"`
-	Project           *string       `json:"project"`
-	Location          *string       `json:"location"`
-	CredentialsPath   *string       `json:"credentials_path"`
-	NumCtx            *int          `json:"num_ctx" minimum:"1" maximum:"10000000"`
+	Name       *string       `json:"name" required:"true" maxLength:"200"`
+	Provider   *providerName `json:"provider" required:"true"`
+	Modalities []string      `json:"modalities"`
+	APIKey     *string       `json:"api_key"`
+	NumCtx     *int          `json:"num_ctx" minimum:"1" maximum:"10000000"`
+	provider.Settings
 }
 
 type credentialUpdateIn struct {
@@ -115,14 +110,27 @@ type credentialUpdateIn struct {
 	NumCtx            Opt[int]      `json:"num_ctx" description:"absent keeps; null or 0 clears"`
 }
 
-// clearable maps an Opt to the original's presence rule: absent keeps
-// (nil), present stores `value or None` (a pointer, "" meaning clear).
-func clearable(o Opt[string]) *string {
-	if !o.Set {
+// settings collects the settings an update sets, by API name: present
+// stores the original's `value or None` ("" or null clears), absent keeps.
+func (in credentialUpdateIn) settings() map[string]string {
+	out := map[string]string{}
+	v := reflect.ValueOf(in)
+	for i := range v.NumField() {
+		o, ok := v.Field(i).Interface().(Opt[string])
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		if ok && o.Set && slices.Contains(provider.SettingNames(), name) {
+			out[name] = o.Value
+		}
+	}
+	return out
+}
+
+// positive renders 0 as null.
+func positive(n int) *int {
+	if n == 0 {
 		return nil
 	}
-	v := o.Value
-	return &v
+	return &n
 }
 
 // keepOnNull maps an Opt whose null means "keep" (name, modalities, key).
@@ -160,12 +168,17 @@ func (*legacyConfigIn) missingBody() error {
 		"'open-notebook import-provider-config FILE'")
 }
 
+// providerOut is the original's provider description plus, additively,
+// what a credential form for it needs.
 type providerOut struct {
-	Name          string   `json:"name"`
-	DisplayName   string   `json:"display_name"`
-	Modalities    []string `json:"modalities"`
-	DocsURL       *string  `json:"docs_url"`
-	EnvConfigured bool     `json:"env_configured"`
+	Name           string           `json:"name"`
+	DisplayName    string           `json:"display_name"`
+	Modalities     []string         `json:"modalities"`
+	DocsURL        *string          `json:"docs_url"`
+	EnvConfigured  bool             `json:"env_configured"`
+	DefaultBaseURL *string          `json:"default_base_url" description:"Where the provider's API lives when a credential sets no base URL"`
+	Key            provider.KeyRule `json:"key" enum:"required,optional" description:"Whether a credential needs an API key"`
+	Fields         []provider.Field `json:"fields" description:"The credential form's fields after name and modalities, in order"`
 }
 
 func (s *Server) credentialRoutes() []route {
@@ -181,7 +194,8 @@ func (s *Server) credentialRoutes() []route {
 				env := creds.EnvStatus()
 				for _, p := range provider.Providers() {
 					out = append(out, providerOut{Name: p.Name, DisplayName: p.DisplayName, Modalities: p.Modalities,
-						DocsURL: optional(p.DocsURL), EnvConfigured: env[p.Name]})
+						DocsURL: optional(p.DocsURL), EnvConfigured: env[p.Name], DefaultBaseURL: optional(p.DefaultBaseURL),
+						Key: p.Key, Fields: p.Fields})
 				}
 				return out, nil
 			}),
@@ -198,12 +212,10 @@ func (s *Server) credentialRoutes() []route {
 		endpoint(op{Method: "POST", Path: "/api/credentials", Summary: "Create a credential; its key is encrypted at rest", Tag: "credentials",
 			Access: Write, Audit: "credential.create", Status: http.StatusCreated},
 			func(ctx context.Context, in credentialCreateIn) (credentialOut, error) {
+				st := in.Settings
+				st.NumCtx = deref(in.NumCtx)
 				return render(toCredentialOut)(creds.Create(ctx, credential.Input{
-					Name: *in.Name, Provider: string(*in.Provider), Modalities: in.Modalities, APIKey: deref(in.APIKey),
-					BaseURL: deref(in.BaseURL), Endpoint: deref(in.Endpoint), APIVersion: deref(in.APIVersion),
-					EndpointLLM: deref(in.EndpointLLM), EndpointEmbed: deref(in.EndpointEmbedding), EndpointSTT: deref(in.EndpointSTT),
-					EndpointTTS: deref(in.EndpointTTS), Project: deref(in.Project), Location: deref(in.Location),
-					CredentialsPath: deref(in.CredentialsPath), NumCtx: in.NumCtx,
+					Name: *in.Name, Provider: string(*in.Provider), Modalities: in.Modalities, APIKey: deref(in.APIKey), Settings: st,
 				}))
 			}),
 		endpoint(op{Method: "GET", Path: "/api/credentials/{credential_id}", Summary: "Get a credential", Tag: "credentials", Access: Read},
@@ -212,13 +224,8 @@ func (s *Server) credentialRoutes() []route {
 			}),
 		endpoint(op{Method: "PUT", Path: "/api/credentials/{credential_id}", Summary: "Update a credential", Tag: "credentials", Access: Write, Audit: "credential.update"},
 			func(ctx context.Context, in credentialUpdateIn) (credentialOut, error) {
-				ch := credential.Change{
-					Name: keepOnNull(in.Name), Modalities: keepOnNull(in.Modalities), APIKey: keepOnNull(in.APIKey),
-					BaseURL: clearable(in.BaseURL), Endpoint: clearable(in.Endpoint), APIVersion: clearable(in.APIVersion),
-					EndpointLLM: clearable(in.EndpointLLM), EndpointEmbed: clearable(in.EndpointEmbedding),
-					EndpointSTT: clearable(in.EndpointSTT), EndpointTTS: clearable(in.EndpointTTS), Project: clearable(in.Project),
-					Location: clearable(in.Location), CredentialsPath: clearable(in.CredentialsPath),
-				}
+				ch := credential.Change{Name: keepOnNull(in.Name), Modalities: keepOnNull(in.Modalities),
+					APIKey: keepOnNull(in.APIKey), Settings: in.settings()}
 				if in.NumCtx.Set {
 					n := in.NumCtx.Value // null decodes to 0: clear
 					ch.NumCtx = &n

@@ -13,7 +13,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -44,10 +43,6 @@ var sensitiveHeaders = []string{
 	"Authorization", "Proxy-Authorization", "Cookie",
 	"X-Api-Key", "Api-Key", "Xi-Api-Key", "X-Goog-Api-Key",
 }
-
-// ErrResponseTooLarge is returned when reading a response body goes past
-// Options.MaxResponseBytes.
-var ErrResponseTooLarge = errors.New("response body exceeds the size limit")
 
 // Resolver looks up the addresses of a host name. *net.Resolver satisfies it;
 // tests inject a fake.

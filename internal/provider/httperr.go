@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/open-notebook/open-notebook/internal/netguard"
 )
 
 // maxErrorBody bounds how much of an error response is read for its message.
@@ -79,14 +77,14 @@ func FromTransport(providerName string, err error, key string) *Error {
 		opErr    *net.OpError
 	)
 	switch {
-	case errors.Is(err, netguard.ErrBlocked):
+	case is(err, func(e interface{ EgressBlocked() bool }) bool { return e.EgressBlocked() }):
 		e.Status, e.Message = StatusBlocked, "the destination address is blocked by the egress policy"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		e.Status, e.Message = StatusTimeout, "the provider did not answer in time"
 	case errors.As(err, &certErr), errors.As(err, &unknown), errors.As(err, &hostname),
 		errors.As(err, &invalid), errors.As(err, &recErr):
 		e.Status, e.Message = StatusTLSError, "TLS handshake with the provider failed"
-	case errors.Is(err, netguard.ErrResponseTooLarge):
+	case is(err, func(e interface{ ResponseTooLarge() bool }) bool { return e.ResponseTooLarge() }):
 		e.Message = "the provider's answer is larger than the size limit"
 	case errors.As(err, &dnsErr):
 		e.Status, e.Message = StatusUnreachable, "the provider's host name could not be resolved"
@@ -101,6 +99,14 @@ func FromTransport(providerName string, err error, key string) *Error {
 		e.Status = StatusError
 	}
 	return e
+}
+
+// is reports whether an error in err's chain has the behaviour T and test
+// holds for it. Transport errors are classified by behaviour, so this
+// package needs none of the packages that raise them (the egress guard).
+func is[T any](err error, test func(T) bool) bool {
+	var target T
+	return errors.As(err, &target) && test(target)
 }
 
 // Malformed reports a 2xx response whose body could not be understood.

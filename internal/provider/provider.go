@@ -42,19 +42,9 @@ func IsModelType(t string) bool {
 // defaults. BaseURL (and Endpoint for Azure) override the default host, which
 // is also how tests point a client at an httptest fake.
 type Config struct {
-	Provider          string
-	APIKey            secret.String
-	BaseURL           string
-	Endpoint          string
-	APIVersion        string
-	EndpointLLM       string
-	EndpointEmbedding string
-	EndpointSTT       string
-	EndpointTTS       string
-	Project           string
-	Location          string
-	CredentialsPath   string
-	NumCtx            int
+	Provider string
+	APIKey   secret.String
+	Settings
 }
 
 // Key returns the API key without the blanks a pasted key often carries.

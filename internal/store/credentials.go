@@ -5,21 +5,26 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/credential"
+	"github.com/open-notebook/open-notebook/internal/provider"
 )
 
 var errCredentialNotFound = apperr.New(apperr.NotFound, "Credential not found")
 
-const credentialColumns = `id, name, provider, modalities, api_key, api_key_hint, base_url, endpoint, api_version,
-	endpoint_llm, endpoint_embedding, endpoint_stt, endpoint_tts, project, location, credentials_path, config,
-	last_tested_at, last_test_status, created, updated`
+// credentialColumns are the credential columns in order: the settings'
+// columns are named as the settings are (provider.SettingNames), and
+// num_ctx lives in the config bag, as in the original.
+var credentialColumns = `id, name, provider, modalities, api_key, api_key_hint, ` +
+	strings.Join(provider.SettingNames(), ", ") + `, config, last_tested_at, last_test_status, created, updated`
 
 // credentialSelect reads credentials with their model counts in the same
 // query, so listing never costs a query per credential.
-const credentialSelect = `SELECT ` + credentialColumns + `,
+var credentialSelect = `SELECT ` + credentialColumns + `,
 	(SELECT COUNT(*) FROM models m WHERE m.credential_id = c.id) AS model_count
 	FROM credentials c`
 
@@ -33,8 +38,8 @@ func credentialArgs(r *credential.Record) ([]any, error) {
 	for k, v := range r.Extra {
 		bag[k] = v
 	}
-	if r.NumCtx != nil {
-		bag["num_ctx"] = *r.NumCtx
+	if r.NumCtx > 0 {
+		bag["num_ctx"] = r.NumCtx
 	}
 	if len(bag) > 0 {
 		b, err := json.Marshal(bag)
@@ -43,10 +48,11 @@ func credentialArgs(r *credential.Record) ([]any, error) {
 		}
 		config = sql.NullString{String: string(b), Valid: true}
 	}
-	return []any{r.ID, r.Name, r.Provider, string(modalities), null(r.APIKey), null(r.APIKeyHint), null(r.BaseURL),
-		null(r.Endpoint), null(r.APIVersion), null(r.EndpointLLM), null(r.EndpointEmbedding), null(r.EndpointSTT),
-		null(r.EndpointTTS), null(r.Project), null(r.Location), null(r.CredentialsPath), config,
-		nullMicros(r.LastTestedAt), null(r.LastTestStatus), micros(r.Created), micros(r.Updated)}, nil
+	args := []any{r.ID, r.Name, r.Provider, string(modalities), null(r.APIKey), null(r.APIKeyHint)}
+	for _, name := range provider.SettingNames() {
+		args = append(args, null(r.Get(name)))
+	}
+	return append(args, config, nullMicros(r.LastTestedAt), null(r.LastTestStatus), micros(r.Created), micros(r.Updated)), nil
 }
 
 // null stores "" as NULL, as the original stores empty optional fields.
@@ -54,32 +60,36 @@ func null(s string) sql.NullString { return sql.NullString{String: s, Valid: s !
 
 func scanCredential(s scanner) (*credential.Record, error) {
 	var (
-		r                                                               credential.Record
-		modalities                                                      string
-		key, hint, base, endpoint, version, llm, emb, stt, tts, project sql.NullString
-		location, path, config, status                                  sql.NullString
-		tested                                                          sql.NullInt64
-		created, updated                                                int64
+		r                         credential.Record
+		modalities                string
+		key, hint, config, status sql.NullString
+		tested                    sql.NullInt64
+		created, updated          int64
+		names                     = provider.SettingNames()
+		settings                  = make([]sql.NullString, len(names))
 	)
-	err := s.Scan(&r.ID, &r.Name, &r.Provider, &modalities, &key, &hint, &base, &endpoint, &version, &llm, &emb, &stt,
-		&tts, &project, &location, &path, &config, &tested, &status, &created, &updated, &r.ModelCount)
-	if err != nil {
+	dst := []any{&r.ID, &r.Name, &r.Provider, &modalities, &key, &hint}
+	for i := range settings {
+		dst = append(dst, &settings[i])
+	}
+	dst = append(dst, &config, &tested, &status, &created, &updated, &r.ModelCount)
+	if err := s.Scan(dst...); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(modalities), &r.Modalities); err != nil {
 		return nil, err
 	}
-	r.APIKey, r.APIKeyHint, r.BaseURL, r.Endpoint, r.APIVersion = key.String, hint.String, base.String, endpoint.String, version.String
-	r.EndpointLLM, r.EndpointEmbedding, r.EndpointSTT, r.EndpointTTS = llm.String, emb.String, stt.String, tts.String
-	r.Project, r.Location, r.CredentialsPath, r.LastTestStatus = project.String, location.String, path.String, status.String
+	for i, name := range names {
+		r.Set(name, settings[i].String)
+	}
+	r.APIKey, r.APIKeyHint, r.LastTestStatus = key.String, hint.String, status.String
 	r.LastTestedAt, r.Created, r.Updated = fromNullMicros(tested), fromMicros(created), fromMicros(updated)
 	if config.Valid {
 		if err := json.Unmarshal([]byte(config.String), &r.Extra); err != nil {
 			return nil, err
 		}
 		if n, ok := r.Extra["num_ctx"].(float64); ok {
-			v := int(n)
-			r.NumCtx = &v
+			r.NumCtx = int(n)
 		}
 		delete(r.Extra, "num_ctx")
 		if len(r.Extra) == 0 {
@@ -89,8 +99,16 @@ func scanCredential(s scanner) (*credential.Record, error) {
 	return &r, nil
 }
 
-const insertCredential = `INSERT INTO credentials (` + credentialColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`
+var insertCredential = `INSERT INTO credentials (` + credentialColumns + `) VALUES (` + placeholders(1, 21) + `)`
+
+// placeholders renders $from, ..., $to.
+func placeholders(from, to int) string {
+	ps := make([]string, 0, to-from+1)
+	for i := from; i <= to; i++ {
+		ps = append(ps, "$"+strconv.Itoa(i))
+	}
+	return strings.Join(ps, ", ")
+}
 
 // CreateCredential implements credential.Store.
 func (db *DB) CreateCredential(ctx context.Context, r *credential.Record) error {
@@ -156,6 +174,14 @@ func (db *DB) ListCredentials(ctx context.Context, provider string) ([]credentia
 	return out, rows.Err()
 }
 
+var updateCredential = func() string {
+	set := []string{"name = $2"}
+	for i, col := range append(append([]string{"modalities", "api_key", "api_key_hint"}, provider.SettingNames()...), "config") {
+		set = append(set, col+" = $"+strconv.Itoa(i+3))
+	}
+	return `UPDATE credentials SET ` + strings.Join(set, ", ") + `, updated = $17 WHERE id = $1`
+}()
+
 // UpdateCredential implements credential.Store. The provider, creation
 // time and last test result are not changed by an update.
 func (db *DB) UpdateCredential(ctx context.Context, r *credential.Record) error {
@@ -164,11 +190,9 @@ func (db *DB) UpdateCredential(ctx context.Context, r *credential.Record) error 
 		return err
 	}
 	// args follow credentialColumns: keep id (0), then name (1) and
-	// modalities through config (3..16), and updated (20).
-	res, err := db.w(ctx).ExecContext(ctx, `UPDATE credentials SET name = $2, modalities = $3, api_key = $4,
-		api_key_hint = $5, base_url = $6, endpoint = $7, api_version = $8, endpoint_llm = $9, endpoint_embedding = $10,
-		endpoint_stt = $11, endpoint_tts = $12, project = $13, location = $14, credentials_path = $15, config = $16,
-		updated = $17 WHERE id = $1`, append(append([]any{args[0], args[1]}, args[3:17]...), args[20])...)
+	// modalities through config (3..16), and updated (20); provider (2)
+	// and the last test (17, 18) are not changed by an update.
+	res, err := db.w(ctx).ExecContext(ctx, updateCredential, append(append([]any{args[0], args[1]}, args[3:17]...), args[20])...)
 	return affected(res, err, errCredentialNotFound)
 }
 

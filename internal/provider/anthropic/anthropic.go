@@ -15,9 +15,6 @@ import (
 )
 
 const (
-	// DefaultBaseURL is Anthropic's API, used for the anthropic provider
-	// when neither the credential nor the options name a base.
-	DefaultBaseURL = "https://api.anthropic.com/v1"
 	// compatible is the provider whose base URL is mandatory and whose
 	// gateway may lack a model listing.
 	compatible = "anthropic_compatible"
@@ -32,11 +29,7 @@ const (
 )
 
 // Options are what the caller may set beyond the credential.
-type Options struct {
-	// DefaultBaseURL is used when the credential has no base URL. It is
-	// normalized like one, so "https://api.anthropic.com" will do.
-	DefaultBaseURL string
-}
+type Options struct{}
 
 // Client calls one Anthropic-style API with one credential. It is safe for
 // concurrent use.
@@ -48,19 +41,12 @@ type Client struct {
 
 var _ provider.Client = (*Client)(nil)
 
-// New returns a client for cfg. The base URL is cfg.BaseURL, else
-// opts.DefaultBaseURL, else (for anthropic, never for anthropic_compatible,
-// which must name its gateway) DefaultBaseURL; it is normalized to end in
-// /v1. hc carries every request and must not be nil.
+// New returns a client for cfg. The base URL is cfg.BaseURL (provider/factory
+// fills in Anthropic's; anthropic_compatible must name its gateway),
+// normalized to end in /v1. hc carries every request and must not be nil.
 func New(cfg provider.Config, hc *http.Client, opts Options) *Client {
 	name := cmp.Or(cfg.Provider, "anthropic")
 	raw := cfg.BaseURL
-	if strings.TrimSpace(raw) == "" {
-		raw = opts.DefaultBaseURL
-	}
-	if strings.TrimSpace(raw) == "" && name != compatible {
-		raw = DefaultBaseURL
-	}
 	key := provider.KeyHeader("x-api-key", "", cfg.Key())
 	return &Client{
 		name: name,

@@ -127,48 +127,28 @@ func TestListModelsStopsAfterTwentyPages(t *testing.T) {
 
 func TestBaseURLsAreNormalizedToV1(t *testing.T) {
 	tests := []struct {
-		name        string
-		provider    string
-		base        string // cfg.BaseURL; {url} is the fake's URL
-		defaultBase string // Options.DefaultBaseURL
+		name     string
+		provider string
+		base     string // cfg.BaseURL; {url} is the fake's URL
 	}{
 		{name: "a /v1 base is kept", provider: compatible, base: "{url}/v1"},
 		{name: "a bare host gains /v1", provider: compatible, base: "{url}"},
 		{name: "a /models URL becomes /v1", provider: compatible, base: "{url}/models"},
 		{name: "a /v1/models URL becomes /v1", provider: compatible, base: "{url}/v1/models"},
 		{name: "blanks and trailing slashes are dropped", provider: compatible, base: "  {url}/v1/models/ "},
-		{name: "anthropic's default host gains /v1", provider: "anthropic", defaultBase: "{url}"},
-		{name: "the credential's base wins over the default", provider: "anthropic", base: "{url}/", defaultBase: "http://127.0.0.1:9/unused"},
+		{name: "anthropic's bare host gains /v1", provider: "anthropic", base: "{url}/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, modelPage(false, "compatible-model")))
-			cfg := provider.Config{Provider: tt.provider, APIKey: secret.New(testKey), BaseURL: strings.ReplaceAll(tt.base, "{url}", f.URL)}
-			c := New(cfg, f.Client(), Options{DefaultBaseURL: strings.ReplaceAll(tt.defaultBase, "{url}", f.URL)})
+			cfg := provider.Config{Provider: tt.provider, APIKey: secret.New(testKey), Settings: provider.Settings{BaseURL: strings.ReplaceAll(tt.base, "{url}", f.URL)}}
+			c := New(cfg, f.Client(), Options{})
 
 			if _, err := c.ListModels(t.Context()); err != nil {
 				t.Fatalf("err = %v", err)
 			}
 			if req := f.Only(t); req.Path != "/v1/models" {
 				t.Errorf("listed %s, want /v1/models", req.Path)
-			}
-		})
-	}
-}
-
-func TestAnthropicDefaultsToItsPublicAPI(t *testing.T) {
-	tests := []struct {
-		name string
-		cfg  provider.Config
-		want string
-	}{
-		{"anthropic without a base uses api.anthropic.com/v1", provider.Config{Provider: "anthropic"}, "https://api.anthropic.com/v1"},
-		{"anthropic_compatible without a base has none", provider.Config{Provider: compatible, BaseURL: " / "}, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := New(tt.cfg, http.DefaultClient, Options{}).base; got != tt.want {
-				t.Errorf("base = %q, want %q", got, tt.want)
 			}
 		})
 	}
@@ -218,7 +198,7 @@ func TestProbeTellsAGatewayWithoutAListingFromAFailure(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, tt.answer)
-			c := New(provider.Config{Provider: tt.provider, APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client(), Options{})
+			c := New(provider.Config{Provider: tt.provider, APIKey: secret.New(testKey), Settings: provider.Settings{BaseURL: f.URL}}, f.Client(), Options{})
 
 			got, err := c.Probe(t.Context())
 			if tt.wantStatus != "" {
@@ -284,7 +264,7 @@ func TestChatSendsAMessagesRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, answer))
-			c := New(provider.Config{Provider: "anthropic", APIKey: secret.New(testKey), BaseURL: f.URL + "/v1"}, f.Client(), Options{})
+			c := New(provider.Config{Provider: "anthropic", APIKey: secret.New(testKey), Settings: provider.Settings{BaseURL: f.URL + "/v1"}}, f.Client(), Options{})
 
 			got, err := c.Chat(t.Context(), tt.req)
 			if err != nil {

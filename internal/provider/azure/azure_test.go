@@ -48,22 +48,22 @@ func TestListModelsAsksTheResourceWithItsApiKey(t *testing.T) {
 	}{
 		{
 			name:     "the endpoint is listed with the default api-version",
-			cfg:      provider.Config{APIKey: key, Endpoint: "{url}"},
+			cfg:      provider.Config{APIKey: key, Settings: provider.Settings{Endpoint: "{url}"}},
 			wantPath: "/openai/models", wantQuery: "api-version=2024-10-21",
 		},
 		{
 			name:     "the base URL stands in for a missing endpoint",
-			cfg:      provider.Config{APIKey: key, BaseURL: " {url}/ "},
+			cfg:      provider.Config{APIKey: key, Settings: provider.Settings{BaseURL: " {url}/ "}},
 			wantPath: "/openai/models", wantQuery: "api-version=2024-10-21",
 		},
 		{
 			name:     "a configured api-version is sent",
-			cfg:      provider.Config{APIKey: key, Endpoint: "{url}", APIVersion: "2025-04-01-preview"},
+			cfg:      provider.Config{APIKey: key, Settings: provider.Settings{Endpoint: "{url}", APIVersion: "2025-04-01-preview"}},
 			wantPath: "/openai/models", wantQuery: "api-version=2025-04-01-preview",
 		},
 		{
 			name:     "a credential with only per-modality endpoints lists the first of them",
-			cfg:      provider.Config{APIKey: key, EndpointEmbedding: "{url}/embedding-resource", EndpointTTS: "{url}/tts-resource"},
+			cfg:      provider.Config{APIKey: key, Settings: provider.Settings{EndpointEmbedding: "{url}/embedding-resource", EndpointTTS: "{url}/tts-resource"}},
 			wantPath: "/embedding-resource/openai/models", wantQuery: "api-version=2024-10-21",
 		},
 	}
@@ -105,8 +105,8 @@ func TestACredentialWithoutEndpointOrKeyFailsWithoutTheEnvironment(t *testing.T)
 		message string
 	}{
 		{"a credential without any endpoint says so", provider.Config{APIKey: secret.New(testKey)}, "No Azure endpoint configured"},
-		{"a credential without a key says so", provider.Config{Endpoint: f.URL}, "No Azure API key configured"},
-		{"a blank key is no key", provider.Config{Endpoint: f.URL, APIKey: secret.New("  ")}, "No Azure API key configured"},
+		{"a credential without a key says so", provider.Config{Settings: provider.Settings{Endpoint: f.URL}}, "No Azure API key configured"},
+		{"a blank key is no key", provider.Config{APIKey: secret.New("  "), Settings: provider.Settings{Endpoint: f.URL}}, "No Azure API key configured"},
 	}
 	for _, tt := range tests {
 		for _, call := range operations() {
@@ -122,7 +122,7 @@ func TestACredentialWithoutEndpointOrKeyFailsWithoutTheEnvironment(t *testing.T)
 
 func TestEachCapabilityCallsItsDeploymentOnItsEndpoint(t *testing.T) {
 	temp := 0.5
-	base := provider.Config{APIKey: secret.New(testKey), Endpoint: "{url}/resource", APIVersion: "2024-10-21"}
+	base := provider.Config{APIKey: secret.New(testKey), Settings: provider.Settings{Endpoint: "{url}/resource", APIVersion: "2024-10-21"}}
 	withEndpoints := base
 	withEndpoints.EndpointLLM, withEndpoints.EndpointEmbedding = "{url}/llm", "{url}/embedding"
 	withEndpoints.EndpointSTT, withEndpoints.EndpointTTS = "{url}/stt/", "{url}/tts"

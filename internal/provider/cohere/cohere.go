@@ -16,7 +16,6 @@ import (
 )
 
 const (
-	defaultBaseURL = "https://api.cohere.com"
 	// maxPages bounds the model listing, so that a server that keeps
 	// answering with a page token cannot keep the client busy forever.
 	maxPages = 20
@@ -39,7 +38,7 @@ var _ provider.Client = (*Client)(nil)
 // must not be nil.
 func New(cfg provider.Config, hc *http.Client) *Client {
 	name := cmp.Or(cfg.Provider, "cohere")
-	return &Client{name: name, base: provider.BaseURL(cfg.BaseURL, defaultBaseURL, "/v1", "/v2"),
+	return &Client{name: name, base: provider.BaseURL(cfg.BaseURL, "", "/v1", "/v2"),
 		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Bearer ", cfg.Key())}}
 }
 

@@ -81,7 +81,7 @@ func TestBaseURLs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"models": []}`))
-			c := New(provider.Config{Provider: "cohere", BaseURL: f.URL + tt.suffix}, f.Client())
+			c := New(provider.Config{Provider: "cohere", Settings: provider.Settings{BaseURL: f.URL + tt.suffix}}, f.Client())
 			if _, err := c.ListModels(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -89,9 +89,6 @@ func TestBaseURLs(t *testing.T) {
 				t.Errorf("path = %q", got)
 			}
 		})
-	}
-	if got := New(provider.Config{}, http.DefaultClient).base; got != "https://api.cohere.com" {
-		t.Errorf("default base = %q", got)
 	}
 }
 

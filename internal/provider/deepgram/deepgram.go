@@ -15,7 +15,6 @@ import (
 )
 
 const (
-	defaultBaseURL = "https://api.deepgram.com"
 	// defaultSpeakModel is the voice used when the caller names none; it is
 	// also the original's test voice for Deepgram.
 	defaultSpeakModel = "aura-2-thalia-en"
@@ -37,7 +36,7 @@ var _ provider.Client = (*Client)(nil)
 // carries every request and must not be nil.
 func New(cfg provider.Config, hc *http.Client) *Client {
 	name := cmp.Or(cfg.Provider, "deepgram")
-	return &Client{name: name, base: provider.BaseURL(cfg.BaseURL, defaultBaseURL, "/v1"),
+	return &Client{name: name, base: provider.BaseURL(cfg.BaseURL, "", "/v1"),
 		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Token ", cfg.Key())}}
 }
 

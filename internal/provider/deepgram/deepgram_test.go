@@ -78,14 +78,11 @@ func TestProbeListsProjects(t *testing.T) {
 
 func TestBaseURLs(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"projects": []}`))
-	if _, err := New(provider.Config{APIKey: secret.New(testKey), BaseURL: f.URL + "/v1/"}, f.Client()).Probe(context.Background()); err != nil {
+	if _, err := New(provider.Config{APIKey: secret.New(testKey), Settings: provider.Settings{BaseURL: f.URL + "/v1/"}}, f.Client()).Probe(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.Only(t).Path; got != "/v1/projects" {
 		t.Errorf("a pasted /v1 was kept: path = %q", got)
-	}
-	if got := New(provider.Config{}, http.DefaultClient).base; got != "https://api.deepgram.com" {
-		t.Errorf("default base = %q", got)
 	}
 }
 

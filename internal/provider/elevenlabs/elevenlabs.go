@@ -16,7 +16,6 @@ import (
 )
 
 const (
-	defaultBaseURL = "https://api.elevenlabs.io"
 	// defaultVoice is the voice ElevenLabs' own examples use ("Rachel"),
 	// for callers that name none.
 	defaultVoice = "21m00Tcm4TlvDq8ikWAM"
@@ -36,7 +35,7 @@ var _ provider.Client = (*Client)(nil)
 // carries every request and must not be nil.
 func New(cfg provider.Config, hc *http.Client) *Client {
 	name := cmp.Or(cfg.Provider, "elevenlabs")
-	return &Client{name: name, base: provider.BaseURL(cfg.BaseURL, defaultBaseURL, "/v1"),
+	return &Client{name: name, base: provider.BaseURL(cfg.BaseURL, "", "/v1"),
 		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("xi-api-key", "", cfg.Key())}}
 }
 

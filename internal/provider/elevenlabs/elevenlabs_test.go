@@ -56,16 +56,13 @@ func TestBaseURLs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, `[]`))
-			if _, err := New(provider.Config{BaseURL: f.URL + tt.suffix}, f.Client()).ListModels(context.Background()); err != nil {
+			if _, err := New(provider.Config{Settings: provider.Settings{BaseURL: f.URL + tt.suffix}}, f.Client()).ListModels(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			if got := f.Only(t).Path; got != "/v1/models" {
 				t.Errorf("path = %q", got)
 			}
 		})
-	}
-	if got := New(provider.Config{}, http.DefaultClient).base; got != "https://api.elevenlabs.io" {
-		t.Errorf("default base = %q", got)
 	}
 }
 

@@ -47,8 +47,7 @@ func TestNewPointsTheClientWhereTheCredentialSays(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			up.Reset()
-			c, err := factory.New(provider.Config{Provider: tt.provider, BaseURL: tt.base,
-				APIKey: secret.New(providertest.GoodKey)}, up.Client())
+			c, err := factory.New(provider.Config{Provider: tt.provider, APIKey: secret.New(providertest.GoodKey), Settings: provider.Settings{BaseURL: tt.base}}, up.Client())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,3 +103,38 @@ func TestNewUsesTheRegistrysDefaultBaseURL(t *testing.T) {
 type roundTrip func(*http.Request) (*http.Response, error)
 
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// recorder answers nothing and remembers where each request was sent.
+type recorder struct{ urls []string }
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.urls = append(r.urls, req.URL.String())
+	return nil, fmt.Errorf("not sent")
+}
+
+func TestAProviderWithoutABaseURLIsCalledAtItsDefault(t *testing.T) {
+	for _, spec := range provider.Providers() {
+		if spec.DefaultBaseURL == "" {
+			continue
+		}
+		t.Run(spec.Name, func(t *testing.T) {
+			rec := &recorder{}
+			c, err := factory.New(provider.Config{Provider: spec.Name, APIKey: secret.New("k")}, &http.Client{Transport: rec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = c.Probe(t.Context())
+			if _, err := c.Embed(t.Context(), provider.EmbedRequest{Model: "m", Input: []string{"x"}}); err != nil && len(rec.urls) == 0 {
+				_, _ = c.Chat(t.Context(), provider.ChatRequest{Model: "m", Messages: []provider.Message{{Role: "user", Content: "x"}}})
+			}
+			if len(rec.urls) == 0 {
+				t.Fatal("no request was made")
+			}
+			for _, u := range rec.urls {
+				if !strings.HasPrefix(u, strings.TrimSuffix(spec.DefaultBaseURL, "/v1")) {
+					t.Errorf("called %s, want a URL under %s", u, spec.DefaultBaseURL)
+				}
+			}
+		})
+	}
+}

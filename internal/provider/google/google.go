@@ -20,7 +20,6 @@ import (
 )
 
 const (
-	defaultBaseURL = "https://generativelanguage.googleapis.com"
 	// maxBody bounds every response read. Speech arrives base64-encoded
 	// inside JSON, so it is larger than the other families' bound.
 	maxBody = 64 << 20
@@ -69,7 +68,7 @@ func New(cfg provider.Config, hc *http.Client, opts ...Option) *Client {
 	name := cmp.Or(cfg.Provider, "google")
 	c := &Client{
 		name:      name,
-		modelsURL: provider.BaseURL(cfg.BaseURL, defaultBaseURL, "/v1beta", "/v1") + "/v1beta/models",
+		modelsURL: provider.BaseURL(cfg.BaseURL, "", "/v1beta", "/v1") + "/v1beta/models",
 		// Without a key Google answers 403 "unregistered callers", which is
 		// the truthful result of testing a keyless credential.
 		authorize: provider.KeyHeader("x-goog-api-key", "", cfg.Key()),

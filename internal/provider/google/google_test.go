@@ -113,7 +113,7 @@ func TestBaseURLs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"models": []}`))
-			c := New(provider.Config{Provider: "google", APIKey: secret.New(testKey), BaseURL: f.URL + tt.base}, f.Client())
+			c := New(provider.Config{Provider: "google", APIKey: secret.New(testKey), Settings: provider.Settings{BaseURL: f.URL + tt.base}}, f.Client())
 			if _, err := c.Probe(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -121,9 +121,6 @@ func TestBaseURLs(t *testing.T) {
 				t.Errorf("path = %q, want /v1beta/models", got)
 			}
 		})
-	}
-	if got := New(provider.Config{}, http.DefaultClient).modelsURL; got != "https://generativelanguage.googleapis.com/v1beta/models" {
-		t.Errorf("default models URL = %q", got)
 	}
 }
 
@@ -184,7 +181,7 @@ func TestErrorsAreClassified(t *testing.T) {
 
 func TestAKeylessCredentialSendsNoKeyHeader(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusForbidden, `{"error": {"code": 403, "message": "Method doesn't allow unregistered callers.", "status": "PERMISSION_DENIED"}}`))
-	_, err := New(provider.Config{Provider: "google", BaseURL: f.URL}, f.Client()).Probe(context.Background())
+	_, err := New(provider.Config{Provider: "google", Settings: provider.Settings{BaseURL: f.URL}}, f.Client()).Probe(context.Background())
 	family.WantError(t, err, provider.StatusForbidden, 403, "unregistered callers")
 	if _, ok := f.Only(t).Header["X-Goog-Api-Key"]; ok {
 		t.Error("an empty x-goog-api-key header was sent")

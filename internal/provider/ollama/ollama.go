@@ -12,9 +12,6 @@ import (
 	"github.com/open-notebook/open-notebook/internal/provider"
 )
 
-// DefaultBaseURL is where Ollama listens out of the box.
-const DefaultBaseURL = "http://localhost:11434"
-
 // Client calls one Ollama server. It is safe for concurrent use.
 type Client struct {
 	name   string
@@ -34,7 +31,7 @@ func New(cfg provider.Config, hc *http.Client) *Client {
 	name := cmp.Or(cfg.Provider, "ollama")
 	return &Client{
 		name:   name,
-		base:   provider.BaseURL(cfg.BaseURL, DefaultBaseURL),
+		base:   provider.BaseURL(cfg.BaseURL, ""),
 		numCtx: cfg.NumCtx,
 		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Bearer ", cfg.Key())},
 	}

@@ -42,7 +42,7 @@ func TestListModelsReadsTheTags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, tags))
-			c := New(provider.Config{Provider: "ollama", APIKey: secret.New(tt.key), BaseURL: strings.ReplaceAll(tt.base, "{url}", f.URL)}, f.Client())
+			c := New(provider.Config{Provider: "ollama", APIKey: secret.New(tt.key), Settings: provider.Settings{BaseURL: strings.ReplaceAll(tt.base, "{url}", f.URL)}}, f.Client())
 
 			for _, list := range []func(context.Context) ([]provider.Model, error){c.ListModels, func(ctx context.Context) ([]provider.Model, error) {
 				r, err := c.Probe(ctx)
@@ -73,12 +73,6 @@ func TestListModelsRefusesAnAnswerThatIsNotAListing(t *testing.T) {
 		{Name: "an object without models is malformed", Answer: `{"version":"0.5.4"}`, Call: providertest.ListModels},
 		{Name: "a text page is malformed", Answer: `Ollama is running`, Call: providertest.ListModels},
 	})
-}
-
-func TestTheDefaultServerIsLocal(t *testing.T) {
-	if got := New(provider.Config{Provider: "ollama", BaseURL: "  "}, http.DefaultClient).base; got != "http://localhost:11434" {
-		t.Errorf("base = %q, want http://localhost:11434", got)
-	}
 }
 
 func TestChatSendsANonStreamingRequest(t *testing.T) {
@@ -119,7 +113,7 @@ func TestChatSendsANonStreamingRequest(t *testing.T) {
 				"message":{"role":"assistant","content":"Hello! How are you today?"},"done":true,"done_reason":"stop",
 				"total_duration":5191566416,"load_duration":2154458,"prompt_eval_count":26,"prompt_eval_duration":383809000,
 				"eval_count":298,"eval_duration":4799921000}`))
-			c := New(provider.Config{Provider: "ollama", BaseURL: f.URL, NumCtx: tt.numCtx}, f.Client())
+			c := New(provider.Config{Provider: "ollama", Settings: provider.Settings{BaseURL: f.URL, NumCtx: tt.numCtx}}, f.Client())
 
 			got, err := c.Chat(t.Context(), tt.req)
 			if err != nil {
@@ -156,7 +150,7 @@ func TestEmbedSendsTheBatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
-			c := New(provider.Config{Provider: "ollama", BaseURL: f.URL}, f.Client())
+			c := New(provider.Config{Provider: "ollama", Settings: provider.Settings{BaseURL: f.URL}}, f.Client())
 
 			got, err := c.Embed(t.Context(), provider.EmbedRequest{Model: "all-minilm", Input: []string{"why is the sky blue?", "why is the grass green?"}})
 			if tt.wantErr {

@@ -23,5 +23,5 @@ var family = providertest.Family[*Client]{
 // newClient returns an openai client with the test key whose base is the
 // fake's /v1.
 func newClient(f *providertest.Server) *Client {
-	return New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL + "/v1"}, f.Client(), Options{})
+	return New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), Settings: provider.Settings{BaseURL: f.URL + "/v1"}}, f.Client(), Options{})
 }

@@ -18,10 +18,6 @@ import (
 
 // Options are what differs between the providers this family serves.
 type Options struct {
-	// DefaultBaseURL is the API base used when the credential has none,
-	// e.g. https://api.openai.com/v1. Empty for openai_compatible, which
-	// then fails with "No base URL configured".
-	DefaultBaseURL string
 	// ModelsQuery is a raw query added to the model listing. PayPerQ lists
 	// its audio and embedding models only with "type=all".
 	ModelsQuery string
@@ -38,16 +34,13 @@ type Client struct {
 
 var _ provider.Client = (*Client)(nil)
 
-// New returns a client for cfg. The base URL is cfg.BaseURL, else
-// opts.DefaultBaseURL; a trailing "/models" is dropped so that a base pasted
-// from the listing URL still lists it exactly once. hc carries every request
+// New returns a client for cfg. The base URL is cfg.BaseURL (provider/factory
+// fills in the provider's default); a trailing "/models" is dropped so that
+// a base pasted from the listing URL still lists it exactly once. hc carries every request
 // (in production the egress-guarded client) and must not be nil.
 func New(cfg provider.Config, hc *http.Client, opts Options) *Client {
 	name := cmp.Or(cfg.Provider, "openai")
 	base := normalizeBase(cfg.BaseURL)
-	if base == "" {
-		base = normalizeBase(opts.DefaultBaseURL)
-	}
 	return &Client{
 		name:        name,
 		base:        base,

@@ -39,7 +39,6 @@ func TestListModelsSendsTheListingRequestAndReadsItsModels(t *testing.T) {
 		name        string
 		provider    string
 		base        string // cfg.BaseURL; {url} is the fake's URL
-		defaultBase string // Options.DefaultBaseURL; {url} is the fake's URL
 		modelsQuery string
 		key         string
 		answer      string
@@ -58,7 +57,7 @@ func TestListModelsSendsTheListingRequestAndReadsItsModels(t *testing.T) {
 		},
 		{
 			name: "the default base URL is used when the credential has none", provider: "groq",
-			defaultBase: "{url}/openai/v1", key: testKey, answer: openAIModels,
+			base: "{url}/openai/v1", key: testKey, answer: openAIModels,
 			wantPath: "/openai/v1/models", wantAuth: "Bearer " + testKey,
 			want: []provider.Model{
 				{Name: "gpt-4o-mini", Provider: "groq"},
@@ -96,13 +95,13 @@ func TestListModelsSendsTheListingRequestAndReadsItsModels(t *testing.T) {
 			want: []provider.Model{{Name: "openai/gpt-4o-mini", Provider: "openrouter", Description: "OpenAI: GPT-4o-mini"}},
 		},
 		{
-			name: "ppq asks for every model type", provider: "ppq", defaultBase: "{url}/v1", modelsQuery: "type=all",
+			name: "ppq asks for every model type", provider: "ppq", base: "{url}/v1", modelsQuery: "type=all",
 			key: testKey, answer: `{"object":"list","data":[{"id":"auto","object":"model"},{"id":"nova-3","object":"model"}]}`,
 			wantPath: "/v1/models", wantQuery: "type=all", wantAuth: "Bearer " + testKey,
 			want: []provider.Model{{Name: "auto", Provider: "ppq"}, {Name: "nova-3", Provider: "ppq"}},
 		},
 		{
-			name: "an empty listing is an empty list", provider: "deepseek", defaultBase: "{url}",
+			name: "an empty listing is an empty list", provider: "deepseek", base: "{url}",
 			key: testKey, answer: `{"object":"list","data":[]}`,
 			wantPath: "/models", wantAuth: "Bearer " + testKey,
 			want: []provider.Model{},
@@ -111,9 +110,8 @@ func TestListModelsSendsTheListingRequestAndReadsItsModels(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, tt.answer))
-			cfg := provider.Config{Provider: tt.provider, APIKey: secret.New(tt.key),
-				BaseURL: strings.ReplaceAll(tt.base, "{url}", f.URL)}
-			opts := Options{ModelsQuery: tt.modelsQuery, DefaultBaseURL: strings.ReplaceAll(tt.defaultBase, "{url}", f.URL)}
+			cfg := provider.Config{Provider: tt.provider, APIKey: secret.New(tt.key), Settings: provider.Settings{BaseURL: strings.ReplaceAll(tt.base, "{url}", f.URL)}}
+			opts := Options{ModelsQuery: tt.modelsQuery}
 
 			for _, call := range []func(context.Context) ([]provider.Model, error){
 				New(cfg, f.Client(), opts).ListModels,
@@ -153,7 +151,7 @@ func TestListModelsRefusesAnAnswerThatIsNotAListing(t *testing.T) {
 }
 
 func TestEveryCallFailsWithoutABaseURL(t *testing.T) {
-	c := New(provider.Config{Provider: "openai_compatible", APIKey: secret.New(testKey), BaseURL: "  / "},
+	c := New(provider.Config{Provider: "openai_compatible", APIKey: secret.New(testKey), Settings: provider.Settings{BaseURL: "  / "}},
 		http.DefaultClient, Options{})
 	for _, call := range operations() {
 		t.Run(call.Name+" fails before sending anything", func(t *testing.T) {
@@ -214,7 +212,7 @@ func TestChatSendsTheConversationAndReadsTheCompletion(t *testing.T) {
 
 func TestChatRefusesACompletionWithoutChoices(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusOK, `{"id":"chatcmpl-1","object":"chat.completion","choices":[],"usage":{}}`))
-	c := New(provider.Config{Provider: "openai", BaseURL: f.URL}, f.Client(), Options{})
+	c := New(provider.Config{Provider: "openai", Settings: provider.Settings{BaseURL: f.URL}}, f.Client(), Options{})
 	_, err := c.Chat(t.Context(), provider.ChatRequest{Model: "gpt-4o-mini"})
 	family.WantMalformed(t, err)
 }
@@ -318,7 +316,7 @@ func TestTranscribeUploadsTheAudioAsAForm(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := providertest.New(t, providertest.Reply(http.StatusOK, `{"text":"Hello from Open Notebook.","usage":{"type":"duration","seconds":2}}`))
-			c := New(provider.Config{Provider: "groq", APIKey: secret.New(testKey), BaseURL: f.URL + "/openai/v1"}, f.Client(), Options{})
+			c := New(provider.Config{Provider: "groq", APIKey: secret.New(testKey), Settings: provider.Settings{BaseURL: f.URL + "/openai/v1"}}, f.Client(), Options{})
 
 			got, err := c.Transcribe(t.Context(), tt.req)
 			if err != nil {
@@ -392,7 +390,7 @@ func TestEveryCallReportsProviderFailures(t *testing.T) {
 
 func TestACancelledCallSendsNothingAndSaysSo(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusOK, openAIModels))
-	c := New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), BaseURL: f.URL}, f.Client(), Options{})
+	c := New(provider.Config{Provider: "openai", APIKey: secret.New(testKey), Settings: provider.Settings{BaseURL: f.URL}}, f.Client(), Options{})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	_, err := c.ListModels(ctx)
@@ -408,7 +406,7 @@ func TestACancelledCallSendsNothingAndSaysSo(t *testing.T) {
 func TestCompatibleServicesGetMaxTokens(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusOK,
 		`{"model":"llama-3.1-8b-instant","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"}}]}`))
-	c := New(provider.Config{Provider: "groq", APIKey: secret.New(testKey), BaseURL: f.URL + "/openai/v1"}, f.Client(), Options{})
+	c := New(provider.Config{Provider: "groq", APIKey: secret.New(testKey), Settings: provider.Settings{BaseURL: f.URL + "/openai/v1"}}, f.Client(), Options{})
 	if _, err := c.Chat(t.Context(), provider.ChatRequest{Model: "llama-3.1-8b-instant", MaxTokens: 16,
 		Messages: []provider.Message{{Role: "user", Content: "Hi!"}}}); err != nil {
 		t.Fatal(err)

@@ -140,7 +140,7 @@ func (f Family[C]) NewClient(t *testing.T, s *Server) C {
 	if f.Make != nil {
 		return f.Make(t, s)
 	}
-	return f.New(provider.Config{Provider: f.Name, APIKey: secret.New(f.Credential.Key), BaseURL: s.URL}, s.Client())
+	return f.New(provider.Config{Provider: f.Name, APIKey: secret.New(f.Credential.Key), Settings: provider.Settings{BaseURL: s.URL}}, s.Client())
 }
 
 // WantAuth checks that req carried the family's credential where the family

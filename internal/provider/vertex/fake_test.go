@@ -84,10 +84,7 @@ func apiRequests(s *providertest.Server) []providertest.Request {
 // key file names the fake's token endpoint.
 func newClient(t *testing.T, s *providertest.Server) *Client {
 	t.Helper()
-	return New(provider.Config{
-		Provider: "vertex", Project: "my-project", Location: "us-central1", BaseURL: s.URL,
-		CredentialsPath: writeKeyFile(t, s.URL+"/token"),
-	}, s.Client())
+	return New(provider.Config{Provider: "vertex", Settings: provider.Settings{Project: "my-project", Location: "us-central1", BaseURL: s.URL, CredentialsPath: writeKeyFile(t, s.URL+"/token")}}, s.Client())
 }
 
 // writeKeyFile writes a service-account key file shaped like the ones the

@@ -20,8 +20,7 @@ func TestAFIFOIsRefusedWithoutBlocking(t *testing.T) {
 		t.Skipf("cannot make a FIFO: %v", err)
 	}
 	f := newFake(t, providertest.Reply(http.StatusOK, `{}`))
-	c := New(provider.Config{Provider: "vertex", Project: "my-project", Location: "us-central1", BaseURL: f.URL,
-		CredentialsPath: path}, f.Client())
+	c := New(provider.Config{Provider: "vertex", Settings: provider.Settings{Project: "my-project", Location: "us-central1", BaseURL: f.URL, CredentialsPath: path}}, f.Client())
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.Probe(context.Background())

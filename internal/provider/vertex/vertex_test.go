@@ -180,8 +180,7 @@ func TestAnIncompleteConfigurationFailsBeforeAnyCall(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t, providertest.Reply(http.StatusOK, `{}`))
-			cfg := provider.Config{Provider: "vertex", Project: "my-project", Location: "us-central1", BaseURL: f.URL,
-				CredentialsPath: writeKeyFile(t, f.URL+"/token")}
+			cfg := provider.Config{Provider: "vertex", Settings: provider.Settings{Project: "my-project", Location: "us-central1", BaseURL: f.URL, CredentialsPath: writeKeyFile(t, f.URL+"/token")}}
 			tt.change(&cfg)
 			c := New(cfg, f.Client())
 			_, err := c.Probe(context.Background())
@@ -218,8 +217,7 @@ func TestEveryBadCredentialsFileGivesTheSameMessageWithoutThePath(t *testing.T) 
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t, providertest.Reply(http.StatusOK, `{}`))
-			c := New(provider.Config{Provider: "vertex", Project: "my-project", Location: "us-central1", BaseURL: f.URL,
-				CredentialsPath: tt.path}, f.Client())
+			c := New(provider.Config{Provider: "vertex", Settings: provider.Settings{Project: "my-project", Location: "us-central1", BaseURL: f.URL, CredentialsPath: tt.path}}, f.Client())
 			_, err := c.Probe(context.Background())
 			pe := family.WantError(t, err, provider.StatusError, 0, credentialsFileMessage)
 			if pe.Message != "Invalid or inaccessible credentials file" {
@@ -315,8 +313,7 @@ func TestAnUnreachableTokenEndpointIsUnreachable(t *testing.T) {
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close()
 	f := newFake(t, providertest.Reply(http.StatusOK, `{}`))
-	c := New(provider.Config{Provider: "vertex", Project: "my-project", Location: "us-central1", BaseURL: f.URL,
-		CredentialsPath: writeKeyFile(t, down.URL+"/token")}, f.Client())
+	c := New(provider.Config{Provider: "vertex", Settings: provider.Settings{Project: "my-project", Location: "us-central1", BaseURL: f.URL, CredentialsPath: writeKeyFile(t, down.URL+"/token")}}, f.Client())
 	_, err := c.Probe(context.Background())
 	family.WantError(t, err, provider.StatusUnreachable, 0, "could not connect")
 	if errors.Is(err, ErrCredentialsFile) {
@@ -404,7 +401,7 @@ func TestRegionalEndpoints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := New(provider.Config{Project: "p", Location: tt.location}, http.DefaultClient).resource; got != tt.want {
+			if got := New(provider.Config{Settings: provider.Settings{Project: "p", Location: tt.location}}, http.DefaultClient).resource; got != tt.want {
 				t.Errorf("resource = %q, want %q", got, tt.want)
 			}
 		})

@@ -12,7 +12,6 @@ import (
 )
 
 const (
-	defaultBaseURL = "https://api.voyageai.com/v1"
 	// embedBatch is how many texts one request carries. Voyage accepts
 	// 1,000 texts but, for several models, only 120,000 tokens per request;
 	// 64 keeps texts of up to about 1,800 tokens each within that.
@@ -34,7 +33,7 @@ var _ provider.Client = (*Client)(nil)
 // https://api.voyageai.com/v1. hc carries every request and must not be nil.
 func New(cfg provider.Config, hc *http.Client) *Client {
 	name := cmp.Or(cfg.Provider, "voyage")
-	return &Client{name: name, base: provider.BaseURL(cfg.BaseURL, defaultBaseURL),
+	return &Client{name: name, base: provider.BaseURL(cfg.BaseURL, ""),
 		caller: &provider.Caller{Provider: name, HTTP: hc, Authorize: provider.KeyHeader("Authorization", "Bearer ", cfg.Key())}}
 }
 

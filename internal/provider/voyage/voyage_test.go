@@ -79,7 +79,7 @@ func TestProbeEmbedsOneWordWithTheCheapestModel(t *testing.T) {
 
 func TestListModelsIsTheCatalogueWithoutACall(t *testing.T) {
 	f := providertest.New(t, providertest.Reply(http.StatusInternalServerError, `{}`))
-	c := New(provider.Config{Provider: "voyage", BaseURL: f.URL}, f.Client())
+	c := New(provider.Config{Provider: "voyage", Settings: provider.Settings{BaseURL: f.URL}}, f.Client())
 	models, err := c.ListModels(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -136,12 +136,6 @@ func TestErrorsAreClassified(t *testing.T) {
 		},
 		providertest.SlowAnswer,
 	})
-}
-
-func TestTheDefaultBaseIsVoyagesV1(t *testing.T) {
-	if got := New(provider.Config{}, http.DefaultClient).base; got != "https://api.voyageai.com/v1" {
-		t.Errorf("base = %q", got)
-	}
 }
 
 func TestOnlyEmbeddingsAreSupported(t *testing.T) {

@@ -245,7 +245,7 @@ function credentialForm(ctx, p, existing, formID) {
   ];
   const groups = new Map();
   let removeKey = null;
-  for (const f of fieldsFor(p.name)) {
+  for (const f of fieldsFor(p)) {
     let control;
     if (f.kind === 'number') {
       control = h('input', { type: 'number', name: f.name, min: '1', max: '10000000', step: '1', inputmode: 'numeric', placeholder: f.placeholder || null });
@@ -272,7 +272,7 @@ function credentialForm(ctx, p, existing, formID) {
     if (required) control.required = true;
     inputs[f.name] = { spec: f, control, required, initial: control.value };
     const el = field({ label: f.label, control, hint, required });
-    if (f.kind === 'secret' && existing && existing.has_api_key && keyOptional(p.name)) {
+    if (f.kind === 'secret' && existing && existing.has_api_key && keyOptional(p)) {
       removeKey = h('input', { type: 'checkbox', name: 'remove_key' });
       el.append(h('label', { class: 'check small' }, removeKey, 'Remove the stored key'));
     }
