@@ -219,10 +219,10 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 	errc := make(chan error, 1)
 	go func() {
 		if tlsCfg != nil {
-			errc <- srv.ServeTLS(ln, "", "")
+			errc <- srv.ServeTLS(api.Listener(ln), "", "")
 			return
 		}
-		errc <- srv.Serve(ln)
+		errc <- srv.Serve(api.Listener(ln))
 	}()
 	select {
 	case err := <-errc:

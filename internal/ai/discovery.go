@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/open-notebook/open-notebook/internal/audit"
+	"github.com/open-notebook/open-notebook/internal/model"
 	"github.com/open-notebook/open-notebook/internal/provider"
 )
 
@@ -89,6 +93,20 @@ func listingUnsupported(providerName string, pe *provider.Error) bool {
 		(pe.HTTPStatus == http.StatusNotFound || pe.HTTPStatus == http.StatusMethodNotAllowed)
 }
 
+// acceptableName reports whether a model name from a provider's listing
+// may be stored: outside input is held to what a person could have typed
+// (valid UTF-8, no control or NUL characters, not blank, within the name
+// limit), so a hostile or broken listing cannot plant names that break
+// pages, logs or the database.
+func acceptableName(name string) bool {
+	if !utf8.ValidString(name) || strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > model.MaxNameLength {
+		return false
+	}
+	return !strings.ContainsFunc(name, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) // controls, and invisible format characters such as bidi overrides
+	})
+}
+
 // classify sets every model's provider and type and drops repeats. A
 // non-empty listing gains the models of a catalogue that extends it (the
 // audio models OpenRouter serves but does not list).
@@ -97,6 +115,9 @@ func classify(providerName string, listed []provider.Model) []provider.Model {
 	type key struct{ name, typ string }
 	seen := map[key]bool{}
 	add := func(m provider.Model) {
+		if !acceptableName(m.Name) {
+			return
+		}
 		m.Provider = providerName
 		if !provider.IsModelType(m.Type) {
 			m.Type = provider.ClassifyModelType(m.Name, providerName)

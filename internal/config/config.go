@@ -63,6 +63,7 @@ type Config struct {
 	TLSCertFile        string         // OPEN_NOTEBOOK_TLS_CERT_FILE
 	TLSKeyFile         string         // OPEN_NOTEBOOK_TLS_KEY_FILE
 	SlowClientTimeout  time.Duration  // OPEN_NOTEBOOK_SLOW_CLIENT_TIMEOUT: longest stall of a body or response
+	MaxClientConns     int            // OPEN_NOTEBOOK_MAX_CONNECTIONS_PER_CLIENT: open connections one address may hold
 }
 
 // Error is a configuration error that names the variable at fault.

@@ -75,6 +75,10 @@ const (
 	DefaultSessionLifetime   = 24 * time.Hour
 	DefaultSessionIdle       = 2 * time.Hour
 	DefaultSlowClientTimeout = 30 * time.Second
+	// DefaultMaxClientConns bounds the connections one address may hold
+	// open: far more than a browser (6) or a busy script needs, far fewer
+	// than it takes to exhaust the server's file descriptors.
+	DefaultMaxClientConns = 128
 )
 
 // Security rate defaults: 10 failed authentications per 5 minutes per
@@ -128,6 +132,14 @@ func (c *Config) loadSecurity(get func(string) string) error {
 	}
 	if c.AuthFailureLimit.Off() {
 		return &Error{"OPEN_NOTEBOOK_AUTH_FAILURE_LIMIT", "cannot be turned off: it is what stops password guessing; raise it instead (e.g. 100/5m)"}
+	}
+	c.MaxClientConns = DefaultMaxClientConns
+	if v := get("OPEN_NOTEBOOK_MAX_CONNECTIONS_PER_CLIENT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return &Error{"OPEN_NOTEBOOK_MAX_CONNECTIONS_PER_CLIENT", fmt.Sprintf("must be a positive number, not %q", v)}
+		}
+		c.MaxClientConns = n
 	}
 	var err error
 	if c.TrustedProxies, err = ParsePrefixes(get("OPEN_NOTEBOOK_TRUSTED_PROXIES")); err != nil {

@@ -46,6 +46,7 @@ type env struct {
 	t       testing.TB
 	srv     *httptest.Server
 	db      *store.DB
+	app     *app.App
 	dbURL   string // to reopen the same database
 	dbDir   string
 	logs    *syncBuffer
@@ -131,7 +132,12 @@ func (e *env) start(opts ...option) {
 		t.Fatal(err)
 	}
 	db := a.DB
-	e.db, e.srv = db, httptest.NewServer(api)
+	e.app = a
+	srv := httptest.NewUnstartedServer(api)
+	srv.Listener = api.Listener(srv.Listener)
+	srv.Config.MaxHeaderBytes = 64 << 10 // as serve sets it
+	srv.Start()
+	e.db, e.srv = db, srv
 	t.Cleanup(func() { e.srv.Close(); e.db.Close() })
 }
 

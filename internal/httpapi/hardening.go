@@ -130,8 +130,9 @@ func guardSlowClients(d time.Duration) func(http.Handler) http.Handler {
 			// previous response's last write; this one starts afresh.
 			_ = rc.SetWriteDeadline(time.Time{})
 			if r.Body != nil && r.Body != http.NoBody {
-				_ = rc.SetReadDeadline(time.Now().Add(d))
-				r.Body = &progressReader{ReadCloser: r.Body, rc: rc, d: d}
+				now := time.Now()
+				_ = rc.SetReadDeadline(now.Add(d))
+				r.Body = &progressReader{ReadCloser: r.Body, rc: rc, d: d, start: now}
 			}
 			next.ServeHTTP(&progressWriter{ResponseWriter: w, rc: rc, d: d}, r)
 			// Bound the flush of what the handler left buffered.
@@ -146,11 +147,21 @@ func guardSlowClients(d time.Duration) func(http.Handler) http.Handler {
 // deadline set after that would cancel a handler that is still working, so
 // the final read (which may carry data and EOF together) clears it rather
 // than extending it.
+//
+// A body must also keep an average pace: after the first d it must have
+// arrived at minBodyRate at least, so a client cannot hold a connection
+// for ever by sending a byte just before each stall timeout.
 type progressReader struct {
 	io.ReadCloser
-	rc *http.ResponseController
-	d  time.Duration
+	rc    *http.ResponseController
+	d     time.Duration
+	start time.Time
+	n     int64
 }
+
+// minBodyRate is the slowest average a body may arrive at (bytes per
+// second), after its first stall timeout: far below any real link.
+const minBodyRate = 512
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.ReadCloser.Read(b)
@@ -165,7 +176,12 @@ func (p *progressReader) Read(b []byte) (int, error) {
 			err = &bodyError{err}
 		}
 	case n > 0:
-		_ = p.rc.SetReadDeadline(time.Now().Add(p.d))
+		p.n += int64(n)
+		next := time.Now().Add(p.d)
+		if paced := p.start.Add(p.d + time.Duration(p.n)*time.Second/minBodyRate); paced.Before(next) {
+			next = paced
+		}
+		_ = p.rc.SetReadDeadline(next)
 	}
 	return n, err
 }

@@ -141,7 +141,10 @@ func TestSlowClientsAreDroppedButSlowUploadsThatKeepMovingWork(t *testing.T) {
 	t.Run("an upload slower than the timeout in total but never stalling succeeds", func(t *testing.T) {
 		pr, pw := io.Pipe()
 		go func() {
-			for _, part := range []string{`{"name":`, `"slow`, ` but`, ` steady"`, `}`, ` `} {
+			// Each part carries a kilobyte: slow in total, yet far above the
+			// slowest pace a body may keep (minBodyRate).
+			pad := strings.Repeat("x", 1024)
+			for _, part := range []string{`{"description":"` + pad, pad + `",`, `"name":`, `"slow`, ` but`, ` steady"`, `}`} {
 				time.Sleep(stall / 4)
 				if _, err := pw.Write([]byte(part)); err != nil {
 					return

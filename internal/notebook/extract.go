@@ -32,7 +32,10 @@ func extract(contentType, name string, body []byte) (title, text, info string) {
 	if !utf8.ValidString(text) {
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
-	text = strings.TrimSpace(text)
+	// NUL carries no meaning in text and no engine stores it faithfully
+	// (PostgreSQL refuses it): it is dropped.
+	text = strings.TrimSpace(strings.ReplaceAll(text, "\x00", ""))
+	title = strings.ReplaceAll(title, "\x00", "")
 	if text == "" {
 		info = "The document contains no text."
 	}
