@@ -4,6 +4,7 @@
 // Usage:
 //
 //	open-notebook [serve]   run the server (the default)
+//	open-notebook worker    run only the background workers
 //	open-notebook migrate   apply database migrations and exit
 //	open-notebook rotate-key
 //	open-notebook import-provider-config FILE
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 	switch cmd {
 	case "serve":
 		err = serve(ctx, env, stderr)
+	case "worker":
+		err = worker(ctx, env, stderr)
 	case "migrate":
 		err = migrate(ctx, env, stdout, stderr)
 	case "rotate-key":
@@ -84,7 +87,9 @@ func run(ctx context.Context, args []string, env config.Env, stdout, stderr io.W
 const usage = `Usage: open-notebook [command]
 
 Commands:
-  serve     run the server (default)
+  serve     run the server and its background workers (default)
+  worker    run only the background workers (OPEN_NOTEBOOK_WORKERS of
+            them), beside API-only servers with OPEN_NOTEBOOK_WORKERS=0
   migrate   apply database migrations and exit
   rotate-key
             re-seal every stored secret under OPEN_NOTEBOOK_ENCRYPTION_KEY
@@ -185,6 +190,11 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 			logger.Error("closing the database", "error", err)
 		}
 	}()
+	// Jobs started here may outlive a signal: Close gives them time to
+	// finish, and a job cut short runs again later.
+	if err := a.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
 	tlsCfg, err := tlsConfig(cfg)
 	if err != nil {
 		return err
@@ -214,7 +224,7 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "database", string(a.DB.Engine()),
-		"auth", !cfg.Password.Empty(), "tls", tlsCfg != nil, "version", version)
+		"auth", !cfg.Password.Empty(), "tls", tlsCfg != nil, "workers", cfg.Workers, "version", version)
 
 	errc := make(chan error, 1)
 	go func() {
@@ -237,4 +247,26 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// worker runs the background workers without the API, until a signal.
+func worker(ctx context.Context, env config.Env, stderr io.Writer) error {
+	cfg, logger, err := setup(env, stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.Workers == 0 {
+		return &config.Error{Var: "OPEN_NOTEBOOK_WORKERS", Msg: "must be at least 1 for the worker command"}
+	}
+	a, err := app.Open(ctx, cfg, app.Options{Env: env, Logger: logger})
+	if err != nil {
+		return err
+	}
+	if err := a.Start(context.WithoutCancel(ctx)); err != nil {
+		return errors.Join(err, a.Close())
+	}
+	logger.Info("running jobs", "workers", cfg.Workers, "database", string(a.DB.Engine()))
+	<-ctx.Done()
+	logger.Info("stopping: letting running jobs finish")
+	return a.Close()
 }

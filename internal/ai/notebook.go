@@ -46,3 +46,14 @@ func (s *Service) ChatWith(ctx context.Context, modelID string, messages []provi
 	}
 	return resp.Content, nil
 }
+
+// DefaultModel returns the id of a slot's default model (with the chat
+// fallback of the transformation, tools and large-context slots); ok is
+// false when none is configured.
+func (s *Service) DefaultModel(ctx context.Context, slot string) (string, bool, error) {
+	m, ok, err := s.models.ResolveDefault(ctx, slot)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	return m.ID, true, nil
+}

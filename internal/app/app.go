@@ -21,6 +21,7 @@ import (
 	"github.com/open-notebook/open-notebook/internal/config"
 	"github.com/open-notebook/open-notebook/internal/credential"
 	"github.com/open-notebook/open-notebook/internal/crypto/keyring"
+	"github.com/open-notebook/open-notebook/internal/job"
 	"github.com/open-notebook/open-notebook/internal/model"
 	"github.com/open-notebook/open-notebook/internal/netguard"
 	"github.com/open-notebook/open-notebook/internal/notebook"
@@ -49,6 +50,12 @@ type Options struct {
 	Resolver netguard.Resolver
 	// AITimeouts bound provider calls; zero values are the defaults.
 	AITimeouts ai.Timeouts
+	// JobPollInterval is how often idle workers look for jobs; zero is a
+	// second. Tests make it short.
+	JobPollInterval time.Duration
+	// JobTimeoutsShortened lets a test set a rescue time below the jobs'
+	// timeouts, to see a job run again after its process died.
+	JobTimeoutsShortened int
 }
 
 // App is the application, ready to serve.
@@ -59,21 +66,25 @@ type App struct {
 	Guard  *netguard.Guard
 	Now    func() time.Time
 
-	Audit       *audit.Log
-	Auth        *auth.Service
-	Failures    *ratelimit.Failures // failed-authentication lock-out
-	APILimit    *ratelimit.Limiter  // per-client limit of every /api request; nil: none
-	Costly      *ratelimit.Limiter  // per-client limit of provider tests, discovery and sync; nil: none
-	Credentials *credential.Service
-	Models      *model.Service
-	AI          *ai.Service
-	Settings    *settings.Service
-	Notebooks   *notebook.Service
-	Sources     *notebook.Sources
-	Notes       *notebook.Notes
-	Embeddings  *notebook.Embeddings
-	Search      *notebook.Search
-	Ask         *notebook.Asker
+	Audit           *audit.Log
+	Auth            *auth.Service
+	Failures        *ratelimit.Failures // failed-authentication lock-out
+	APILimit        *ratelimit.Limiter  // per-client limit of every /api request; nil: none
+	Costly          *ratelimit.Limiter  // per-client limit of provider tests, discovery and sync; nil: none
+	Credentials     *credential.Service
+	Models          *model.Service
+	AI              *ai.Service
+	Settings        *settings.Service
+	Notebooks       *notebook.Service
+	Sources         *notebook.Sources
+	Notes           *notebook.Notes
+	Embeddings      *notebook.Embeddings
+	Search          *notebook.Search
+	Ask             *notebook.Asker
+	Transformations *notebook.Transformations
+	Insights        *notebook.Insights
+	// Jobs is the background queue; Start runs its workers.
+	Jobs *job.Queue
 }
 
 // Open opens the configured database (applying migrations) and builds the
@@ -152,28 +163,111 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 		Timeouts: o.AITimeouts, Logger: o.Logger,
 		Clients: func(c provider.Config) (provider.Client, error) { return factory.New(c, hc) }})
 	files := notebook.NewDir(filepath.Join(cfg.DataDir, "uploads"))
-	vectors := notebook.NewEmbeddings(db, aiSvc)
+	var queue *job.Queue // built below, once the services it runs exist
+	jobs := lazyJobs{&queue}
+	vectors := notebook.NewEmbeddings(db, aiSvc, db, jobs)
 	search := notebook.NewSearch(db, vectors)
+	settingsSvc := settings.NewService(db, log)
+	notes := notebook.NewNotes(db, db, vectors, jobs, db, now)
+	transformations := notebook.NewTransformations(notebook.TransformationsDeps{Store: db, Sources: db, Insights: db,
+		Chat: aiSvc, Jobs: jobs, Tx: db, Vectors: vectors, Now: now})
+	sources := notebook.NewSources(notebook.SourcesDeps{Store: db, Books: db, Fetch: guard, Files: files, Vectors: vectors,
+		Jobs: jobs, Tx: db, Transformations: db, Now: now,
+		EmbedOption: func(ctx context.Context) string {
+			c, err := settingsSvc.Get(ctx)
+			if err != nil || c.DefaultEmbeddingOption == nil {
+				return "ask"
+			}
+			return *c.DefaultEmbeddingOption
+		}})
+	queue, err = newQueue(cfg, o, db, sources, transformations, vectors)
+	if err != nil {
+		return nil, err
+	}
 	return &App{
 		Config: cfg, Logger: o.Logger, DB: db, Guard: guard, Now: now,
 		Audit: log,
 		Auth: auth.NewService(db, password, failures, log, auth.Options{
 			SessionLifetime: cfg.SessionLifetime, SessionIdle: cfg.SessionIdleTimeout, Now: now}),
-		Failures:    failures,
-		APILimit:    ratelimit.NewLimiter(cfg.APIRateLimit.N, cfg.APIRateLimit.Per, now),
-		Costly:      ratelimit.NewLimiter(cfg.CostlyRateLimit.N, cfg.CostlyRateLimit.Per, now),
-		Credentials: credentials,
-		Models:      models,
-		AI:          aiSvc,
-		Settings:    settings.NewService(db, log),
-		Notebooks:   notebook.NewService(db, files, now),
-		Sources:     notebook.NewSources(db, db, guard, files, vectors, now),
-		Notes:       notebook.NewNotes(db, db, now),
-		Embeddings:  vectors,
-		Search:      search,
-		Ask:         notebook.NewAsker(search, vectors, aiSvc),
+		Failures:        failures,
+		APILimit:        ratelimit.NewLimiter(cfg.APIRateLimit.N, cfg.APIRateLimit.Per, now),
+		Costly:          ratelimit.NewLimiter(cfg.CostlyRateLimit.N, cfg.CostlyRateLimit.Per, now),
+		Credentials:     credentials,
+		Models:          models,
+		AI:              aiSvc,
+		Settings:        settingsSvc,
+		Notebooks:       notebook.NewService(db, files, now),
+		Sources:         sources,
+		Notes:           notes,
+		Embeddings:      vectors,
+		Search:          search,
+		Ask:             notebook.NewAsker(search, vectors, aiSvc),
+		Transformations: transformations,
+		Insights:        notebook.NewInsights(db, db, db, notes, jobs),
+		Jobs:            queue,
 	}, nil
 }
+
+// lazyJobs lets the services, which the queue's workers run, enqueue jobs
+// on the queue built after them.
+type lazyJobs struct{ q **job.Queue }
+
+func (l lazyJobs) Enqueue(ctx context.Context, args notebook.JobArgs) (string, error) {
+	return (*l.q).Enqueue(ctx, args)
+}
+
+// Retry and time policies of each kind of job: extraction and embedding
+// meet flaky networks and rate limits, so they are retried with growing
+// waits; a rebuild walks everything once and reports what failed.
+var (
+	processPolicy   = job.Policy{MaxAttempts: 5, Base: 5 * time.Second, Max: 2 * time.Minute, Timeout: 10 * time.Minute}
+	transformPolicy = job.Policy{MaxAttempts: 5, Base: 10 * time.Second, Max: 5 * time.Minute, Timeout: 10 * time.Minute}
+	embedPolicy     = job.Policy{MaxAttempts: 5, Base: 5 * time.Second, Max: 2 * time.Minute, Timeout: 10 * time.Minute}
+	rebuildPolicy   = job.Policy{MaxAttempts: 1, Timeout: time.Hour}
+)
+
+// newQueue registers every kind of job and builds the queue.
+func newQueue(cfg *config.Config, o Options, db *store.DB, sources *notebook.Sources, tr *notebook.Transformations,
+	vectors *notebook.Embeddings) (*job.Queue, error) {
+	reg := job.NewRegistry()
+	job.Register(reg, processPolicy, adapt(sources.Process))
+	job.Register(reg, transformPolicy, adapt(tr.Run))
+	job.Register(reg, embedPolicy, adapt(vectors.EmbedSourceJob))
+	job.Register(reg, embedPolicy, adapt(vectors.EmbedNoteJob))
+	job.Register(reg, embedPolicy, adapt(vectors.EmbedInsightJob))
+	job.Register(reg, rebuildPolicy, adapt(vectors.Rebuild))
+	longest := rebuildPolicy.Timeout
+	rescue := cfg.JobRescueAfter
+	if rescue == 0 {
+		rescue = longest + 5*time.Minute
+	}
+	if rescue <= longest && o.JobTimeoutsShortened == 0 {
+		return nil, &config.Error{Var: "OPEN_NOTEBOOK_JOB_RESCUE_AFTER",
+			Msg: "must be longer than the longest job may run (" + longest.String() + "), or a running job would be started twice"}
+	}
+	poll := time.Second
+	if o.JobPollInterval > 0 {
+		poll = o.JobPollInterval
+	}
+	return job.New(db.WritePool(), db.Engine() == store.SQLite, db.TxOf, reg,
+		job.Options{Workers: cfg.Workers, RescueAfter: rescue, PollInterval: poll, Logger: o.Logger})
+}
+
+// adapt turns a service's job function into the queue's: the service
+// speaks of its own Reporter and marks failures Permanent, the queue of
+// job.Reporter and job.Permanent.
+func adapt[T job.Args](run func(context.Context, T, notebook.Reporter) error) func(context.Context, T, job.Reporter) error {
+	return func(ctx context.Context, args T, rep job.Reporter) error {
+		err := run(ctx, args, rep)
+		if notebook.IsPermanent(err) {
+			return job.Permanent(err)
+		}
+		return err
+	}
+}
+
+// Start runs the background workers (none on an API-only replica).
+func (a *App) Start(ctx context.Context) error { return a.Jobs.Start(ctx) }
 
 // HTTPClient is the egress-guarded client with a timeout, for the few
 // outbound calls that are not a provider's (the version check).
@@ -181,5 +275,10 @@ func (a *App) HTTPClient(timeout time.Duration) *http.Client {
 	return a.Guard.ClientWithTimeout(timeout)
 }
 
-// Close closes the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close stops the workers, giving running jobs until ctx ends to finish
+// (a job cut short runs again later), and closes the database.
+func (a *App) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return errors.Join(a.Jobs.Stop(ctx), a.DB.Close())
+}

@@ -64,7 +64,16 @@ type Config struct {
 	TLSKeyFile         string         // OPEN_NOTEBOOK_TLS_KEY_FILE
 	SlowClientTimeout  time.Duration  // OPEN_NOTEBOOK_SLOW_CLIENT_TIMEOUT: longest stall of a body or response
 	MaxClientConns     int            // OPEN_NOTEBOOK_MAX_CONNECTIONS_PER_CLIENT: open connections one address may hold
+
+	// Background jobs.
+	Workers        int           // OPEN_NOTEBOOK_WORKERS: jobs this process runs at once; 0: an API-only replica
+	JobRescueAfter time.Duration // OPEN_NOTEBOOK_JOB_RESCUE_AFTER: a job running this long on a dead process runs again; 0: derived
 }
+
+// DefaultWorkers is how many background jobs a server runs at once: jobs
+// mostly wait on providers, and a small number keeps the embedded
+// database's single writer free for requests.
+const DefaultWorkers = 2
 
 // Error is a configuration error that names the variable at fault.
 type Error struct {
@@ -133,6 +142,17 @@ func Load(env Env, logger *slog.Logger) (*Config, error) {
 		}
 	}
 
+	c.Workers = DefaultWorkers
+	if v := get("OPEN_NOTEBOOK_WORKERS"); v != "" {
+		if c.Workers, err = strconv.Atoi(v); err != nil || c.Workers < 0 || c.Workers > 64 {
+			return nil, &Error{"OPEN_NOTEBOOK_WORKERS", fmt.Sprintf("must be a number from 0 to 64, not %q", v)}
+		}
+	}
+	if v := get("OPEN_NOTEBOOK_JOB_RESCUE_AFTER"); v != "" {
+		if c.JobRescueAfter, err = time.ParseDuration(v); err != nil || c.JobRescueAfter <= 0 {
+			return nil, &Error{"OPEN_NOTEBOOK_JOB_RESCUE_AFTER", fmt.Sprintf("must be a positive duration such as 20m, not %q", v)}
+		}
+	}
 	c.CORSOrigins, c.CORSWildcard = ParseCORSOrigins(env)
 	c.CORSAllowCred = !slices.Contains(c.CORSOrigins, "*")
 	c.MaxUploadBytes = ParseMaxUploadBytes(get("OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB"), logger)

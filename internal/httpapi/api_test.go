@@ -102,7 +102,7 @@ func (e *env) start(opts ...option) {
 	t.Helper()
 	if e.srv != nil {
 		e.srv.Close()
-		e.db.Close()
+		e.app.Close()
 	}
 	cfg, err := config.Load(func(string) (string, bool) { return "", false }, storetest.Logger())
 	if err != nil {
@@ -123,8 +123,11 @@ func (e *env) start(opts ...option) {
 		now = e.clock.Now
 	}
 	a, err := app.Open(t.Context(), cfg, app.Options{Env: e.vars.lookup, Now: now, KDF: testKDF, Resolver: fakeResolver{},
-		AITimeouts: e.aiTimeouts, Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		AITimeouts: e.aiTimeouts, JobPollInterval: 20 * time.Millisecond, Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.WithoutCancel(t.Context())); err != nil {
 		t.Fatal(err)
 	}
 	api, err := httpapi.New(a, httpapi.Options{Version: "9.9.9"})
@@ -138,7 +141,7 @@ func (e *env) start(opts ...option) {
 	srv.Config.MaxHeaderBytes = 64 << 10 // as serve sets it
 	srv.Start()
 	e.db, e.srv = db, srv
-	t.Cleanup(func() { e.srv.Close(); e.db.Close() })
+	t.Cleanup(func() { e.srv.Close(); a.Close() })
 }
 
 // fakeResolver answers like DNS with no network: names under .internal

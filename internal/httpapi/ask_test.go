@@ -35,7 +35,7 @@ func TestEmbeddingVectorSearchAndAskThroughAProvider(t *testing.T) {
 		t.Fatalf("ask without an embedding model: %d %s", r.status, r.body)
 	}
 	src := obj(t, step("POST", "/api/sources/json", `{"type":"text","content":"Humpback whales sing in the breeding season.","embed":true}`, 200))
-	if src["embedded"] != false || !strings.Contains(src["processing_info"].(string), "Embedding failed") {
+	if src["embedded"] != false || !strings.Contains(src["processing_info"].(map[string]any)["note"].(string), "Embedding failed") {
 		t.Fatalf("embedding without a model must keep the source and say why: %v", src)
 	}
 

@@ -18,7 +18,7 @@ type noteOut struct {
 
 func toNoteOut(n *notebook.Note) noteOut {
 	return noteOut{ID: n.ID, Title: optional(n.Title), Content: n.Content, NoteType: n.NoteType,
-		Created: formatTime(n.Created), Updated: formatTime(n.Updated)}
+		Created: formatTime(n.Created), Updated: formatTime(n.Updated), CommandID: optional(n.CommandID)}
 }
 
 type noteListIn struct {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/notebook"
@@ -21,36 +23,95 @@ type assetOut struct {
 }
 
 type sourceListOut struct {
-	ID             string    `json:"id"`
-	Title          *string   `json:"title"`
-	Topics         []string  `json:"topics"`
-	Asset          *assetOut `json:"asset"`
-	Embedded       bool      `json:"embedded"`
-	EmbeddedChunks int       `json:"embedded_chunks"`
-	InsightsCount  int       `json:"insights_count"`
-	Created        string    `json:"created"`
-	Updated        string    `json:"updated"`
-	FileAvailable  bool      `json:"file_available"`
-	CommandID      *string   `json:"command_id"`
-	Status         string    `json:"status"`
-	ProcessingInfo *string   `json:"processing_info"`
+	ID             string         `json:"id"`
+	Title          *string        `json:"title"`
+	Topics         []string       `json:"topics"`
+	Asset          *assetOut      `json:"asset"`
+	Embedded       bool           `json:"embedded"`
+	EmbeddedChunks int            `json:"embedded_chunks"`
+	InsightsCount  int            `json:"insights_count"`
+	Created        string         `json:"created"`
+	Updated        string         `json:"updated"`
+	FileAvailable  bool           `json:"file_available"`
+	CommandID      *string        `json:"command_id"`
+	Status         *string        `json:"status"`
+	ProcessingInfo *processingOut `json:"processing_info"`
 }
 
 type sourceOut struct {
-	ID             string    `json:"id"`
-	Title          *string   `json:"title"`
-	Topics         []string  `json:"topics"`
-	Asset          *assetOut `json:"asset"`
-	FullText       string    `json:"full_text"`
-	Embedded       bool      `json:"embedded"`
-	EmbeddedChunks int       `json:"embedded_chunks"`
-	FileAvailable  bool      `json:"file_available"`
-	Created        string    `json:"created"`
-	Updated        string    `json:"updated"`
-	CommandID      *string   `json:"command_id"`
-	Status         string    `json:"status"`
-	ProcessingInfo *string   `json:"processing_info"`
-	Notebooks      []string  `json:"notebooks"`
+	ID             string         `json:"id"`
+	Title          *string        `json:"title"`
+	Topics         []string       `json:"topics"`
+	Asset          *assetOut      `json:"asset"`
+	FullText       *string        `json:"full_text"`
+	Embedded       bool           `json:"embedded"`
+	EmbeddedChunks int            `json:"embedded_chunks"`
+	FileAvailable  bool           `json:"file_available"`
+	Created        string         `json:"created"`
+	Updated        string         `json:"updated"`
+	CommandID      *string        `json:"command_id"`
+	Status         *string        `json:"status"`
+	ProcessingInfo *processingOut `json:"processing_info"`
+	Notebooks      []string       `json:"notebooks"`
+	InsightsCount  int            `json:"insights_count"`
+}
+
+// processingOut is where a source's processing stands. The original's
+// fields come first (started_at, completed_at, error; async, queued and
+// retry while it waits); progress (0 to 100) and stage say how far a
+// running job got, note explains an outcome that is not an error.
+type processingOut struct {
+	Status      *string         `json:"status,omitempty"`
+	StartedAt   *string         `json:"started_at"`
+	CompletedAt *string         `json:"completed_at"`
+	Error       *string         `json:"error"`
+	Result      json.RawMessage `json:"result,omitempty"`
+	Async       bool            `json:"async,omitempty"`
+	Queued      bool            `json:"queued,omitempty"`
+	Retry       bool            `json:"retry,omitempty"`
+	Stage       string          `json:"stage,omitempty"`
+	Progress    *float64        `json:"progress,omitempty"`
+	Note        string          `json:"note,omitempty"`
+}
+
+// maxListedError bounds the error a source list shows (the source itself
+// shows it whole).
+const maxListedError = 200
+
+func toProcessingOut(s *notebook.Source, listed bool) *processingOut {
+	p := s.Processing
+	if p == nil {
+		return nil
+	}
+	out := &processingOut{StartedAt: optionalTime(p.StartedAt), CompletedAt: optionalTime(p.CompletedAt),
+		Async: p.Async, Queued: p.Queued, Retry: p.Retry, Stage: p.Stage, Progress: p.Progress, Note: p.Note}
+	if p.Error != "" {
+		msg := p.Error
+		if listed {
+			msg = clipText(msg, maxListedError)
+		}
+		out.Error = &msg
+	}
+	if !listed {
+		out.Status = optional(s.Status)
+	}
+	return out
+}
+
+func optionalTime(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	v := formatTime(*t)
+	return &v
+}
+
+// clipText cuts s to n characters, marking the cut.
+func clipText(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
 }
 
 func asset(s *notebook.Source) *assetOut {
@@ -65,9 +126,15 @@ func toSourceOut(s *notebook.Source) sourceOut {
 	if nbs == nil {
 		nbs = []string{}
 	}
-	return sourceOut{ID: s.ID, Title: optional(s.Title), Topics: s.Topics, Asset: asset(s), FullText: s.FullText,
+	out := sourceOut{ID: s.ID, Title: optional(s.Title), Topics: s.Topics, Asset: asset(s),
 		Embedded: s.EmbeddedChunks > 0, EmbeddedChunks: s.EmbeddedChunks, FileAvailable: s.FilePath != "", Created: formatTime(s.Created), Updated: formatTime(s.Updated),
-		Status: s.Status, ProcessingInfo: optional(s.ProcessingInfo), Notebooks: nbs}
+		CommandID: optional(s.CommandID), Status: optional(s.Status), ProcessingInfo: toProcessingOut(s, false), Notebooks: nbs,
+		InsightsCount: s.InsightsCount}
+	// A source still being read has no text yet: null, as in the original.
+	if s.FullText != "" || s.Status == "completed" {
+		out.FullText = &s.FullText
+	}
+	return out
 }
 
 type sourceListIn struct {
@@ -100,8 +167,9 @@ type sourceFormIn struct {
 	Content         string                `formData:"content"`
 	Title           string                `formData:"title"`
 	FilePath        string                `formData:"file_path"`
-	Transformations string                `formData:"transformations"`
+	Transformations string                `formData:"transformations" description:"JSON array of transformation ids"`
 	Embed           string                `formData:"embed"`
+	DeleteSource    string                `formData:"delete_source"`
 	AsyncProcessing string                `formData:"async_processing"`
 	File            *multipart.FileHeader `formData:"file"`
 }
@@ -117,10 +185,27 @@ type sourceUpdateIn struct {
 }
 
 type sourceStatusOut struct {
-	Status         string  `json:"status"`
-	Message        string  `json:"message"`
-	ProcessingInfo *string `json:"processing_info"`
-	CommandID      *string `json:"command_id"`
+	Status         *string        `json:"status"`
+	Message        string         `json:"message"`
+	ProcessingInfo *processingOut `json:"processing_info"`
+	CommandID      *string        `json:"command_id"`
+}
+
+// statusMessage is the original's sentence for each processing status.
+func statusMessage(s *notebook.Source) string {
+	switch s.Status {
+	case "":
+		return "Legacy source (completed before async processing)"
+	case "completed":
+		return "Source processing completed successfully"
+	case "failed":
+		return "Source processing failed"
+	case "running":
+		return "Source processing in progress"
+	case "queued", "new":
+		return "Source processing queued"
+	}
+	return "Source processing status: " + s.Status
 }
 
 type linkIn struct {
@@ -145,17 +230,19 @@ func (s *Server) sourceRoutes() []route {
 			}),
 		endpoint(op{Method: "POST", Path: "/api/sources", Summary: "Add a source (multipart form; upload a file in `file`)", Tag: "sources", Access: Write, Failure: "Error creating source"},
 			func(ctx context.Context, in sourceFormIn) (sourceOut, error) {
-				var nbs []string
-				if raw := strings.TrimSpace(in.Notebooks); raw != "" {
-					if err := json.Unmarshal([]byte(raw), &nbs); err != nil {
-						return sourceOut{}, apperr.New(apperr.Unprocessable, "Invalid JSON in notebooks field")
-					}
+				var nbs, transformations []string
+				if err := formList(in.Notebooks, "notebooks", &nbs); err != nil {
+					return sourceOut{}, err
+				}
+				if err := formList(in.Transformations, "transformations", &transformations); err != nil {
+					return sourceOut{}, err
 				}
 				if in.NotebookID != "" {
 					nbs = append([]string{in.NotebookID}, nbs...)
 				}
 				add := notebook.NewSource{Kind: in.Type, Notebooks: nbs, URL: in.URL, Content: in.Content, Title: in.Title,
-					FilePath: in.FilePath, Embed: formBool(in.Embed)}
+					FilePath: in.FilePath, Embed: formBool(in.Embed), Transformations: transformations,
+					Async: formBool(in.AsyncProcessing), DeleteSource: formBool(in.DeleteSource)}
 				if in.File != nil {
 					f, err := in.File.Open()
 					if err != nil {
@@ -173,11 +260,22 @@ func (s *Server) sourceRoutes() []route {
 					nbs = append([]string{id}, nbs...)
 				}
 				return render(toSourceOut)(srcs.Add(ctx, notebook.NewSource{Kind: *in.Type, Notebooks: nbs, URL: deref(in.URL),
-					Content: deref(in.Content), Title: deref(in.Title), FilePath: deref(in.FilePath), Embed: in.Embed}))
+					Content: deref(in.Content), Title: deref(in.Title), FilePath: deref(in.FilePath), Embed: in.Embed,
+					Transformations: in.Transformations, Async: in.AsyncProcessing, DeleteSource: in.DeleteSource}))
 			}),
 		endpoint(op{Method: "GET", Path: "/api/sources/{source_id}", Summary: "Get a source with its text", Tag: "sources", Access: Read},
 			func(ctx context.Context, in sourceIDIn) (sourceOut, error) {
-				return render(toSourceOut)(srcs.Get(ctx, in.ID))
+				src, err := srcs.Get(ctx, in.ID)
+				if err != nil {
+					return sourceOut{}, err
+				}
+				out := toSourceOut(src)
+				if out.ProcessingInfo != nil && src.CommandID != "" {
+					if st, err := s.app.Jobs.Get(ctx, src.CommandID); err == nil && len(st.Result) > 0 {
+						out.ProcessingInfo.Result = st.Result
+					}
+				}
+				return out, nil
 			}),
 		endpoint(op{Method: "PUT", Path: "/api/sources/{source_id}", Summary: "Update a source's title or topics", Tag: "sources", Access: Write, Failure: "Error updating source"},
 			func(ctx context.Context, in sourceUpdateIn) (sourceOut, error) {
@@ -193,11 +291,12 @@ func (s *Server) sourceRoutes() []route {
 				if err != nil {
 					return sourceStatusOut{}, err
 				}
-				msg := "Source processed successfully"
-				if src.Status != "completed" {
-					msg = "Source processing failed"
-				}
-				return sourceStatusOut{Status: src.Status, Message: msg, ProcessingInfo: optional(src.ProcessingInfo)}, nil
+				return sourceStatusOut{Status: optional(src.Status), Message: statusMessage(src),
+					ProcessingInfo: toProcessingOut(src, false), CommandID: optional(src.CommandID)}, nil
+			}),
+		endpoint(op{Method: "POST", Path: "/api/sources/{source_id}/retry", Summary: "Process a source again in the background", Tag: "sources", Access: Write, Failure: "Error retrying source processing"},
+			func(ctx context.Context, in sourceIDIn) (sourceOut, error) {
+				return render(toSourceOut)(srcs.Retry(ctx, in.ID))
 			}),
 		endpoint(op{Method: "GET", Path: "/api/sources/{source_id}/download", Summary: "Download a source's uploaded file", Tag: "sources", Access: Read},
 			func(ctx context.Context, in sourceIDIn) (download, error) {
@@ -223,7 +322,20 @@ func toSourceListOut(src *notebook.Source) sourceListOut {
 	return sourceListOut{ID: src.ID, Title: optional(src.Title), Topics: src.Topics, Asset: asset(src),
 		Embedded: src.EmbeddedChunks > 0, EmbeddedChunks: src.EmbeddedChunks,
 		Created: formatTime(src.Created), Updated: formatTime(src.Updated), FileAvailable: src.FilePath != "",
-		Status: src.Status, ProcessingInfo: optional(src.ProcessingInfo)}
+		CommandID: optional(src.CommandID), Status: optional(src.Status), ProcessingInfo: toProcessingOut(src, true),
+		InsightsCount: src.InsightsCount}
+}
+
+// formList reads a form field holding a JSON array of ids; an absent
+// field is nil.
+func formList(raw, field string, into *[]string) error {
+	if raw = strings.TrimSpace(raw); raw == "" {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(raw), into); err != nil {
+		return apperr.Newf(apperr.Unprocessable, "Invalid JSON in %s field", field)
+	}
+	return nil
 }
 
 // formBool reads the original's form booleans ("true", "1", "yes", "on").

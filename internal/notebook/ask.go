@@ -2,10 +2,14 @@ package notebook
 
 import (
 	"context"
+	"sync"
+
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/provider"
@@ -13,6 +17,9 @@ import (
 
 // Chatter asks language models by id (the AI layer implements it).
 type Chatter interface {
+	// DefaultModel returns the id of a slot's default model ("chat",
+	// "transformation", ...); ok is false when none is configured.
+	DefaultModel(ctx context.Context, slot string) (id string, ok bool, err error)
 	// LanguageModel reports whether id names a registered language model.
 	LanguageModel(ctx context.Context, id string) (bool, error)
 	ChatWith(ctx context.Context, modelID string, messages []provider.Message, maxTokens int) (string, error)
@@ -65,6 +72,7 @@ const (
 	answerTokens     = 800
 	finalTokens      = 1500
 	askMinimumScore  = 0.2
+	askParallel      = 3 // searches and answers at once: bounded, to spare the provider's rate limits
 	noAskEmbedding   = "Ask feature requires an embedding model. Please configure one in the Models section."
 	askQuestionEmpty = "Question cannot be empty"
 )
@@ -118,26 +126,40 @@ func (a *Asker) ask(ctx context.Context, q Question, emit func(AskEvent)) (strin
 	reasoning, searches := parsePlan(plan, q.Question)
 	emit(AskEvent{Type: "strategy", Reasoning: reasoning, Searches: searches})
 
-	var answers []string
-	for _, s := range searches {
-		hits, err := a.search.Vector(ctx, VectorQuery{Text: s.Term, Limit: excerptsPerTerm,
-			Sources: true, Notes: true, MinimumScore: askMinimumScore})
-		if errors.Is(err, errNoEmbeddingModel) {
-			return "", apperr.New(apperr.Invalid, noAskEmbedding)
-		}
-		if err != nil {
-			return "", err
-		}
-		answer, err := a.chat.ChatWith(ctx, q.AnswerModel, []provider.Message{
-			{Role: "system", Content: answerPrompt},
-			{Role: "user", Content: fmt.Sprintf("Question: %s\nSearch: %s\nInstructions: %s\n\nExcerpts:\n%s",
-				q.Question, s.Term, s.Instructions, excerpts(hits))},
-		}, answerTokens)
-		if err != nil {
-			return "", err
-		}
-		emit(AskEvent{Type: "answer", Content: answer})
-		answers = append(answers, answer)
+	// The searches and their answers run at once, at most askParallel at a
+	// time; answers are emitted as they arrive and kept in plan order for
+	// the final answer.
+	answers := make([]string, len(searches))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(askParallel)
+	var mu sync.Mutex
+	for i, s := range searches {
+		g.Go(func() error {
+			hits, err := a.search.Vector(gctx, VectorQuery{Text: s.Term, Limit: excerptsPerTerm,
+				Sources: true, Notes: true, MinimumScore: askMinimumScore})
+			if errors.Is(err, errNoEmbeddingModel) {
+				return apperr.New(apperr.Invalid, noAskEmbedding)
+			}
+			if err != nil {
+				return err
+			}
+			answer, err := a.chat.ChatWith(gctx, q.AnswerModel, []provider.Message{
+				{Role: "system", Content: answerPrompt},
+				{Role: "user", Content: fmt.Sprintf("Question: %s\nSearch: %s\nInstructions: %s\n\nExcerpts:\n%s",
+					q.Question, s.Term, s.Instructions, excerpts(hits))},
+			}, answerTokens)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			answers[i] = answer
+			emit(AskEvent{Type: "answer", Content: answer})
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return "", err
 	}
 
 	final, err := a.chat.ChatWith(ctx, q.FinalAnswerModel, []provider.Message{

@@ -2,8 +2,8 @@ package notebook_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
@@ -17,6 +17,7 @@ import (
 // model with a plan, the answer model with what it was shown, the final
 // model with a summary. It records every prompt.
 type scriptedChat struct {
+	mu      sync.Mutex
 	plan    string
 	prompts map[string][]string
 	fail    string // a model id that fails
@@ -26,7 +27,13 @@ func (s *scriptedChat) LanguageModel(_ context.Context, id string) (bool, error)
 	return strings.HasPrefix(id, "model:"), nil
 }
 
+func (s *scriptedChat) DefaultModel(_ context.Context, slot string) (string, bool, error) {
+	return "model:" + slot, true, nil
+}
+
 func (s *scriptedChat) ChatWith(_ context.Context, id string, msgs []provider.Message, _ int) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.prompts == nil {
 		s.prompts = map[string][]string{}
 	}
@@ -38,7 +45,13 @@ func (s *scriptedChat) ChatWith(_ context.Context, id string, msgs []provider.Me
 	case id == "model:strategy":
 		return s.plan, nil
 	case id == "model:answer":
-		return fmt.Sprintf("answer %d", len(s.prompts[id])), nil
+		// Searches run at once: answer after the search, not the call order.
+		if strings.Contains(last, "instr-one") {
+			return "answer 1", nil
+		}
+		return "answer 2", nil
+	case id == "model:transformation":
+		return "<think>hidden</think>Insight about: " + clipWords(msgs[len(msgs)-1].Content, 6), nil
 	default:
 		return "final: " + strings.ReplaceAll(last[strings.Index(last, "Partial answers:"):], "\n", " "), nil
 	}
@@ -55,7 +68,7 @@ func TestAskPlansSearchesAnswersAndConcludes(t *testing.T) {
 		t.Fatal(err)
 	}
 	chat := &scriptedChat{plan: "Sure! ```json\n{\"reasoning\":\"Look for songs.\",\"searches\":[" +
-		"{\"term\":\"whales sing songs\",\"instructions\":\"when\"},{\"term\":\"breeding season\",\"instructions\":\"why\"}]}\n```"}
+		"{\"term\":\"whales sing songs\",\"instructions\":\"instr-one\"},{\"term\":\"breeding season\",\"instructions\":\"instr-two\"}]}\n```"}
 	asker := notebook.NewAsker(content.search, content.vectors, chat)
 	q := notebook.Question{Question: "When do whales sing?", StrategyModel: "model:strategy",
 		AnswerModel: "model:answer", FinalAnswerModel: "model:final"}
@@ -126,4 +139,9 @@ func TestAskPlansSearchesAnswersAndConcludes(t *testing.T) {
 		}
 
 	})
+}
+
+func clipWords(s string, n int) string {
+	f := strings.Fields(s)
+	return strings.Join(f[:min(n, len(f))], " ")
 }

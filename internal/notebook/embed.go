@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/record"
 )
 
 // Embedder turns texts into vectors (the AI layer implements it).
@@ -21,15 +22,29 @@ type Embedder interface {
 }
 
 // Embeddings cuts texts into chunks, embeds them with the default
-// embedding model, and keeps them for vector search.
+// embedding model, and keeps them for vector search: sources when asked,
+// notes and insights whenever an embedding model is configured.
 type Embeddings struct {
 	store    EmbeddingStore
 	embedder Embedder // nil: nothing is embedded and vector search is unavailable
+	content  ContentReader
+	jobs     Jobs
 }
 
-// NewEmbeddings returns the embeddings service; embedder may be nil.
-func NewEmbeddings(store EmbeddingStore, embedder Embedder) *Embeddings {
-	return &Embeddings{store: store, embedder: embedder}
+// ContentReader reads what is embedded.
+type ContentReader interface {
+	Source(ctx context.Context, id string) (*Source, error)
+	Note(ctx context.Context, id string) (*Note, error)
+	Insight(ctx context.Context, id string) (*Insight, error)
+	// EmbeddableOwners returns the ids of the sources, notes or insights
+	// (kind) that have text, or, with embedded, those that have chunks.
+	EmbeddableOwners(ctx context.Context, kind string, embedded bool) ([]string, error)
+}
+
+// NewEmbeddings returns the embeddings service; embedder may be nil (and
+// then content and jobs are unused).
+func NewEmbeddings(store EmbeddingStore, embedder Embedder, content ContentReader, jobs Jobs) *Embeddings {
+	return &Embeddings{store: store, embedder: embedder, content: content, jobs: jobs}
 }
 
 // Available reports whether an embedding model is configured.
@@ -63,10 +78,10 @@ func (c *Embeddings) embed(ctx context.Context, texts []string) ([][]float64, st
 	return vectors, id, err
 }
 
-// Chunk is one embedded piece of a source or note.
+// Chunk is one embedded piece of a source, note or insight.
 type Chunk struct {
 	OwnerID string
-	Kind    string // "source" or "note"
+	Kind    string // "source", "note" or "insight"
 	Index   int
 	Content string
 	Vector  []float64
@@ -75,7 +90,8 @@ type Chunk struct {
 
 // EmbeddingStore keeps embedded chunks.
 type EmbeddingStore interface {
-	// ReplaceEmbeddings stores an owner's chunks in place of any it had.
+	// ReplaceEmbeddings stores an owner's chunks in place of any it had,
+	// and reports the NotFound of an owner that no longer exists.
 	ReplaceEmbeddings(ctx context.Context, ownerID string, chunks []Chunk) error
 	// Embeddings returns every stored chunk of the given kinds.
 	Embeddings(ctx context.Context, kinds []string) ([]Chunk, error)
@@ -177,7 +193,7 @@ func (c *Search) Vector(ctx context.Context, q VectorQuery) ([]SearchHit, error)
 	}
 	var kinds []string
 	if q.Sources {
-		kinds = append(kinds, "source")
+		kinds = append(kinds, "source", "insight")
 	}
 	if q.Notes {
 		kinds = append(kinds, "note")
@@ -225,18 +241,47 @@ func (c *Search) Vector(ctx context.Context, q VectorQuery) ([]SearchHit, error)
 	return c.titled(ctx, hits)
 }
 
-// titled fills in the titles of hits.
+// titled fills in the titles of hits, and an insight's source as its
+// parent.
+// A text search's hits already carry their titles: only insights (for the
+// parent) and untitled notes are looked up.
 func (c *Search) titled(ctx context.Context, hits []SearchHit) ([]SearchHit, error) {
 	for i := range hits {
-		if strings.HasPrefix(hits[i].ID, SourceTable+":") {
-			if s, err := c.store.Source(ctx, hits[i].ID); err == nil {
-				hits[i].Title = s.Title
+		h := &hits[i]
+		if h.Title != "" && !strings.HasPrefix(h.ID, InsightTable+":") {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(h.ID, SourceTable+":"):
+			if s, err := c.store.Source(ctx, h.ID); err == nil {
+				h.Title = s.Title
 			}
-		} else if n, err := c.store.Note(ctx, hits[i].ID); err == nil {
-			hits[i].Title = n.Title
+		case strings.HasPrefix(h.ID, InsightTable+":"):
+			if in, err := c.store.Insight(ctx, h.ID); err == nil {
+				h.ParentID, h.Title = in.SourceID, in.Type+" - "
+				if s, err := c.store.Source(ctx, in.SourceID); err == nil {
+					h.Title += s.Title
+				}
+			}
+		default:
+			if n, err := c.store.Note(ctx, h.ID); err == nil {
+				h.Title = noteTitle(n)
+			}
 		}
 	}
 	return hits, nil
+}
+
+// noteTitle is a note's title, or for an untitled one its first line.
+func noteTitle(n *Note) string {
+	if strings.TrimSpace(n.Title) != "" {
+		return n.Title
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(n.Content), "# ")), "\n")
+	if line = clip(strings.TrimSpace(line), 80); line != "" {
+		return line
+	}
+	return "Untitled note"
 }
 
 func excerpt(s string) string {
@@ -257,4 +302,205 @@ func cosine(a, b []float64) float64 {
 		return 0
 	}
 	return dot / (math.Sqrt(na) * math.Sqrt(nb))
+}
+
+// queueEmbedding queues an embedding job when an embedding model is
+// configured; without one there is nothing to do.
+func (c *Embeddings) queueEmbedding(ctx context.Context, jobs Jobs, args JobArgs) error {
+	ok, err := c.Available(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	_, err = jobs.Enqueue(ctx, args)
+	return err
+}
+
+// ownerText returns what is embedded of an owner: a source's text, a
+// note's title and content, an insight's type and content.
+func (c *Embeddings) ownerText(ctx context.Context, kind, id string) (string, error) {
+	switch kind {
+	case "source":
+		s, err := c.content.Source(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return s.FullText, nil
+	case "note":
+		n, err := c.content.Note(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(n.Title + "\n\n" + n.Content), nil
+	case "insight":
+		in, err := c.content.Insight(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(in.Type + "\n\n" + in.Content), nil
+	}
+	return "", apperr.Newf(apperr.Invalid, "Item type must be 'source', 'note' or 'insight', not %q", kind)
+}
+
+// EmbedOwner (re)embeds one source, note or insight and returns how many
+// chunks it has now.
+func (c *Embeddings) EmbedOwner(ctx context.Context, kind, id string) (int, error) {
+	text, err := c.ownerText(ctx, kind, id)
+	if err != nil {
+		return 0, err
+	}
+	if strings.TrimSpace(text) == "" {
+		return 0, apperr.Newf(apperr.Invalid, "%s %s has no text to embed", strings.ToUpper(kind[:1])+kind[1:], id)
+	}
+	chunks, err := c.Chunks(ctx, id, kind, text)
+	if err != nil {
+		return 0, err
+	}
+	if err := c.store.ReplaceEmbeddings(ctx, id, chunks); err != nil {
+		return 0, err
+	}
+	return len(chunks), nil
+}
+
+// embedJob runs an embedding job: a missing owner, an empty text or a
+// missing model end it at once; a provider's failure is retried.
+func (c *Embeddings) embedJob(ctx context.Context, kind, id string, rep Reporter) error {
+	n, err := c.EmbedOwner(ctx, kind, id)
+	if err != nil {
+		if e, ok := apperr.As(err); ok && e.Code != apperr.Upstream && e.Code != apperr.RateLimited && e.Code != apperr.Internal {
+			return Permanent(err)
+		}
+		return err
+	}
+	rep.Result(map[string]any{"success": true, kind + "_id": id, "chunks_created": n})
+	return nil
+}
+
+// EmbedSourceJob is the embed_source job.
+func (c *Embeddings) EmbedSourceJob(ctx context.Context, a EmbedSource, rep Reporter) error {
+	return c.embedJob(ctx, "source", a.SourceID, rep)
+}
+
+// EmbedNoteJob is the embed_note job.
+func (c *Embeddings) EmbedNoteJob(ctx context.Context, a EmbedNote, rep Reporter) error {
+	return c.embedJob(ctx, "note", a.NoteID, rep)
+}
+
+// EmbedInsightJob is the embed_insight job.
+func (c *Embeddings) EmbedInsightJob(ctx context.Context, a EmbedInsight, rep Reporter) error {
+	return c.embedJob(ctx, "insight", a.InsightID, rep)
+}
+
+// Request embeds one item on request (POST /api/embed): queued when async,
+// else at once. It returns the job id, or the chunks made.
+func (c *Embeddings) Request(ctx context.Context, kind, id string, async bool) (jobID string, chunks int, err error) {
+	if ok, err := c.Available(ctx); err != nil {
+		return "", 0, err
+	} else if !ok {
+		return "", 0, apperr.New(apperr.Invalid, "No embedding model configured. Please configure one in the Models section.")
+	}
+	kind = strings.ToLower(strings.TrimSpace(kind))
+	table := map[string]string{"source": SourceTable, "note": NoteTable, "insight": InsightTable}[kind]
+	if table == "" {
+		return "", 0, apperr.New(apperr.Invalid, "Item type must be either 'source', 'note' or 'insight'")
+	}
+	full, ok := record.Normalize(table, id)
+	if !ok {
+		return "", 0, apperr.Newf(apperr.NotFound, "%s not found", kind)
+	}
+	if _, err := c.ownerText(ctx, kind, full); err != nil {
+		return "", 0, err
+	}
+	if async {
+		var args JobArgs
+		switch kind {
+		case "source":
+			args = EmbedSource{SourceID: full}
+		case "note":
+			args = EmbedNote{NoteID: full}
+		default:
+			args = EmbedInsight{InsightID: full}
+		}
+		id, err := c.jobs.Enqueue(ctx, args)
+		return id, 0, err
+	}
+	n, err := c.EmbedOwner(ctx, kind, full)
+	return "", n, err
+}
+
+// Rebuild is the rebuild_embeddings job: it embeds again, with the current
+// embedding model, what was embedded ("existing") or everything with text
+// ("all"), reporting its progress item by item. A failed item is counted
+// and the rebuild goes on.
+func (c *Embeddings) Rebuild(ctx context.Context, a RebuildEmbeddings, rep Reporter) error {
+	if ok, err := c.Available(ctx); err != nil {
+		return err
+	} else if !ok {
+		return Permanent(apperr.New(apperr.Invalid, "No embedding model configured. Please configure one in the Models section."))
+	}
+	type item struct{ kind, id string }
+	var items []item
+	counts := map[string]int{}
+	for _, k := range []struct {
+		kind string
+		on   bool
+	}{{"source", a.IncludeSources}, {"note", a.IncludeNotes}, {"insight", a.IncludeInsights}} {
+		if !k.on {
+			continue
+		}
+		ids, err := c.content.EmbeddableOwners(ctx, k.kind, a.Mode == "existing")
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			items = append(items, item{k.kind, id})
+		}
+		counts[k.kind] = len(ids)
+	}
+	failed := 0
+	rep.Progress("embedding", 0, len(items))
+	for i, it := range items {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := c.EmbedOwner(ctx, it.kind, it.id); err != nil {
+			failed++
+		}
+		rep.Progress("embedding", i+1, len(items))
+	}
+	rep.Result(map[string]any{"success": true, "total_items": len(items), "processed_items": len(items) - failed,
+		"failed_items": failed, "sources": counts["source"], "notes": counts["note"], "insights": counts["insight"]})
+	return nil
+}
+
+// RebuildEstimate counts what a rebuild would embed.
+func (c *Embeddings) RebuildEstimate(ctx context.Context, a RebuildEmbeddings) (int, error) {
+	total := 0
+	for _, k := range []struct {
+		kind string
+		on   bool
+	}{{"source", a.IncludeSources}, {"note", a.IncludeNotes}, {"insight", a.IncludeInsights}} {
+		if !k.on {
+			continue
+		}
+		ids, err := c.content.EmbeddableOwners(ctx, k.kind, a.Mode == "existing")
+		if err != nil {
+			return 0, err
+		}
+		total += len(ids)
+	}
+	return total, nil
+}
+
+// StartRebuild queues a rebuild and returns its job id and estimate.
+func (c *Embeddings) StartRebuild(ctx context.Context, a RebuildEmbeddings) (string, int, error) {
+	if a.Mode != "existing" && a.Mode != "all" {
+		return "", 0, apperr.InvalidFields(apperr.FieldError{Loc: []any{"body", "mode"}, Type: "literal_error",
+			Msg: "Input should be 'existing' or 'all'", Input: a.Mode})
+	}
+	total, err := c.RebuildEstimate(ctx, a)
+	if err != nil {
+		return "", 0, err
+	}
+	id, err := c.jobs.Enqueue(ctx, a)
+	return id, total, err
 }

@@ -8,7 +8,6 @@ import (
 
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/open-notebook/open-notebook/internal/notebook"
 	"github.com/open-notebook/open-notebook/internal/store"
@@ -46,24 +45,6 @@ func (w *wordsEmbedder) EmbedWith(_ context.Context, modelID string, texts []str
 		out[i] = v
 	}
 	return out, nil
-}
-
-// content is the notebook services over db, embedding with emb (nil: no
-// embedding model).
-type content struct {
-	sources *notebook.Sources
-	search  *notebook.Search
-	vectors *notebook.Embeddings
-}
-
-func newContent(t *testing.T, db *store.DB, emb *wordsEmbedder) content {
-	var e notebook.Embedder
-	if emb != nil {
-		e = emb
-	}
-	vectors := notebook.NewEmbeddings(db, e)
-	return content{sources: notebook.NewSources(db, db, noFetch{}, notebook.NewDir(t.TempDir()), vectors, time.Now),
-		search: notebook.NewSearch(db, vectors), vectors: vectors}
 }
 
 type noFetch struct{}
@@ -112,7 +93,7 @@ func TestVectorSearchRanksEmbeddedSources(t *testing.T) {
 		// A failing model never loses the source.
 		emb.fail = errors.New("provider down")
 		s := add("Photosynthesis needs light.", true)
-		if s.EmbeddedChunks != 0 || !strings.Contains(s.ProcessingInfo, "Embedding failed") {
+		if s.EmbeddedChunks != 0 || s.Processing == nil || !strings.Contains(s.Processing.Note, "Embedding failed") {
 			t.Fatalf("failed embedding: %+v", s)
 		}
 		if _, err := c.sources.Get(ctx, s.ID); err != nil {

@@ -30,16 +30,35 @@ type NoteStore interface {
 	DeleteNote(ctx context.Context, id string) error
 }
 
-// Notes manages notes.
+// Notes manages notes. A note is embedded, in the background, whenever an
+// embedding model is configured.
 type Notes struct {
-	store NoteStore
-	books NotebookReader
-	now   func() time.Time
+	store   NoteStore
+	books   NotebookReader
+	vectors *Embeddings
+	jobs    Jobs
+	tx      Tx
+	now     func() time.Time
 }
 
 // NewNotes returns the notes service.
-func NewNotes(store NoteStore, books NotebookReader, now func() time.Time) *Notes {
-	return &Notes{store: store, books: books, now: now}
+func NewNotes(store NoteStore, books NotebookReader, vectors *Embeddings, jobs Jobs, tx Tx, now func() time.Time) *Notes {
+	return &Notes{store: store, books: books, vectors: vectors, jobs: jobs, tx: tx, now: now}
+}
+
+// save stores a note with the command that embeds it, in one transaction.
+func (c *Notes) save(ctx context.Context, n *Note, store func(ctx context.Context, n *Note) error) error {
+	return c.tx.InTx(ctx, func(ctx context.Context) error {
+		if err := store(ctx, n); err != nil {
+			return err
+		}
+		ok, err := c.vectors.Available(ctx)
+		if err != nil || !ok {
+			return err
+		}
+		n.CommandID, err = c.jobs.Enqueue(ctx, EmbedNote{NoteID: n.ID})
+		return err
+	})
 }
 
 // NewNote is a request to create a note.
@@ -79,7 +98,7 @@ func (c *Notes) Add(ctx context.Context, in NewNote) (*Note, error) {
 	}
 	n.Created = c.now().UTC()
 	n.Updated = n.Created
-	if err := c.store.CreateNote(ctx, n); err != nil {
+	if err := c.save(ctx, n, c.store.CreateNote); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -138,7 +157,7 @@ func (c *Notes) Update(ctx context.Context, id string, u NoteUpdate) (*Note, err
 		n.Title = *u.Title
 	}
 	n.Updated = c.now().UTC()
-	if err := c.store.UpdateNote(ctx, n); err != nil {
+	if err := c.save(ctx, n, c.store.UpdateNote); err != nil {
 		return nil, err
 	}
 	return n, nil

@@ -2,6 +2,7 @@ package notebook
 
 import (
 	"context"
+	"math"
 	"strings"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
@@ -31,6 +32,7 @@ type SearchStore interface {
 	Embeddings(ctx context.Context, kinds []string) ([]Chunk, error)
 	Source(ctx context.Context, id string) (*Source, error)
 	Note(ctx context.Context, id string) (*Note, error)
+	Insight(ctx context.Context, id string) (*Insight, error)
 }
 
 // Search finds sources and notes by keyword or by meaning.
@@ -57,5 +59,21 @@ func (c *Search) Text(ctx context.Context, q SearchQuery) ([]SearchHit, error) {
 	if !q.Sources && !q.Notes {
 		return []SearchHit{}, nil
 	}
-	return c.store.Search(ctx, q)
+	hits, err := c.store.Search(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	// Each engine ranks on its own scale (BM25 on SQLite, ts_rank on
+	// PostgreSQL), neither meaningful to a person: relevance is shown
+	// relative to the best match, which is 1.
+	best := 0.0
+	for _, h := range hits {
+		best = max(best, h.Relevance)
+	}
+	for i := range hits {
+		if best > 0 {
+			hits[i].Relevance = math.Round(hits[i].Relevance/best*1000) / 1000
+		}
+	}
+	return c.titled(ctx, hits)
 }

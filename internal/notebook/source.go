@@ -30,19 +30,24 @@ const (
 // Source is a document added to one or more notebooks: a fetched web page,
 // an uploaded file or pasted text, with the text extracted from it.
 type Source struct {
-	ID             string
-	Title          string
-	Topics         []string
-	Kind           string
-	URL            string
-	FilePath       string // relative to the uploads directory
-	FullText       string
-	Status         string // "completed", or "failed" when no text could be extracted
-	ProcessingInfo string // why extraction did not produce text, when it did not
+	ID       string
+	Title    string
+	Topics   []string
+	Kind     string
+	URL      string
+	FilePath string // relative to the uploads directory
+	FullText string
+	// Status is where processing stands: new, queued, running, completed
+	// or failed; CommandID is the job that processes it ("" when it was
+	// processed in the request that added it).
+	Status         string
+	CommandID      string
+	Processing     *Processing
 	Created        time.Time
 	Updated        time.Time
 	Notebooks      []string
 	EmbeddedChunks int     // chunks stored for vector search
+	InsightsCount  int     // insights made of it
 	Chunks         []Chunk // on creation: the embedded chunks to store with the source
 }
 
@@ -64,6 +69,7 @@ type Note struct {
 	NoteType   string // "human" or "ai"
 	Created    time.Time
 	Updated    time.Time
+	CommandID  string // the job that embeds it, when one was queued
 }
 
 // NoteTable is the id prefix of notes.
@@ -83,7 +89,13 @@ type SourceStore interface {
 	CreateSource(ctx context.Context, s *Source) error
 	Source(ctx context.Context, id string) (*Source, error)
 	ListSources(ctx context.Context, f SourceFilter) ([]Source, error)
+	// UpdateSource saves what a person may change: title and topics.
 	UpdateSource(ctx context.Context, s *Source) error
+	// SaveProcessing saves a source's status, command and processing.
+	SaveProcessing(ctx context.Context, s *Source) error
+	// SaveContent saves what processing produced (title, text, file) with
+	// the status, in the search index too.
+	SaveContent(ctx context.Context, s *Source) error
 	// DeleteSource deletes a source and returns its file path, if any.
 	DeleteSource(ctx context.Context, id string) (string, error)
 	LinkSource(ctx context.Context, notebookID, sourceID string, at time.Time) error
@@ -104,19 +116,43 @@ type Fetcher interface {
 }
 
 // Sources adds, reads, changes and removes sources: fetching links,
-// keeping uploaded files, extracting text and embedding it on request.
+// keeping uploaded files, extracting text (in the background, or in the
+// request that adds a source when it asks to wait), and queueing the
+// embedding and transformations that follow.
 type Sources struct {
 	store   SourceStore
 	books   NotebookReader
 	fetch   Fetcher
 	files   Files
 	vectors *Embeddings
-	now     func() time.Time
+	jobs    Jobs
+	tx      Tx
+	// transformations resolves the transformations a new source asks for.
+	transformations TransformationStore
+	// embedOption is the default_embedding_option setting: ask, always or
+	// never.
+	embedOption func(ctx context.Context) string
+	now         func() time.Time
+}
+
+// SourcesDeps are what the sources service works with.
+type SourcesDeps struct {
+	Store           SourceStore
+	Books           NotebookReader
+	Fetch           Fetcher
+	Files           Files
+	Vectors         *Embeddings
+	Jobs            Jobs
+	Tx              Tx
+	Transformations TransformationStore
+	EmbedOption     func(ctx context.Context) string
+	Now             func() time.Time
 }
 
 // NewSources returns the sources service.
-func NewSources(store SourceStore, books NotebookReader, fetch Fetcher, files Files, vectors *Embeddings, now func() time.Time) *Sources {
-	return &Sources{store: store, books: books, fetch: fetch, files: files, vectors: vectors, now: now}
+func NewSources(d SourcesDeps) *Sources {
+	return &Sources{store: d.Store, books: d.Books, fetch: d.Fetch, files: d.Files, vectors: d.Vectors, jobs: d.Jobs,
+		tx: d.Tx, transformations: d.Transformations, embedOption: d.EmbedOption, now: d.Now}
 }
 
 // NewSource is a request to add a source.
@@ -129,13 +165,24 @@ type NewSource struct {
 	FilePath  string    // an existing file inside the uploads directory
 	File      io.Reader // an uploaded file
 	FileName  string
-	Embed     bool // embed the text for vector search
+	Embed     bool // embed the text for vector search (when the setting says ask)
+	// Transformations are the ids to run on the text; nil runs those
+	// marked apply_default.
+	Transformations []string
+	// Async processes the source in the background and returns at once;
+	// otherwise the request waits for its text.
+	Async bool
+	// DeleteSource removes an uploaded file once its text is extracted.
+	DeleteSource bool
 }
 
 // MaxNotebooksPerSource bounds the notebooks a source is added to at once.
 const MaxNotebooksPerSource = 50
 
-// AddSource validates, extracts the text and stores a source.
+// Add validates and stores a source. Async, it is processed by a job
+// queued in the same transaction; otherwise its text is extracted (and
+// embedded when asked) before it is stored, and its transformations are
+// queued.
 func (c *Sources) Add(ctx context.Context, in NewSource) (*Source, error) {
 	switch in.Kind {
 	case KindLink, KindUpload, KindText:
@@ -162,34 +209,294 @@ func (c *Sources) Add(ctx context.Context, in NewSource) (*Source, error) {
 			books = append(books, id)
 		}
 	}
+	transformations, err := c.resolveTransformations(ctx, in.Transformations)
+	if err != nil {
+		return nil, err
+	}
+	embed := c.shouldEmbed(ctx, in.Embed)
 	now := c.now().UTC()
 	s := &Source{ID: record.NewID(SourceTable), Kind: in.Kind, Title: strings.TrimSpace(in.Title), Topics: []string{},
-		Status: "completed", Created: now, Updated: now, Notebooks: books}
-	var err error
+		Created: now, Updated: now, Notebooks: books}
 	switch in.Kind {
 	case KindText:
 		if strings.TrimSpace(in.Content) == "" {
 			return nil, apperr.New(apperr.Invalid, "Content is required for text type")
 		}
-		s.FullText = in.Content
+		s.FullText = strings.ReplaceAll(in.Content, "\x00", "")
 	case KindLink:
-		err = c.fetchLink(ctx, s, in.URL)
+		if s.URL, err = c.checkLink(ctx, in.URL); err != nil {
+			return nil, err
+		}
 	case KindUpload:
-		err = c.storeUpload(s, in)
+		if err := c.storeUpload(s, in); err != nil {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	if s.Title == "" {
-		s.Title = defaultTitle(s)
-	}
-	if in.Embed && s.FullText != "" {
-		c.embedSource(ctx, s)
-	}
-	if err := c.store.CreateSource(ctx, s); err != nil {
+	forget := func() {
 		if s.FilePath != "" && in.File != nil {
 			c.files.Remove(s.FilePath)
 		}
+	}
+	if in.Async {
+		if s.Title == "" {
+			s.Title = processingTitle
+		}
+		s.Status, s.Processing = "new", &Processing{Async: true, Queued: true}
+		err := c.tx.InTx(ctx, func(ctx context.Context) error {
+			var err error
+			s.CommandID, err = c.jobs.Enqueue(ctx, ProcessSource{SourceID: s.ID, Transformations: transformations,
+				Embed: embed, DeleteSource: in.DeleteSource})
+			if err != nil {
+				return err
+			}
+			return c.store.CreateSource(ctx, s)
+		})
+		if err != nil {
+			forget()
+			return nil, err
+		}
+		return s, nil
+	}
+	started := now
+	s.Processing = &Processing{StartedAt: &started}
+	if err := c.extract(ctx, s); err != nil {
+		forget()
+		return nil, err
+	}
+	c.finish(s)
+	if embed && s.FullText != "" {
+		c.embedSource(ctx, s)
+	}
+	err = c.tx.InTx(ctx, func(ctx context.Context) error {
+		if err := c.store.CreateSource(ctx, s); err != nil {
+			return err
+		}
+		return c.queueTransformations(ctx, s, transformations, "add:"+s.ID)
+	})
+	if err != nil {
+		forget()
+		return nil, err
+	}
+	if in.DeleteSource {
+		c.deleteUpload(ctx, s)
+	}
+	return s, nil
+}
+
+// processingTitle is the original's title for a source whose text has not
+// been read yet; processing replaces it.
+const processingTitle = "Processing..."
+
+// shouldEmbed applies the default_embedding_option setting: always and
+// never override what a request asks for.
+func (c *Sources) shouldEmbed(ctx context.Context, asked bool) bool {
+	if c.embedOption == nil {
+		return asked
+	}
+	switch c.embedOption(ctx) {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return asked
+}
+
+// resolveTransformations checks the transformations a source asks for.
+// Repeats are dropped. As in the original, the server runs only what is
+// asked: apply_default is what the add-source forms pre-select, so no
+// script adding sources spends on a model call it did not ask for.
+func (c *Sources) resolveTransformations(ctx context.Context, ids []string) ([]string, error) {
+	if c.transformations == nil {
+		return nil, nil
+	}
+	if len(ids) > MaxTransformationsPerSource {
+		return nil, apperr.Newf(apperr.Invalid, "A source can ask for at most %d transformations", MaxTransformationsPerSource)
+	}
+	out := []string{}
+	for _, id := range ids {
+		full, ok := recordID(TransformationTable, id)
+		if ok {
+			_, err := c.transformations.Transformation(ctx, full)
+			if err != nil && !apperr.IsNotFound(err) {
+				return nil, err
+			}
+			ok = err == nil
+		}
+		if !ok {
+			return nil, apperr.Newf(apperr.NotFound, "Transformation %s not found", id)
+		}
+		if !slices.Contains(out, full) {
+			out = append(out, full)
+		}
+	}
+	return out, nil
+}
+
+// MaxTransformationsPerSource bounds what one source asks for at once.
+const MaxTransformationsPerSource = 50
+
+// queueTransformations queues one transformation job per id, keyed by
+// trigger so a retried caller does not run one twice.
+func (c *Sources) queueTransformations(ctx context.Context, s *Source, ids []string, trigger string) error {
+	if s.FullText == "" {
+		return nil
+	}
+	for _, id := range ids {
+		if _, err := c.jobs.Enqueue(ctx, RunTransformation{SourceID: s.ID, TransformationID: id, Trigger: trigger}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// extract reads a link's or an upload's text into s.
+func (c *Sources) extract(ctx context.Context, s *Source) error {
+	switch s.Kind {
+	case KindLink:
+		return c.fetchLink(ctx, s)
+	case KindUpload:
+		f, err := c.files.Open(s.FilePath)
+		if err != nil {
+			return Permanent(apperr.New(apperr.Invalid, "The uploaded file is no longer there"))
+		}
+		defer f.Close()
+		return c.extractFile(s, f, s.FilePath)
+	}
+	return nil
+}
+
+// finish sets what follows extraction: the title, and the status.
+func (c *Sources) finish(s *Source) {
+	if s.Title == "" || s.Title == processingTitle {
+		s.Title = defaultTitle(s)
+	}
+	done := c.now().UTC()
+	if s.Processing == nil {
+		s.Processing = &Processing{}
+	}
+	s.Processing.CompletedAt, s.Processing.Stage, s.Processing.Progress = &done, "", nil
+	s.Processing.Async, s.Processing.Queued, s.Processing.Retry = false, false, false
+	s.Status = "completed"
+	if s.FullText == "" {
+		s.Status = "failed"
+		if s.Processing.Error == "" {
+			s.Processing.Error = s.Processing.Note
+			if s.Processing.Error == "" {
+				s.Processing.Error = "The document contains no text."
+			}
+			s.Processing.Note = ""
+		}
+	}
+}
+
+// Process is the process_source job: it extracts the source's text, saves
+// it, and queues the embedding and transformations, in one transaction.
+// Running it again redoes the extraction and queues nothing twice.
+func (c *Sources) Process(ctx context.Context, a ProcessSource, rep Reporter) error {
+	s, err := c.store.Source(ctx, a.SourceID)
+	if apperr.IsNotFound(err) {
+		return Permanent(apperr.Newf(apperr.NotFound, "Source %s no longer exists", a.SourceID))
+	}
+	if err != nil {
+		return err
+	}
+	started := c.now().UTC()
+	s.Status, s.CommandID = "running", rep.ID()
+	s.Processing = &Processing{StartedAt: &started, Stage: "extracting"}
+	if err := c.store.SaveProcessing(ctx, s); err != nil {
+		return err
+	}
+	rep.Progress("extracting", 0, 2)
+	if err := c.extract(ctx, s); err != nil {
+		return c.failed(ctx, s, err, rep)
+	}
+	c.finish(s)
+	if s.Status == "failed" {
+		return c.failed(ctx, s, Permanent(errors.New(s.Processing.Error)), rep)
+	}
+	rep.Progress("saving", 1, 2)
+	embedded := a.Embed && s.FullText != ""
+	err = c.tx.InTx(ctx, func(ctx context.Context) error {
+		if err := c.store.SaveContent(ctx, s); err != nil {
+			return err
+		}
+		if embedded {
+			if _, err := c.jobs.Enqueue(ctx, EmbedSource{SourceID: s.ID}); err != nil {
+				return err
+			}
+		}
+		return c.queueTransformations(ctx, s, a.Transformations, rep.ID())
+	})
+	if apperr.IsNotFound(err) {
+		return Permanent(apperr.Newf(apperr.NotFound, "Source %s was deleted while it was processed", a.SourceID))
+	}
+	if err != nil {
+		return err
+	}
+	if a.DeleteSource {
+		c.deleteUpload(ctx, s)
+	}
+	rep.Progress("done", 2, 2)
+	rep.Result(map[string]any{"success": true, "source_id": s.ID, "embedding_queued": embedded,
+		"transformations_queued": len(a.Transformations)})
+	return nil
+}
+
+// failed records a failed attempt on the source: failed for good when the
+// error is permanent or no attempt follows, else queued for the retry.
+func (c *Sources) failed(ctx context.Context, s *Source, cause error, rep Reporter) error {
+	if e, ok := apperr.As(cause); ok && (e.Code == apperr.Invalid || e.Code == apperr.Unsupported || e.Code == apperr.NotFound) {
+		cause = Permanent(cause)
+	}
+	s.Status = "queued"
+	if IsPermanent(cause) || rep.Final() {
+		s.Status = "failed"
+	}
+	s.Processing.Stage, s.Processing.Error = "", userMessage(cause)
+	if err := c.store.SaveProcessing(ctx, s); err != nil && !apperr.IsNotFound(err) {
+		return err
+	}
+	return cause
+}
+
+// deleteUpload removes an uploaded file whose text has been read, as the
+// request asked.
+func (c *Sources) deleteUpload(ctx context.Context, s *Source) {
+	if s.Kind != KindUpload || s.FilePath == "" {
+		return
+	}
+	c.files.Remove(s.FilePath)
+	s.FilePath = ""
+	_ = c.store.SaveContent(ctx, s)
+}
+
+// Retry processes a source again in the background: its text is read
+// anew, and it is embedded. A source being processed is refused.
+func (c *Sources) Retry(ctx context.Context, id string) (*Source, error) {
+	s, err := c.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch s.Status {
+	case "new", "queued", "running":
+		return nil, apperr.New(apperr.Invalid, "Source is already processing. Cannot retry while processing is active.")
+	}
+	if s.Kind == KindText && s.FullText == "" {
+		return nil, apperr.New(apperr.Invalid, "Cannot determine source content for retry")
+	}
+	if s.Kind == KindUpload && s.FilePath == "" {
+		return nil, apperr.New(apperr.Invalid, "Source asset has no file_path or url")
+	}
+	s.Status, s.Processing = "queued", &Processing{Retry: true, Queued: true}
+	err = c.tx.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if s.CommandID, err = c.jobs.Enqueue(ctx, ProcessSource{SourceID: s.ID, Transformations: []string{}, Embed: true}); err != nil {
+			return err
+		}
+		return c.store.SaveProcessing(ctx, s)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -208,7 +515,10 @@ func (c *Sources) embedSource(ctx context.Context, s *Source) {
 		} else if e, ok := apperr.As(err); ok && e.Code != apperr.Internal {
 			msg = "Embedding failed: " + e.Message
 		}
-		s.ProcessingInfo = strings.TrimSpace(s.ProcessingInfo + " " + msg)
+		if s.Processing == nil {
+			s.Processing = &Processing{}
+		}
+		s.Processing.Note = strings.TrimSpace(s.Processing.Note + " " + msg)
 		return
 	}
 	s.Chunks, s.EmbeddedChunks = chunks, len(chunks)
@@ -235,15 +545,20 @@ func clip(s string, n int) string {
 // maxFetchBytes bounds a fetched page.
 const maxFetchBytes = 20 << 20
 
-func (c *Sources) fetchLink(ctx context.Context, s *Source, raw string) error {
+// checkLink validates a link before anything is stored.
+func (c *Sources) checkLink(ctx context.Context, raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return apperr.New(apperr.Invalid, "URL is required for link type")
+		return "", apperr.New(apperr.Invalid, "URL is required for link type")
 	}
 	if err := c.fetch.ValidateURL(ctx, raw); err != nil {
-		return apperr.Wrap(apperr.Invalid, err.Error(), err)
+		return "", apperr.Wrap(apperr.Invalid, err.Error(), err)
 	}
-	s.URL = raw
+	return raw, nil
+}
+
+func (c *Sources) fetchLink(ctx context.Context, s *Source) error {
+	raw := s.URL
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
@@ -258,7 +573,11 @@ func (c *Sources) fetchLink(ctx context.Context, s *Source, raw string) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return apperr.Newf(apperr.Upstream, "Could not fetch the URL: the site answered HTTP %d", resp.StatusCode)
+		err := apperr.Newf(apperr.Upstream, "Could not fetch the URL: the site answered HTTP %d", resp.StatusCode)
+		if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+			return Permanent(err) // the page is not there; asking again will not bring it
+		}
+		return err
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFetchBytes+1))
 	if err != nil {
@@ -268,14 +587,20 @@ func (c *Sources) fetchLink(ctx context.Context, s *Source, raw string) error {
 		return apperr.Newf(apperr.Upstream, "Could not fetch the URL: the page is larger than %d MB", maxFetchBytes>>20)
 	}
 	title, text, info := extract(resp.Header.Get("Content-Type"), raw, body)
-	if s.Title == "" {
+	c.setText(s, title, text, info)
+	return nil
+}
+
+// setText records an extraction's outcome on s.
+func (c *Sources) setText(s *Source, title, text, info string) {
+	if s.Title == "" || s.Title == processingTitle {
 		s.Title = title
 	}
-	s.FullText, s.ProcessingInfo = text, info
-	if text == "" {
-		s.Status = "failed"
+	s.FullText = text
+	if s.Processing == nil {
+		s.Processing = &Processing{}
 	}
-	return nil
+	s.Processing.Note = info
 }
 
 // fetchReason is a short, safe description of a fetch failure.
@@ -292,7 +617,7 @@ func fetchReason(err error) string {
 }
 
 // storeUpload saves an uploaded file (or adopts one already among the
-// stored files) and extracts its text.
+// stored files); its text is read when the source is processed.
 func (c *Sources) storeUpload(s *Source, in NewSource) error {
 	if in.File == nil && strings.TrimSpace(in.FilePath) == "" {
 		return apperr.New(apperr.Invalid, "File upload or file_path is required for upload type")
@@ -303,9 +628,9 @@ func (c *Sources) storeUpload(s *Source, in NewSource) error {
 		if err != nil {
 			return apperr.New(apperr.Invalid, "Invalid file path: must be within the uploads directory")
 		}
-		defer f.Close()
+		f.Close()
 		s.FilePath = rel
-		return c.extractFile(s, f, rel)
+		return nil
 	}
 	rel, err := c.files.Create(strings.TrimPrefix(s.ID, SourceTable+":"), safeFileName(in.FileName), in.File)
 	if err != nil {
@@ -315,12 +640,7 @@ func (c *Sources) storeUpload(s *Source, in NewSource) error {
 		return apperr.Wrap(apperr.Invalid, "File upload failed", err)
 	}
 	s.FilePath = rel
-	f, err := c.files.Open(rel)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return c.extractFile(s, f, rel)
+	return nil
 }
 
 // maxExtractBytes bounds the text read from an uploaded file.
@@ -336,13 +656,7 @@ func (c *Sources) extractFile(s *Source, f io.Reader, name string) error {
 		ctype = http.DetectContentType(body)
 	}
 	title, text, info := extract(ctype, name, body)
-	if s.Title == "" {
-		s.Title = title
-	}
-	s.FullText, s.ProcessingInfo = text, info
-	if text == "" {
-		s.Status = "failed"
-	}
+	c.setText(s, title, text, info)
 	return nil
 }
 

@@ -5,6 +5,8 @@ package record
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
 	"strings"
 )
 
@@ -30,4 +32,12 @@ func Normalize(table, id string) (string, bool) {
 		return "", false
 	}
 	return id, true
+}
+
+// DerivedID returns the id in table that seed always gives: 20 characters
+// of the SHA-256 of seed, in the alphabet of NewID. A job that may run
+// twice uses it so that its second run finds the row of its first.
+func DerivedID(table, seed string) string {
+	sum := sha256.Sum256([]byte(seed))
+	return table + ":" + strings.ToLower(base32.StdEncoding.EncodeToString(sum[:])[:20])
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/notebook"
 )
 
@@ -43,9 +44,28 @@ func insertChunks(ctx context.Context, tx *sql.Tx, chunks []notebook.Chunk) erro
 	return nil
 }
 
-// ReplaceEmbeddings implements notebook.EmbeddingStore.
+// owners are the tables of each kind of embedded owner.
+var owners = map[string]string{"source": "sources", "note": "notes", "insight": "insights"}
+
+// ReplaceEmbeddings implements notebook.EmbeddingStore. The owner is
+// checked in the same transaction, so a source, note or insight deleted
+// while it was being embedded leaves no chunks behind.
 func (db *DB) ReplaceEmbeddings(ctx context.Context, ownerID string, chunks []notebook.Chunk) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
+		if len(chunks) > 0 {
+			table := owners[chunks[0].Kind]
+			if table == "" {
+				return errors.New("unknown embedded kind " + chunks[0].Kind)
+			}
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE id = $1`, ownerID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return apperr.Newf(apperr.NotFound, "%s no longer exists", ownerID)
+			}
+			if err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM embeddings WHERE owner_id = $1`, ownerID); err != nil {
 			return err
 		}

@@ -43,6 +43,13 @@ func (db *DB) searchPostgres(ctx context.Context, q notebook.SearchQuery) ([]not
 			FROM sources, plainto_tsquery('simple', $1) query
 			WHERE to_tsvector('simple', coalesce(title, '') || ' ' || full_text) @@ query`)
 	}
+	if q.Sources {
+		parts = append(parts, `SELECT id, insight_type AS title,
+			ts_rank(to_tsvector('simple', insight_type || ' ' || content), query) AS rank,
+			ts_headline('simple', content, query, 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10') AS excerpt
+			FROM insights, plainto_tsquery('simple', $1) query
+			WHERE to_tsvector('simple', insight_type || ' ' || content) @@ query`)
+	}
 	if q.Notes {
 		parts = append(parts, `SELECT id, coalesce(title, '') AS title,
 			ts_rank(to_tsvector('simple', coalesce(title, '') || ' ' || content), query) AS rank,
@@ -84,7 +91,7 @@ func scanHits(rows rowsScanner) ([]notebook.SearchHit, error) {
 func kindFilter(q notebook.SearchQuery) string {
 	var kinds []string
 	if q.Sources {
-		kinds = append(kinds, "'source'")
+		kinds = append(kinds, "'source'", "'insight'")
 	}
 	if q.Notes {
 		kinds = append(kinds, "'note'")

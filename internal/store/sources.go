@@ -11,23 +11,27 @@ import (
 	"github.com/open-notebook/open-notebook/internal/notebook"
 )
 
-const sourceColumns = `s.id, s.title, s.topics, s.kind, s.url, s.file_path, s.full_text, s.status, s.processing_info, s.created, s.updated,
-	(SELECT COUNT(*) FROM embeddings e WHERE e.owner_id = s.id)`
+const sourceColumns = `s.id, s.title, s.topics, s.kind, s.url, s.file_path, s.full_text, s.status, s.command_id,
+	s.processing_info, s.created, s.updated,
+	(SELECT COUNT(*) FROM embeddings e WHERE e.owner_id = s.id),
+	(SELECT COUNT(*) FROM insights i WHERE i.source_id = s.id)`
 
 func scanSource(sc scanner) (*notebook.Source, error) {
 	var (
-		s                      notebook.Source
-		title, url, path, info sql.NullString
-		topics                 string
-		created, updated       int64
+		s                               notebook.Source
+		title, url, path, command, info sql.NullString
+		topics                          string
+		created, updated                int64
 	)
-	if err := sc.Scan(&s.ID, &title, &topics, &s.Kind, &url, &path, &s.FullText, &s.Status, &info, &created, &updated, &s.EmbeddedChunks); err != nil {
+	if err := sc.Scan(&s.ID, &title, &topics, &s.Kind, &url, &path, &s.FullText, &s.Status, &command, &info, &created, &updated,
+		&s.EmbeddedChunks, &s.InsightsCount); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(topics), &s.Topics); err != nil {
 		return nil, err
 	}
-	s.Title, s.URL, s.FilePath, s.ProcessingInfo = title.String, url.String, path.String, info.String
+	s.Title, s.URL, s.FilePath, s.CommandID = title.String, url.String, path.String, command.String
+	s.Processing = notebook.ParseProcessing(info.String)
 	s.Created, s.Updated = fromMicros(created), fromMicros(updated)
 	return &s, nil
 }
@@ -66,9 +70,9 @@ func (db *DB) CreateSource(ctx context.Context, s *notebook.Source) error {
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sources (id, title, topics, kind, url, file_path, full_text, status,
-			processing_info, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			command_id, processing_info, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			s.ID, null(s.Title), string(topics), s.Kind, null(s.URL), null(s.FilePath), s.FullText, s.Status,
-			null(s.ProcessingInfo), micros(s.Created), micros(s.Updated)); err != nil {
+			null(s.CommandID), null(s.Processing.String()), micros(s.Created), micros(s.Updated)); err != nil {
 			return err
 		}
 		for _, nb := range s.Notebooks {
@@ -112,11 +116,12 @@ func (db *DB) Source(ctx context.Context, id string) (*notebook.Source, error) {
 	return s, rows.Err()
 }
 
-// ListSources implements notebook.ContentStore. The sort field was
-// validated by the caller; sources have no insights or embeddings yet, so
-// those orders fall back to the update time.
+// ListSources implements notebook.SourceStore. The sort field was
+// validated by the caller.
 func (db *DB) ListSources(ctx context.Context, f notebook.SourceFilter) ([]notebook.Source, error) {
-	col := map[string]string{"type": "s.kind", "title": "lower(coalesce(s.title, ''))", "created": "s.created"}[f.SortBy]
+	col := map[string]string{"type": "s.kind", "title": "lower(coalesce(s.title, ''))", "created": "s.created",
+		"insights_count": "(SELECT COUNT(*) FROM insights i WHERE i.source_id = s.id)",
+		"embedded":       "(SELECT COUNT(*) FROM embeddings e WHERE e.owner_id = s.id)"}[f.SortBy]
 	if col == "" {
 		col = "s.updated"
 	}
@@ -163,6 +168,26 @@ func (db *DB) UpdateSource(ctx context.Context, s *notebook.Source) error {
 	})
 }
 
+// SaveProcessing implements notebook.SourceStore.
+func (db *DB) SaveProcessing(ctx context.Context, s *notebook.Source) error {
+	res, err := db.w(ctx).ExecContext(ctx, `UPDATE sources SET status = $2, command_id = $3, processing_info = $4 WHERE id = $1`,
+		s.ID, s.Status, null(s.CommandID), null(s.Processing.String()))
+	return affected(res, err, notebook.ErrSourceNotFound())
+}
+
+// SaveContent implements notebook.SourceStore.
+func (db *DB) SaveContent(ctx context.Context, s *notebook.Source) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sources SET title = $2, full_text = $3, file_path = $4, status = $5,
+			command_id = $6, processing_info = $7 WHERE id = $1`,
+			s.ID, null(s.Title), s.FullText, null(s.FilePath), s.Status, null(s.CommandID), null(s.Processing.String()))
+		if err := affected(res, err, notebook.ErrSourceNotFound()); err != nil {
+			return err
+		}
+		return db.indexDocument(ctx, tx, "source", s.ID, s.Title, s.FullText)
+	})
+}
+
 // DeleteSource implements notebook.ContentStore.
 func (db *DB) DeleteSource(ctx context.Context, id string) (string, error) {
 	var path sql.NullString
@@ -174,13 +199,17 @@ func (db *DB) DeleteSource(ctx context.Context, id string) (string, error) {
 		if err != nil {
 			return err
 		}
+		insights, err := column(ctx, tx, `SELECT id FROM insights WHERE source_id = $1`, id)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE id = $1`, id); err != nil {
 			return err
 		}
-		if err := deleteEmbeddings(ctx, tx, id); err != nil {
+		if err := deleteEmbeddings(ctx, tx, append(insights, id)...); err != nil {
 			return err
 		}
-		return db.unindex(ctx, tx, id)
+		return db.unindex(ctx, tx, append(insights, id)...)
 	})
 	return path.String, err
 }
@@ -236,7 +265,7 @@ func (db *DB) DeleteNotebookContent(ctx context.Context, notebookID string, excl
 		if err != nil {
 			return err
 		}
-		var doomed []string
+		var doomed, gone []string
 		if exclusive {
 			if doomed, err = column(ctx, tx, exclusiveSources, notebookID); err != nil {
 				return err
@@ -249,6 +278,11 @@ func (db *DB) DeleteNotebookContent(ctx context.Context, notebookID string, excl
 				if path.Valid {
 					files = append(files, path.String)
 				}
+				insights, err := column(ctx, tx, `SELECT id FROM insights WHERE source_id = $1`, id)
+				if err != nil {
+					return err
+				}
+				gone = append(gone, insights...) // their chunks and index entries go too
 				if _, err := tx.ExecContext(ctx, `DELETE FROM sources WHERE id = $1`, id); err != nil {
 					return err
 				}
@@ -260,10 +294,11 @@ func (db *DB) DeleteNotebookContent(ctx context.Context, notebookID string, excl
 			return err
 		}
 		d = notebook.Deleted{Notes: len(noteIDs), Sources: len(doomed), UnlinkedSource: len(linked) - len(doomed)}
-		if err := deleteEmbeddings(ctx, tx, append(noteIDs, doomed...)...); err != nil {
+		gone = append(append(gone, noteIDs...), doomed...)
+		if err := deleteEmbeddings(ctx, tx, gone...); err != nil {
 			return err
 		}
-		return db.unindex(ctx, tx, append(noteIDs, doomed...)...)
+		return db.unindex(ctx, tx, gone...)
 	})
 	if err != nil {
 		return notebook.Deleted{}, nil, err

@@ -49,7 +49,7 @@ const FileName = "open-notebook.db"
 // in dataDir when url is empty, and applies pending migrations.
 func Open(ctx context.Context, url, dataDir string, logger *slog.Logger) (*DB, error) {
 	if url != "" {
-		db, err := postgres.Open(ctx, url, logger)
+		db, err := postgres.Open(ctx, url, logger, riverMigrations(Postgres))
 		if err != nil {
 			return nil, err
 		}
@@ -58,7 +58,7 @@ func Open(ctx context.Context, url, dataDir string, logger *slog.Logger) (*DB, e
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", dataDir, err)
 	}
-	read, write, err := sqlite.Open(ctx, filepath.Join(dataDir, FileName), logger)
+	read, write, err := sqlite.Open(ctx, filepath.Join(dataDir, FileName), logger, riverMigrations(SQLite))
 	if err != nil {
 		return nil, err
 	}

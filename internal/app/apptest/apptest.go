@@ -4,7 +4,9 @@
 package apptest
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/open-notebook/open-notebook/internal/app"
 	"github.com/open-notebook/open-notebook/internal/config"
@@ -44,10 +46,17 @@ func Open(t testing.TB, engine store.Engine, cfg *config.Config, o app.Options) 
 	if o.KDF == (keyring.KDFParams{}) {
 		o.KDF = CheapKDF
 	}
+	if o.JobPollInterval == 0 {
+		o.JobPollInterval = 20 * time.Millisecond
+	}
 	a, err := app.Open(t.Context(), cfg, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
+	// The workers outlive the test's context until Close stops them.
+	if err := a.Start(context.WithoutCancel(t.Context())); err != nil {
+		t.Fatal(err)
+	}
 	return a
 }

@@ -24,7 +24,7 @@ import (
 var migrations embed.FS
 
 // Open connects to url, checks the connection and applies pending migrations.
-func Open(ctx context.Context, url string, logger *slog.Logger) (*sql.DB, error) {
+func Open(ctx context.Context, url string, logger *slog.Logger, goMigrations ...*goose.Migration) (*sql.DB, error) {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, errors.New("invalid PostgreSQL URL")
@@ -54,7 +54,8 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*sql.DB, error)
 		db.Close()
 		return nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker), goose.WithSlog(logger))
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker), goose.WithSlog(logger),
+		goose.WithGoMigrations(goMigrations...))
 	if err == nil {
 		_, err = p.Up(ctx)
 	}

@@ -38,7 +38,7 @@ var pragmas = []string{
 // writer whose transactions take the write lock at BEGIN (so a read-then-
 // write transaction cannot fail with SQLITE_BUSY halfway), and a read-only
 // pool for concurrent readers. It applies pending migrations.
-func Open(ctx context.Context, path string, logger *slog.Logger) (read, write *sql.DB, err error) {
+func Open(ctx context.Context, path string, logger *slog.Logger, goMigrations ...*goose.Migration) (read, write *sql.DB, err error) {
 	write, err = sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		return nil, nil, err
@@ -51,7 +51,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (read, write *s
 		write.Close()
 		return nil, nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if err := migrate(ctx, write, logger); err != nil {
+	if err := migrate(ctx, write, logger, goMigrations); err != nil {
 		write.Close()
 		return nil, nil, err
 	}
@@ -80,12 +80,12 @@ func dsn(path string, writer bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-func migrate(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
+func migrate(ctx context.Context, db *sql.DB, logger *slog.Logger, goMigrations []*goose.Migration) error {
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithSlog(logger))
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithSlog(logger), goose.WithGoMigrations(goMigrations...))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
