@@ -1,14 +1,13 @@
 package notebook_test
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
-	"github.com/open-notebook/open-notebook/internal/job"
 	"github.com/open-notebook/open-notebook/internal/notebook"
 	"github.com/open-notebook/open-notebook/internal/provider"
 	"github.com/open-notebook/open-notebook/internal/store"
@@ -240,5 +239,3 @@ func TestRebuildEmbedsEverythingWithTheCurrentModel(t *testing.T) {
 		}
 	})
 }
-
-var _ = job.Filter{}
