@@ -53,9 +53,6 @@ type Options struct {
 	// JobPollInterval is how often idle workers look for jobs; zero is a
 	// second. Tests make it short.
 	JobPollInterval time.Duration
-	// JobTimeoutsShortened lets a test set a rescue time below the jobs'
-	// timeouts, to see a job run again after its process died.
-	JobTimeoutsShortened int
 }
 
 // App is the application, ready to serve.
@@ -229,19 +226,26 @@ var (
 // newQueue registers every kind of job and builds the queue.
 func newQueue(cfg *config.Config, o Options, db *store.DB, sources *notebook.Sources, tr *notebook.Transformations,
 	vectors *notebook.Embeddings) (*job.Queue, error) {
+	longest := time.Duration(0)
+	limit := func(p job.Policy) job.Policy {
+		if cfg.JobTimeout > 0 {
+			p.Timeout = cfg.JobTimeout
+		}
+		longest = max(longest, p.Timeout)
+		return p
+	}
 	reg := job.NewRegistry()
-	job.Register(reg, processPolicy, adapt(sources.Process))
-	job.Register(reg, transformPolicy, adapt(tr.Run))
-	job.Register(reg, embedPolicy, adapt(vectors.EmbedSourceJob))
-	job.Register(reg, embedPolicy, adapt(vectors.EmbedNoteJob))
-	job.Register(reg, embedPolicy, adapt(vectors.EmbedInsightJob))
-	job.Register(reg, rebuildPolicy, adapt(vectors.Rebuild))
-	longest := rebuildPolicy.Timeout
+	job.Register(reg, limit(processPolicy), adapt(sources.Process))
+	job.Register(reg, limit(transformPolicy), adapt(tr.Run))
+	job.Register(reg, limit(embedPolicy), adapt(vectors.EmbedSourceJob))
+	job.Register(reg, limit(embedPolicy), adapt(vectors.EmbedNoteJob))
+	job.Register(reg, limit(embedPolicy), adapt(vectors.EmbedInsightJob))
+	job.Register(reg, limit(rebuildPolicy), adapt(vectors.Rebuild))
 	rescue := cfg.JobRescueAfter
 	if rescue == 0 {
-		rescue = longest + 5*time.Minute
+		rescue = longest + longest/10 + time.Second
 	}
-	if rescue <= longest && o.JobTimeoutsShortened == 0 {
+	if rescue <= longest {
 		return nil, &config.Error{Var: "OPEN_NOTEBOOK_JOB_RESCUE_AFTER",
 			Msg: "must be longer than the longest job may run (" + longest.String() + "), or a running job would be started twice"}
 	}

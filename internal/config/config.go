@@ -68,6 +68,7 @@ type Config struct {
 	// Background jobs.
 	Workers        int           // OPEN_NOTEBOOK_WORKERS: jobs this process runs at once; 0: an API-only replica
 	JobRescueAfter time.Duration // OPEN_NOTEBOOK_JOB_RESCUE_AFTER: a job running this long on a dead process runs again; 0: derived
+	JobTimeout     time.Duration // OPEN_NOTEBOOK_JOB_TIMEOUT: the most one attempt of any job may run; 0: each kind's own
 }
 
 // DefaultWorkers is how many background jobs a server runs at once: jobs
@@ -151,6 +152,11 @@ func Load(env Env, logger *slog.Logger) (*Config, error) {
 	if v := get("OPEN_NOTEBOOK_JOB_RESCUE_AFTER"); v != "" {
 		if c.JobRescueAfter, err = time.ParseDuration(v); err != nil || c.JobRescueAfter <= 0 {
 			return nil, &Error{"OPEN_NOTEBOOK_JOB_RESCUE_AFTER", fmt.Sprintf("must be a positive duration such as 20m, not %q", v)}
+		}
+	}
+	if v := get("OPEN_NOTEBOOK_JOB_TIMEOUT"); v != "" {
+		if c.JobTimeout, err = time.ParseDuration(v); err != nil || c.JobTimeout < time.Second {
+			return nil, &Error{"OPEN_NOTEBOOK_JOB_TIMEOUT", fmt.Sprintf("must be a duration of at least 1s such as 30m, not %q", v)}
 		}
 	}
 	c.CORSOrigins, c.CORSWildcard = ParseCORSOrigins(env)

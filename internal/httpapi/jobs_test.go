@@ -385,3 +385,36 @@ func TestCommandsAndEmbeddingAPI(t *testing.T) {
 		})
 	}
 }
+
+func TestRecentlyViewedAndCapabilities(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			e := newEnv(t, engine)
+			nb := obj(t, e.do("POST", "/api/notebooks", `{"name":"Geology"}`))["id"].(string)
+			src := obj(t, e.do("POST", "/api/sources/json", `{"type":"text","content":"Basalt cools fast."}`))["id"].(string)
+			if got := list(t, e.do("GET", "/api/recently-viewed", "")); len(got) != 0 {
+				t.Fatalf("nothing was opened yet: %v", got)
+			}
+			e.do("GET", "/api/notebooks/"+nb, "")
+			time.Sleep(2 * time.Millisecond)
+			e.do("GET", "/api/sources/"+src, "")
+			got := list(t, e.do("GET", "/api/recently-viewed?limit=5", ""))
+			if len(got) != 2 {
+				t.Fatalf("recent: %v", got)
+			}
+			first, second := got[0].(map[string]any), got[1].(map[string]any)
+			if first["type"] != "source" || first["id"] != src || first["title"] != "Basalt cools fast." || second["type"] != "notebook" || second["title"] != "Geology" {
+				t.Fatalf("recent order: %v", got)
+			}
+			if got := list(t, e.do("GET", "/api/recently-viewed?limit=1", "")); len(got) != 1 {
+				t.Fatalf("limit: %v", got)
+			}
+			if r := e.do("GET", "/api/recently-viewed?limit=51", ""); r.status != 422 {
+				t.Fatalf("limit over 50: %d", r.status)
+			}
+			if r := e.do("GET", "/api/capabilities", ""); r.body != `{"docling_available":false,"crawl4ai_available":false,"crawl4ai_remote_configured":false}` {
+				t.Fatalf("capabilities: %s", r.body)
+			}
+		})
+	}
+}

@@ -67,6 +67,11 @@ type deletePreviewOut struct {
 func (s *Server) notebookRoutes() []route {
 	nb := s.app.Notebooks
 	return []route{
+		endpoint(op{Method: "GET", Path: "/api/recently-viewed", Summary: "Notebooks and sources opened last, newest first", Tag: "notebooks", Access: Read, Failure: "Error fetching recently viewed items"},
+			func(ctx context.Context, in recentIn) ([]recentOut, error) {
+				list, err := s.app.Notebooks.RecentlyViewed(ctx, in.Limit)
+				return mapSlice(list, toRecentOut), err
+			}),
 		endpoint(op{Method: "GET", Path: "/api/notebooks", Summary: "List notebooks", Tag: "notebooks", Access: Read},
 			func(ctx context.Context, in notebookListIn) ([]notebookOut, error) {
 				order, err := notebook.ParseOrder(in.OrderBy)
@@ -122,4 +127,19 @@ func render[T, O any](f func(*T) O) func(v *T, err error) (O, error) {
 		}
 		return f(v), nil
 	}
+}
+
+type recentIn struct {
+	Limit int `query:"limit" default:"12" minimum:"1" maximum:"50"`
+}
+
+type recentOut struct {
+	Type         string `json:"type" enum:"notebook,source"`
+	ID           string `json:"id"`
+	Title        string `json:"title"`
+	LastViewedAt string `json:"last_viewed_at"`
+}
+
+func toRecentOut(v *notebook.Viewed) recentOut {
+	return recentOut{Type: v.Type, ID: v.ID, Title: v.Title, LastViewedAt: formatTime(v.At)}
 }

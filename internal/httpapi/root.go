@@ -26,6 +26,16 @@ type authStatusOut struct {
 	Methods     []string `json:"methods" description:"How to authenticate: password (Bearer), session (POST /api/auth/login: cookie or Bearer), token (Bearer onb_...); empty when authentication is disabled"`
 }
 
+// capabilitiesOut answers the original frontend's question about external
+// extraction runtimes (Docling, Crawl4AI). This server reads documents and
+// pages itself, so it has none, and the frontend offers its default
+// processing.
+type capabilitiesOut struct {
+	DoclingAvailable        bool `json:"docling_available"`
+	Crawl4AIAvailable       bool `json:"crawl4ai_available"`
+	Crawl4AIRemoteConfigure bool `json:"crawl4ai_remote_configured"`
+}
+
 type configOut struct {
 	Version       string  `json:"version"`
 	LatestVersion *string `json:"latestVersion"`
@@ -46,6 +56,8 @@ func (s *Server) rootRoutes() []route {
 			func(context.Context, struct{}) (healthOut, error) { return healthOut{"healthy"}, nil }),
 		endpoint(op{Method: "GET", Path: "/api/auth/status", Summary: "Whether a password is required", Tag: "auth", Access: Public},
 			s.authStatus),
+		endpoint(op{Method: "GET", Path: "/api/capabilities", Summary: "Optional extraction runtimes (none: every format is read in-process)", Tag: "system", Access: Read},
+			func(context.Context, struct{}) (capabilitiesOut, error) { return capabilitiesOut{}, nil }),
 		endpoint(op{Method: "GET", Path: "/api/config", Summary: "Version and database status", Tag: "system", Access: Public},
 			s.getConfig),
 		raw(op{Method: "GET", Path: "/openapi.json", Summary: "This OpenAPI document", Tag: "system", Access: Public},

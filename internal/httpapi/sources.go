@@ -265,7 +265,7 @@ func (s *Server) sourceRoutes() []route {
 			}),
 		endpoint(op{Method: "GET", Path: "/api/sources/{source_id}", Summary: "Get a source with its text", Tag: "sources", Access: Read},
 			func(ctx context.Context, in sourceIDIn) (sourceOut, error) {
-				src, err := srcs.Get(ctx, in.ID)
+				src, err := srcs.View(ctx, in.ID)
 				if err != nil {
 					return sourceOut{}, err
 				}

@@ -200,6 +200,9 @@ func New(db *sql.DB, sqlite bool, txOf func(ctx context.Context) *sql.Tx, reg *R
 	cfg := &river.Config{
 		Logger:               o.Logger,
 		RescueStuckJobsAfter: o.RescueAfter,
+		// Every kind sets its own timeout (Policy.Timeout); none is
+		// assumed for the client as a whole.
+		JobTimeout: -1,
 		FetchPollInterval:    o.PollInterval,
 		FetchCooldown:        min(o.PollInterval, 50*time.Millisecond),
 		PollOnly:             true,

@@ -56,6 +56,9 @@ type Store interface {
 	ListNotebooks(ctx context.Context, f ListFilter) ([]Notebook, error)
 	UpdateNotebook(ctx context.Context, n *Notebook) error
 	TouchNotebook(ctx context.Context, id string, at time.Time) error
+	// RecentlyViewed returns up to limit notebooks and sources, the most
+	// recently viewed first.
+	RecentlyViewed(ctx context.Context, limit int) ([]Viewed, error)
 	DeletePreview(ctx context.Context, notebookID string) (Preview, error)
 	// DeleteNotebookContent deletes a notebook with its notes, unlinking its
 	// sources and deleting those linked to no other notebook when
@@ -154,6 +157,26 @@ func (s *Service) Get(ctx context.Context, id string) (*Notebook, error) {
 		return nil, err
 	}
 	return s.store.Notebook(ctx, id)
+}
+
+// Viewed is a notebook or source someone opened.
+type Viewed struct {
+	Type  string // "notebook" or "source"
+	ID    string
+	Title string
+	At    time.Time
+}
+
+// RecentlyViewed returns what was opened last, notebooks and sources
+// together, newest first.
+func (s *Service) RecentlyViewed(ctx context.Context, limit int) ([]Viewed, error) {
+	list, err := s.store.RecentlyViewed(ctx, limit)
+	for i := range list {
+		if strings.TrimSpace(list[i].Title) == "" {
+			list[i].Title = "Untitled " + list[i].Type
+		}
+	}
+	return list, err
 }
 
 // List returns notebooks matching f.

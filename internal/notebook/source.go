@@ -100,6 +100,7 @@ type SourceStore interface {
 	DeleteSource(ctx context.Context, id string) (string, error)
 	LinkSource(ctx context.Context, notebookID, sourceID string, at time.Time) error
 	UnlinkSource(ctx context.Context, notebookID, sourceID string) error
+	TouchSource(ctx context.Context, id string, at time.Time) error
 }
 
 // NotebookReader finds notebooks, for the services that attach things to
@@ -684,6 +685,19 @@ func (c *Sources) Get(ctx context.Context, id string) (*Source, error) {
 	full, ok := record.Normalize(SourceTable, id)
 	if !ok {
 		return nil, errSourceNotFound
+	}
+	return c.store.Source(ctx, full)
+}
+
+// View returns a source someone opened, recording when (for the recently
+// viewed list).
+func (c *Sources) View(ctx context.Context, id string) (*Source, error) {
+	full, ok := record.Normalize(SourceTable, id)
+	if !ok {
+		return nil, errSourceNotFound
+	}
+	if err := c.store.TouchSource(ctx, full, c.now().UTC()); err != nil {
+		return nil, err
 	}
 	return c.store.Source(ctx, full)
 }

@@ -85,6 +85,41 @@ func (db *DB) TouchNotebook(ctx context.Context, id string, at time.Time) error 
 	return affected(res, err, notebook.ErrNotFound)
 }
 
+// TouchSource implements notebook.SourceStore.
+func (db *DB) TouchSource(ctx context.Context, id string, at time.Time) error {
+	res, err := db.w(ctx).ExecContext(ctx, `UPDATE sources SET last_viewed_at = $2 WHERE id = $1`, id, micros(at))
+	return affected(res, err, notebook.ErrSourceNotFound())
+}
+
+// RecentlyViewed implements notebook.Store.
+func (db *DB) RecentlyViewed(ctx context.Context, limit int) ([]notebook.Viewed, error) {
+	rows, err := db.r(ctx).QueryContext(ctx, `
+		SELECT kind, id, title, last_viewed_at FROM (
+			SELECT * FROM (SELECT 'notebook' AS kind, id, name AS title, last_viewed_at FROM notebooks
+				WHERE last_viewed_at IS NOT NULL ORDER BY last_viewed_at DESC LIMIT $1) n
+			UNION ALL
+			SELECT * FROM (SELECT 'source' AS kind, id, COALESCE(title, '') AS title, last_viewed_at FROM sources
+				WHERE last_viewed_at IS NOT NULL ORDER BY last_viewed_at DESC LIMIT $1) s
+		) viewed ORDER BY last_viewed_at DESC, id LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []notebook.Viewed{}
+	for rows.Next() {
+		var (
+			v  notebook.Viewed
+			at int64
+		)
+		if err := rows.Scan(&v.Type, &v.ID, &v.Title, &at); err != nil {
+			return nil, err
+		}
+		v.At = fromMicros(at)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 type scanner interface{ Scan(dest ...any) error }
 
 func scanNotebook(s scanner) (*notebook.Notebook, error) {

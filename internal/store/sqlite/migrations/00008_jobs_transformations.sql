@@ -3,6 +3,10 @@
 -- its processing_info holds a JSON object (status, times, progress, error).
 ALTER TABLE sources ADD COLUMN command_id TEXT;
 
+-- The recently viewed list reads the newest views of each kind.
+CREATE INDEX notebooks_last_viewed ON notebooks (last_viewed_at) WHERE last_viewed_at IS NOT NULL;
+CREATE INDEX sources_last_viewed ON sources (last_viewed_at) WHERE last_viewed_at IS NOT NULL;
+
 -- Transformations turn a source's text into an insight with a language
 -- model: the user's prompt after the shared default instructions.
 CREATE TABLE transformations (
@@ -76,6 +80,8 @@ Output a section titled INSIGHTS: a bullet list of 10 to 25 items, each one plai
 INSERT INTO default_prompts (id, transformation_instructions) VALUES (1, 'You are a research assistant helping a person learn from their own documents. Produce exactly the content the instructions below ask for, in the language of the document unless told otherwise. Do not greet, do not ask questions back, do not add warnings about copyright or accuracy, and do not describe what you are about to do: start with the content itself.');
 
 -- +goose Down
+DROP INDEX sources_last_viewed;
+DROP INDEX notebooks_last_viewed;
 DROP TABLE embeddings;
 CREATE TABLE embeddings (
     owner_id TEXT NOT NULL,
