@@ -1,10 +1,11 @@
 package netguard
 
 // ErrBlocked is wrapped by every error that refuses a destination because of
-// the egress policy (a metadata, link-local or unspecified address, or a
-// private address under the public-only policy). Callers test it with
-// errors.Is to report "blocked" rather than "unreachable", or, without
-// importing this package, look for an error with an EgressBlocked method.
+// the egress policy (a metadata, link-local, unspecified or other
+// special-purpose address, or a private address under the public-only
+// policy). Callers test it with errors.Is to report "blocked" rather than
+// "unreachable", or, without importing this package, look for an error
+// with an EgressBlocked method.
 var ErrBlocked error = guardError{"destination blocked by egress policy", true}
 
 // ErrResponseTooLarge is returned when an answer exceeds the size limit

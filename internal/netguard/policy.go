@@ -6,19 +6,22 @@ import (
 	"strings"
 )
 
-// Policy says which destination addresses outbound requests may reach.
-// Link-local, cloud metadata, unspecified, multicast and broadcast addresses
-// are refused under every policy; the policies differ only in how they treat
-// private and loopback networks.
+// Policy says which destination addresses outbound requests may reach. Both
+// policies read one table of special-purpose ranges (see ranges): link-local,
+// cloud metadata, unspecified, multicast, broadcast, documentation and other
+// ranges that never hold a provider are refused under every policy; the
+// policies differ in how they treat private and loopback networks.
 type Policy int
 
 const (
-	// AllowPrivate also allows loopback, RFC 1918, CGNAT (100.64.0.0/10) and
-	// IPv6 unique-local and loopback addresses, so that self-hosted providers
-	// (Ollama, LM Studio) on the same machine or network keep working.
+	// AllowPrivate also allows loopback, RFC 1918, CGNAT (100.64.0.0/10),
+	// IPv6 unique-local, site-local and loopback addresses, and the
+	// benchmarking and reserved IPv4 ranges networks are numbered from, so
+	// that self-hosted providers (Ollama, LM Studio) on the same machine or
+	// network keep working.
 	AllowPrivate Policy = iota
-	// PublicOnly refuses those private and loopback addresses too, for
-	// deployments where the server must only reach the public internet.
+	// PublicOnly refuses every special-purpose address too, for deployments
+	// where the server must only reach the public internet.
 	PublicOnly
 )
 
@@ -47,112 +50,64 @@ func (p Policy) String() string {
 }
 
 // CheckIP reports whether ip may be connected to under p. A refusal wraps
-// ErrBlocked and says why. A zone (fe80::1%eth0) is ignored, and an IPv4
-// address embedded in IPv6 (::ffff:a.b.c.d and similar) is judged as the IPv4
-// address, since that is where a connection to it ends up.
+// ErrBlocked and says why. A zone (fe80::1%eth0) is ignored. An IPv6 address
+// that embeds an IPv4 address (IPv4-mapped and -compatible, NAT64, 6to4,
+// Teredo) is refused when the IPv4 address is, since that is where a
+// connection to it ends up, and the reason names both.
 func CheckIP(ip netip.Addr, p Policy) error {
-	v := judge(ip, p)
-	if v == allowed {
+	if r := judge(ip, p); r != nil {
+		return fmt.Errorf("%w: %s", ErrBlocked, r)
+	}
+	return nil
+}
+
+// refusal is why an address is refused.
+type refusal struct {
+	addr netip.Addr // the address refused, without its zone
+	rng  *addrRange // the range that refuses it; nil when addr is not valid
+	// outer is set when addr is refused as the IPv4 address embedded in
+	// outer, an address of outerRange, in the given role.
+	outer      netip.Addr
+	outerRange *addrRange
+	role       string
+}
+
+// judge returns why p refuses ip, or nil when p allows it.
+func judge(ip netip.Addr, p Policy) *refusal {
+	if !ip.IsValid() {
+		return &refusal{addr: ip}
+	}
+	ip = ip.WithZone("")
+	rng := lookupRange(ip)
+	if rng == nil {
 		return nil
 	}
-	return fmt.Errorf("%w: %s is %s", ErrBlocked, ip, v.phrase())
-}
-
-// verdict is why an address is refused, or allowed.
-type verdict int
-
-const (
-	allowed verdict = iota
-	notAnAddress
-	unspecified
-	linkLocal
-	metadata
-	multicast
-	private
-)
-
-// phrase describes the verdict after "<address> is".
-func (v verdict) phrase() string {
-	switch v {
-	case notAnAddress:
-		return "not a valid IP address"
-	case unspecified:
-		return "an unspecified address (0.0.0.0/8 or ::)"
-	case linkLocal:
-		return "a link-local address (cloud metadata services listen there)"
-	case metadata:
-		return "a cloud metadata service address"
-	case multicast:
-		return "a multicast or broadcast address"
-	case private:
-		return "a private or loopback address, refused by the public-only policy"
-	}
-	return "allowed"
-}
-
-var (
-	// metadataAddrs are cloud metadata services outside the link-local
-	// range: AWS IMDS over IPv6, Alibaba Cloud, and Azure's WireServer.
-	metadataAddrs = []netip.Addr{
-		netip.MustParseAddr("fd00:ec2::254"),
-		netip.MustParseAddr("100.100.100.200"),
-		netip.MustParseAddr("168.63.129.16"),
-	}
-	imdsV6 = metadataAddrs[0]
-
-	thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
-	cgnat       = netip.MustParsePrefix("100.64.0.0/10")
-	broadcast   = netip.MustParseAddr("255.255.255.255")
-	// nat64 is the well-known NAT64 prefix (RFC 6052): a gateway translates
-	// 64:ff9b::a.b.c.d to the IPv4 address a.b.c.d.
-	nat64 = netip.MustParsePrefix("64:ff9b::/96")
-)
-
-func judge(ip netip.Addr, p Policy) verdict {
-	if !ip.IsValid() {
-		return notAnAddress
-	}
-	ip = embeddedIPv4(ip.WithZone(""))
-	switch {
-	case ip.IsUnspecified() || thisNetwork.Contains(ip):
-		return unspecified
-	case ip.IsLinkLocalUnicast():
-		return linkLocal
-	case isMetadata(ip):
-		return metadata
-	case ip.IsMulticast() || ip == broadcast:
-		return multicast
-	// Any policy but AllowPrivate refuses private networks, so an unknown
-	// value fails closed.
-	case p != AllowPrivate && (ip.IsLoopback() || ip.IsPrivate() || cgnat.Contains(ip)):
-		return private
-	}
-	return allowed
-}
-
-func isMetadata(ip netip.Addr) bool {
-	for _, m := range metadataAddrs {
-		if ip == m {
-			return true
+	if rng.embeds != nil {
+		for _, e := range rng.embeds(ip) {
+			// An embedded address is IPv4, and no IPv4 row embeds another
+			// address, so this does not recurse.
+			if in := lookupRange(e.addr); in != nil && !in.allows(p) {
+				return &refusal{addr: e.addr, rng: in, outer: ip, outerRange: rng, role: e.role}
+			}
 		}
 	}
-	return false
+	if rng.allows(p) {
+		return nil
+	}
+	return &refusal{addr: ip, rng: rng}
 }
 
-// embeddedIPv4 returns the IPv4 address an IPv6 address stands for: the
-// IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64
-// (64:ff9b::a.b.c.d) forms all reach a.b.c.d. Other addresses are returned
-// unchanged.
-func embeddedIPv4(ip netip.Addr) netip.Addr {
-	if ip.Is4In6() {
-		return ip.Unmap()
+// String says why, after "destination blocked by egress policy:".
+func (r *refusal) String() string {
+	if r.rng == nil {
+		return fmt.Sprintf("%s is not a valid IP address", r.addr)
 	}
-	if !ip.Is6() || ip == netip.IPv6Loopback() {
-		return ip
+	s := fmt.Sprintf("%s is %s", r.addr, r.rng.describe())
+	if r.outerRange != nil {
+		s = fmt.Sprintf("%s is %s, whose %s %s", r.outer, r.outerRange.describe(), r.role, s)
 	}
-	b := ip.As16()
-	if [12]byte(b[:12]) == [12]byte{} || nat64.Contains(ip) {
-		return netip.AddrFrom4([4]byte(b[12:]))
+	if r.rng.allow == allowedByDefault {
+		s += ", refused by the public-only policy"
 	}
-	return ip
+	return s
 }

@@ -62,8 +62,8 @@ func (g *Guard) ValidateURL(ctx context.Context, raw string) error {
 	if isLiteral {
 		// Before Go's parser, which rejects the unescaped zone the original
 		// accepts in http://[fd00:ec2::254%eth0]/.
-		if v := judge(literal, g.policy); v != allowed {
-			return blocked(literalRefusal(v, literal))
+		if r := judge(literal, g.policy); r != nil {
+			return blocked(literalRefusal(r))
 		}
 	}
 	u, err := url.Parse(s)
@@ -92,51 +92,82 @@ func (g *Guard) ValidateURL(ctx context.Context, raw string) error {
 		return nil
 	}
 	for _, a := range addrs {
-		if v := judge(a, g.policy); v != allowed {
-			return blocked(resolvedRefusal(v, host, a))
+		if r := judge(a, g.policy); r != nil {
+			return blocked(resolvedRefusal(r, host))
 		}
 	}
 	return nil
 }
 
-func literalRefusal(v verdict, a netip.Addr) string {
-	a = embeddedIPv4(a.WithZone(""))
-	switch v {
-	case linkLocal:
-		return msgLinkLocal
-	case metadata:
-		if a == imdsV6 {
-			return msgIMDSv6
-		}
-		return fmt.Sprintf("The cloud metadata address (%s) is not allowed for security reasons.", a)
-	case unspecified:
-		return "The unspecified address (0.0.0.0 or ::) is not allowed. Use a specific address such as 127.0.0.1."
-	case multicast:
-		return "Multicast and broadcast addresses are not allowed."
-	case private:
-		return "Private and loopback addresses are not allowed: " + publicOnlyNote
+// literalRefusal words r for a URL whose host is the refused address. The
+// original's messages are kept for the kinds it refuses; an IPv6 address that
+// carries a refused IPv4 address (other than as a mere spelling of it) is
+// named before the IPv4 address's message.
+func literalRefusal(r *refusal) string {
+	if r.outerRange != nil && r.outerRange.flags&ipv4Spelling == 0 {
+		return fmt.Sprintf("The address %s is %s, whose %s is %s. ",
+			r.outer, r.outerRange.describe(), r.role, r.addr) + addressRefusal(r)
 	}
-	return fmt.Sprintf("The address %s is not allowed.", a)
+	return addressRefusal(r)
 }
 
-func resolvedRefusal(v verdict, host string, a netip.Addr) string {
-	a = embeddedIPv4(a.WithZone(""))
-	switch v {
-	case linkLocal:
+func addressRefusal(r *refusal) string {
+	if r.rng == nil {
+		return fmt.Sprintf("The address %s is not allowed.", r.addr)
+	}
+	switch r.rng.kind {
+	case kindLinkLocal:
+		return msgLinkLocal
+	case kindMetadata:
+		if r.addr == imdsV6 {
+			return msgIMDSv6
+		}
+		return fmt.Sprintf("The cloud metadata address (%s) is not allowed for security reasons.", r.addr)
+	case kindUnspecified:
+		return "The unspecified address (0.0.0.0 or ::) is not allowed. Use a specific address such as 127.0.0.1."
+	case kindMulticast:
+		return "Multicast and broadcast addresses are not allowed."
+	case kindLocal:
+		return "Private and loopback addresses are not allowed: " + publicOnlyNote
+	}
+	return fmt.Sprintf("The address %s is %s, which is not allowed%s", r.addr, r.rng.describe(), policyTail(r))
+}
+
+// resolvedRefusal words r for a URL whose host name resolves to the refused
+// address.
+func resolvedRefusal(r *refusal, host string) string {
+	if r.outerRange != nil && r.outerRange.flags&ipv4Spelling == 0 {
+		return fmt.Sprintf("Hostname '%s' resolves to %s, %s, whose %s is %s. ",
+			host, r.outer, r.outerRange.describe(), r.role, r.addr) + addressRefusal(r)
+	}
+	if r.rng == nil {
+		return fmt.Sprintf("Hostname '%s' resolves to an invalid address, which is not allowed.", host)
+	}
+	switch r.rng.kind {
+	case kindLinkLocal:
 		return fmt.Sprintf(msgResolvesLinkLocal, host)
-	case metadata:
-		if a == imdsV6 {
+	case kindMetadata:
+		if r.addr == imdsV6 {
 			return fmt.Sprintf(msgResolvesIMDSv6, host)
 		}
-		return fmt.Sprintf("Hostname '%s' resolves to the cloud metadata address (%s), which is not allowed for security reasons.", host, a)
-	case unspecified:
+		return fmt.Sprintf("Hostname '%s' resolves to the cloud metadata address (%s), which is not allowed for security reasons.", host, r.addr)
+	case kindUnspecified:
 		return fmt.Sprintf("Hostname '%s' resolves to an unspecified address (0.0.0.0 or ::), which is not allowed.", host)
-	case multicast:
+	case kindMulticast:
 		return fmt.Sprintf("Hostname '%s' resolves to a multicast or broadcast address, which is not allowed.", host)
-	case private:
-		return fmt.Sprintf("Hostname '%s' resolves to a private or loopback address (%s), which is not allowed: %s", host, a, publicOnlyNote)
+	case kindLocal:
+		return fmt.Sprintf("Hostname '%s' resolves to a private or loopback address (%s), which is not allowed: %s", host, r.addr, publicOnlyNote)
 	}
-	return fmt.Sprintf("Hostname '%s' resolves to %s, which is not allowed.", host, a)
+	return fmt.Sprintf("Hostname '%s' resolves to %s, %s, which is not allowed%s", host, r.addr, r.rng.describe(), policyTail(r))
+}
+
+// policyTail ends a refusal: with the public-only note when the default
+// policy would have allowed the address.
+func policyTail(r *refusal) string {
+	if r.rng.allow == allowedByDefault {
+		return ": " + publicOnlyNote
+	}
+	return "."
 }
 
 // splitURL returns the lower-cased scheme and the network location of s the

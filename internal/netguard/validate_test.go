@@ -28,6 +28,9 @@ var specResolver = fakeResolver{
 	"ollama.local":                      "192.168.1.50",
 	"xn--mnchen-3ya.example":            "169.254.169.254",
 	"ollama.tail1234.ts.net":            "100.101.102.103",
+	"sixtofour.example":                 "2002:a9fe:a9fe::",
+	"fakeip.example":                    "198.18.0.5",
+	"docs.example":                      "2001:db8::10",
 }
 
 const (
@@ -137,6 +140,21 @@ func TestValidateURL(t *testing.T) {
 		{"a space in the host is a format error", "http://exa mple.com/", AllowPrivate, invalid, formatMsg},
 		{"an unbalanced bracket is a format error", "http://[::1/", AllowPrivate, invalid, formatMsg},
 
+		// Special-purpose ranges, judged by the same table as a dial.
+		{"a 6to4 address of the metadata address is refused", "http://[2002:a9fe:a9fe::]/", AllowPrivate, blocked,
+			"The address 2002:a9fe:a9fe:: is a 6to4 address in 2002::/16 (RFC 3056), whose IPv4 address is 169.254.169.254. " + linkLocalMsg},
+		{"a Teredo address whose client is the metadata address is refused", "http://[2001:0:4136:e378:8000:63bf:5601:5601]:8080/", AllowPrivate, blocked,
+			"The address 2001:0:4136:e378:8000:63bf:5601:5601 is a Teredo address in 2001::/32 (RFC 4380), whose client is 169.254.169.254. " + linkLocalMsg},
+		{"a name resolving to a 6to4 metadata address is refused", "http://sixtofour.example/", AllowPrivate, blocked,
+			"Hostname 'sixtofour.example' resolves to 2002:a9fe:a9fe::, a 6to4 address in 2002::/16 (RFC 3056), whose IPv4 address is 169.254.169.254. " + linkLocalMsg},
+		{"a documentation address is refused", "http://192.0.2.1/", AllowPrivate, blocked,
+			"The address 192.0.2.1 is a documentation address in 192.0.2.0/24 (TEST-NET-1, RFC 5737), which is not allowed."},
+		{"a name resolving to a documentation address is refused", "http://docs.example/", AllowPrivate, blocked,
+			"Hostname 'docs.example' resolves to 2001:db8::10, a documentation address in 2001:db8::/32 (RFC 3849), which is not allowed."},
+		{"a local-use NAT64 address is refused", "http://[64:ff9b:1::a9fe:a9fe]/", AllowPrivate, blocked,
+			"The address 64:ff9b:1::a9fe:a9fe is a local-use NAT64 address in 64:ff9b:1::/48 (RFC 8215; which IPv4 address it reaches depends on the translator's prefix length, so it cannot be checked), which is not allowed."},
+		{"a name a fake-IP proxy answers is allowed by default", "https://fakeip.example/v1", AllowPrivate, ok, ""},
+
 		// The public-only policy.
 		{"public-only allows a public host", "https://api.openai.com/v1", PublicOnly, ok, ""},
 		{"public-only allows a name that does not resolve", "https://my-resource.openai.azure.com", PublicOnly, ok, ""},
@@ -152,6 +170,12 @@ func TestValidateURL(t *testing.T) {
 			"Private and loopback addresses are not allowed: this server only reaches public addresses (OPEN_NOTEBOOK_EGRESS=public-only)."},
 		{"public-only refuses localhost by its addresses", "http://localhost:11434", PublicOnly, blocked,
 			"Hostname 'localhost' resolves to a private or loopback address (::1), which is not allowed: this server only reaches public addresses (OPEN_NOTEBOOK_EGRESS=public-only)."},
+		{"public-only refuses a benchmarking address", "http://198.18.0.1/", PublicOnly, blocked,
+			"The address 198.18.0.1 is a benchmarking address in 198.18.0.0/15 (RFC 2544, used by fake-IP proxies), which is not allowed: this server only reaches public addresses (OPEN_NOTEBOOK_EGRESS=public-only)."},
+		{"public-only refuses a name a fake-IP proxy answers", "https://fakeip.example/v1", PublicOnly, blocked,
+			"Hostname 'fakeip.example' resolves to 198.18.0.5, a benchmarking address in 198.18.0.0/15 (RFC 2544, used by fake-IP proxies), which is not allowed: this server only reaches public addresses (OPEN_NOTEBOOK_EGRESS=public-only)."},
+		{"public-only refuses a site-local address", "http://[fec0::1]/", PublicOnly, blocked,
+			"Private and loopback addresses are not allowed: this server only reaches public addresses (OPEN_NOTEBOOK_EGRESS=public-only)."},
 		{"public-only refuses a LAN name", "http://ollama.local:11434", PublicOnly, blocked,
 			"Hostname 'ollama.local' resolves to a private or loopback address (192.168.1.50), which is not allowed: this server only reaches public addresses (OPEN_NOTEBOOK_EGRESS=public-only)."},
 	}
