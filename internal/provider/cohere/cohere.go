@@ -190,32 +190,46 @@ func (c *Client) ChatStream(ctx context.Context, req provider.ChatRequest, emit 
 		if err != nil {
 			return answer.Response(), err
 		}
+		if string(ev.Data) == "[DONE]" { // sent after message-end, never instead of it
+			continue
+		}
+		// The type says what the delta holds: message-start's content is
+		// a list, content-delta's one piece.
 		var event struct {
-			Type  string `json:"type"`
-			Delta struct {
-				Message struct {
-					Content struct {
-						Text string `json:"text"`
-					} `json:"content"`
-				} `json:"message"`
-				FinishReason string `json:"finish_reason"`
-				Error        string `json:"error"`
-				Usage        usage  `json:"usage"`
-			} `json:"delta"`
+			Type  string          `json:"type"`
+			Delta json.RawMessage `json:"delta"`
 		}
 		if err := json.Unmarshal(ev.Data, &event); err != nil {
 			return answer.Response(), s.Malformed(err)
 		}
 		switch event.Type {
 		case "content-delta":
-			if err := answer.Add(event.Delta.Message.Content.Text); err != nil {
+			var delta struct {
+				Message struct {
+					Content struct {
+						Text string `json:"text"`
+					} `json:"content"`
+				} `json:"message"`
+			}
+			if err := json.Unmarshal(event.Delta, &delta); err != nil {
+				return answer.Response(), s.Malformed(err)
+			}
+			if err := answer.Add(delta.Message.Content.Text); err != nil {
 				return answer.Response(), err
 			}
 		case "message-end":
-			if event.Delta.FinishReason == "ERROR" || event.Delta.Error != "" {
-				return answer.Response(), s.Fail(provider.StatusError, event.Delta.Error)
+			var delta struct {
+				FinishReason string `json:"finish_reason"`
+				Error        string `json:"error"`
+				Usage        usage  `json:"usage"`
 			}
-			counts := event.Delta.Usage.counts()
+			if err := json.Unmarshal(event.Delta, &delta); err != nil {
+				return answer.Response(), s.Malformed(err)
+			}
+			if delta.FinishReason == "ERROR" || delta.Error != "" {
+				return answer.Response(), s.Fail(provider.StatusError, delta.Error)
+			}
+			counts := delta.Usage.counts()
 			answer.InputTokens, answer.OutputTokens = counts.InputTokens, counts.OutputTokens
 			return answer.Response(), nil
 		}

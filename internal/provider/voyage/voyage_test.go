@@ -145,5 +145,5 @@ func TestTheDefaultBaseIsVoyagesV1(t *testing.T) {
 }
 
 func TestOnlyEmbeddingsAreSupported(t *testing.T) {
-	family.Unsupported(t, providertest.Chat("voyage-3"), providertest.Speak("voyage-3"), providertest.Transcribe("voyage-3"))
+	family.Unsupported(t, providertest.Chat("voyage-3"), providertest.ChatStream("voyage-3"), providertest.Speak("voyage-3"), providertest.Transcribe("voyage-3"))
 }
