@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -319,4 +320,96 @@ func (f Family[C]) Streaming(t *testing.T, wire StreamWire) {
 			t.Errorf("err = %v, want emit's own error", err)
 		}
 	})
+}
+
+// ChatDeltas are the pieces in which the Upstream fakes stream ChatAnswer.
+var ChatDeltas = strings.SplitAfter(ChatAnswer, " ")
+
+// pauseKey carries an Upstream's Pause to the handler that streams.
+type pauseKey struct{}
+
+// streamAnswer streams chunks, holding at the Upstream's pause, if any,
+// right after chunks[first], the first to carry text.
+func streamAnswer(w http.ResponseWriter, r *http.Request, contentType string, chunks []string, first int) {
+	pause, _ := r.Context().Value(pauseKey{}).(*Pause)
+	Stream{ContentType: contentType, Chunks: chunks, Pause: pause, PauseAt: first + 1}.ServeHTTP(w, r)
+}
+
+// openAIChunks streams ChatAnswer as OpenAI does, with the usage chunk
+// when it was asked for.
+func openAIChunks(model string, usage bool) (chunks []string, first int) {
+	chunk := func(choices, usage string) string {
+		return `data: {"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk","created":1741569952,` +
+			`"model":` + js(model) + `,"system_fingerprint":"fp_06737a9306","choices":` + choices + `,"usage":` + usage + "}\n\n"
+	}
+	chunks = []string{chunk(`[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]`, "null")}
+	for _, d := range ChatDeltas {
+		chunks = append(chunks, chunk(`[{"index":0,"delta":{"content":`+js(d)+`},"logprobs":null,"finish_reason":null}]`, "null"))
+	}
+	chunks = append(chunks, chunk(`[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]`, "null"))
+	if usage {
+		chunks = append(chunks, chunk(`[]`, `{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}`))
+	}
+	return append(chunks, "data: [DONE]\n\n"), 1
+}
+
+// anthropicEvents streams ChatAnswer as the Messages API does.
+func anthropicEvents(model string) (chunks []string, first int) {
+	pairs := []string{
+		"message_start", `{"type":"message_start","message":{"id":"msg_013Zva2CMHLNnXjNJJKqJ2EF","type":"message","role":"assistant",` +
+			`"content":[],"model":` + js(model) + `,"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":9,"output_tokens":1}}}`,
+		"content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`,
+	}
+	for i, d := range ChatDeltas {
+		pairs = append(pairs, "content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":`+js(d)+`}}`)
+		if i == 0 {
+			pairs = append(pairs, "ping", `{"type":"ping"}`)
+		}
+	}
+	pairs = append(pairs,
+		"content_block_stop", `{"type":"content_block_stop","index":0}`,
+		"message_delta", `{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":12}}`,
+		"message_stop", `{"type":"message_stop"}`)
+	return SSE(pairs...), 2
+}
+
+// geminiEvents streams ChatAnswer as streamGenerateContent?alt=sse does.
+func geminiEvents(model string) (chunks []string, first int) {
+	chunk := func(text, finish string, out int) string {
+		return "data: " + `{"candidates":[{"content":{"parts":[{"text":` + js(text) + `}],"role":"model"}` + finish + `,"index":0}],` +
+			`"usageMetadata":{"promptTokenCount":2,"candidatesTokenCount":` + fmt.Sprint(out) + `,"totalTokenCount":` + fmt.Sprint(out+2) + `},` +
+			`"modelVersion":` + js(model) + `,"responseId":"mG5xaN3Kb"}` + "\r\n\r\n"
+	}
+	for i, d := range ChatDeltas {
+		chunks = append(chunks, chunk(d, "", i+1))
+	}
+	return append(chunks, chunk("", `,"finishReason":"STOP"`, 9)), 0
+}
+
+// ollamaLines streams ChatAnswer as Ollama's /api/chat does.
+func ollamaLines(model string) (lines []string, first int) {
+	line := func(content, end string) string {
+		return `{"model":` + js(model) + `,"created_at":"2025-05-04T17:40:00.000000Z","message":{"role":"assistant","content":` +
+			js(content) + `},` + end + "}\n"
+	}
+	for _, d := range ChatDeltas {
+		lines = append(lines, line(d, `"done":false`))
+	}
+	return append(lines, line("", `"done_reason":"stop","done":true,"total_duration":4883583458,"prompt_eval_count":26,"eval_count":10`)), 0
+}
+
+// cohereEvents streams ChatAnswer as Cohere's v2 chat does.
+func cohereEvents() (chunks []string, first int) {
+	pairs := []string{
+		"message-start", `{"id":"c14c80c3-18eb-4519-9460-6c92edd8cfb4","type":"message-start","delta":{"message":{"role":"assistant",` +
+			`"content":[],"tool_plan":"","tool_calls":[],"citations":[]}}}`,
+		"content-start", `{"type":"content-start","index":0,"delta":{"message":{"content":{"type":"text","text":""}}}}`,
+	}
+	for _, d := range ChatDeltas {
+		pairs = append(pairs, "content-delta", `{"type":"content-delta","index":0,"delta":{"message":{"content":{"text":`+js(d)+`}}}}`)
+	}
+	return SSE(append(pairs,
+		"content-end", `{"type":"content-end","index":0}`,
+		"message-end", `{"type":"message-end","delta":{"finish_reason":"COMPLETE","usage":{"billed_units":{"input_tokens":5,"output_tokens":9},`+
+			`"tokens":{"input_tokens":71,"output_tokens":9}}}}`)...), 2
 }
