@@ -202,10 +202,10 @@ func New(db *sql.DB, sqlite bool, txOf func(ctx context.Context) *sql.Tx, reg *R
 		RescueStuckJobsAfter: o.RescueAfter,
 		// Every kind sets its own timeout (Policy.Timeout); none is
 		// assumed for the client as a whole.
-		JobTimeout: -1,
-		FetchPollInterval:    o.PollInterval,
-		FetchCooldown:        min(o.PollInterval, 50*time.Millisecond),
-		PollOnly:             true,
+		JobTimeout:        -1,
+		FetchPollInterval: o.PollInterval,
+		FetchCooldown:     min(o.PollInterval, 50*time.Millisecond),
+		PollOnly:          true,
 		// Finished jobs are kept a week: their status is what the
 		// commands API and a source's history show.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,

@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"time"
 
 	"github.com/open-notebook/open-notebook/internal/secret"
 )
@@ -42,7 +43,10 @@ type Caller struct {
 	Authorize Authorizer // nil sends requests without credentials
 	// Failure turns a non-2xx answer into an error; nil uses FromResponse.
 	Failure func(resp *http.Response, secret string) error
-	MaxBody int64 // 0 selects DefaultMaxBody
+	MaxBody int64 // 0 selects DefaultMaxBody; it bounds streamed answers too
+	// StreamIdle bounds the silence between two reads of a streamed
+	// answer; 0 selects DefaultStreamIdle.
+	StreamIdle time.Duration
 }
 
 // Request is one call to a provider.
@@ -58,6 +62,25 @@ type Request struct {
 
 // Call sends req and returns the body and content type of its 2xx answer.
 func (c *Caller) Call(ctx context.Context, req Request) (body []byte, contentType string, err error) {
+	resp, key, err := c.send(ctx, req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	limit := c.maxBody()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, "", FromTransport(c.Provider, err, key)
+	}
+	if int64(len(body)) > limit {
+		return nil, "", Malformed(c.Provider, fmt.Errorf("the response exceeds %d bytes", limit))
+	}
+	return body, resp.Header.Get("Content-Type"), nil
+}
+
+// send sends req, authorized, and returns its 2xx answer, whose body the
+// caller must close, with the secret that authorized it.
+func (c *Caller) send(ctx context.Context, req Request) (*http.Response, string, error) {
 	payload, contentType := req.Body, req.ContentType
 	if req.JSON != nil {
 		b, err := json.Marshal(req.JSON)
@@ -93,19 +116,14 @@ func (c *Caller) Call(ctx context.Context, req Request) (body []byte, contentTyp
 		}
 		return nil, "", FromResponse(c.Provider, resp, key)
 	}
-	defer resp.Body.Close()
-	limit := c.MaxBody
-	if limit <= 0 {
-		limit = DefaultMaxBody
+	return resp, key, nil
+}
+
+func (c *Caller) maxBody() int64 {
+	if c.MaxBody <= 0 {
+		return DefaultMaxBody
 	}
-	body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, "", FromTransport(c.Provider, err, key)
-	}
-	if int64(len(body)) > limit {
-		return nil, "", Malformed(c.Provider, fmt.Errorf("the response exceeds %d bytes", limit))
-	}
-	return body, resp.Header.Get("Content-Type"), nil
+	return c.MaxBody
 }
 
 // CallJSON sends req and decodes the JSON body of its 2xx answer into out.

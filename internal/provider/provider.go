@@ -148,6 +148,11 @@ type Client interface {
 	// exists.
 	Probe(ctx context.Context) (ProbeResult, error)
 	Chat(ctx context.Context, req ChatRequest) (ChatResponse, error)
+	// ChatStream is Chat with the answer's text passed to emit piece by
+	// piece as the provider sends it. An error from emit stops the stream
+	// and is returned as it is; after any failure the response holds the
+	// text that arrived. See stream.go.
+	ChatStream(ctx context.Context, req ChatRequest, emit func(Delta) error) (ChatResponse, error)
 	Embed(ctx context.Context, req EmbedRequest) ([][]float64, error)
 	Speak(ctx context.Context, req SpeechRequest) (Speech, error)
 	Transcribe(ctx context.Context, req TranscriptionRequest) (string, error)

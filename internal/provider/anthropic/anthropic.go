@@ -5,6 +5,7 @@ package anthropic
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -140,20 +141,20 @@ type message struct {
 	Content string `json:"content"`
 }
 
-// Chat posts to {base}/messages. System turns go to the top-level system
+// messagesRequest is the Messages API body for req.
+type messagesRequest struct {
+	Model       string    `json:"model"`
+	MaxTokens   int       `json:"max_tokens"`
+	System      string    `json:"system,omitempty"`
+	Messages    []message `json:"messages"`
+	Temperature *float64  `json:"temperature,omitempty"`
+	Stream      bool      `json:"stream,omitempty"`
+}
+
+// messages builds the body for req. System turns go to the top-level system
 // field, as the Messages API accepts only user and assistant turns.
-func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.ChatResponse, error) {
-	u, err := c.urlFor("/messages")
-	if err != nil {
-		return provider.ChatResponse{}, err
-	}
-	body := struct {
-		Model       string    `json:"model"`
-		MaxTokens   int       `json:"max_tokens"`
-		System      string    `json:"system,omitempty"`
-		Messages    []message `json:"messages"`
-		Temperature *float64  `json:"temperature,omitempty"`
-	}{Model: req.Model, MaxTokens: req.MaxTokens, Temperature: req.Temperature, Messages: []message{}}
+func messages(req provider.ChatRequest) messagesRequest {
+	body := messagesRequest{Model: req.Model, MaxTokens: req.MaxTokens, Temperature: req.Temperature, Messages: []message{}}
 	if body.MaxTokens <= 0 {
 		body.MaxTokens = defaultMaxTokens
 	}
@@ -166,7 +167,16 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 		body.Messages = append(body.Messages, message{Role: m.Role, Content: m.Content})
 	}
 	body.System = strings.Join(system, "\n\n")
+	return body
+}
 
+// Chat posts to {base}/messages.
+func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.ChatResponse, error) {
+	u, err := c.urlFor("/messages")
+	if err != nil {
+		return provider.ChatResponse{}, err
+	}
+	body := messages(req)
 	var doc struct {
 		Model   string `json:"model"`
 		Content []struct {
@@ -196,6 +206,81 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 		InputTokens:  doc.Usage.InputTokens,
 		OutputTokens: doc.Usage.OutputTokens,
 	}, nil
+}
+
+// ChatStream posts to {base}/messages with "stream": true and reads the
+// server-sent events: message_start (model, input tokens),
+// content_block_delta (text_delta pieces; thinking is not the answer),
+// message_delta (the cumulative usage), message_stop (the end) and error
+// (the API failing midway). ping and unknown events are skipped, as the API
+// asks of its clients.
+func (c *Client) ChatStream(ctx context.Context, req provider.ChatRequest, emit func(provider.Delta) error) (provider.ChatResponse, error) {
+	u, err := c.urlFor("/messages")
+	if err != nil {
+		return provider.ChatResponse{}, err
+	}
+	body := messages(req)
+	body.Stream = true
+	s, err := c.caller.Stream(ctx, provider.Request{Method: http.MethodPost, URL: u, JSON: body, Header: provider.AcceptsStream()})
+	if err != nil {
+		return provider.ChatResponse{}, err
+	}
+	defer s.Close()
+	answer := provider.NewAnswer(emit)
+	type usage struct {
+		InputTokens  int `json:"input_tokens"`
+		OutputTokens int `json:"output_tokens"`
+	}
+	for {
+		ev, err := s.Event()
+		if err != nil {
+			return answer.Response(), err
+		}
+		var event struct {
+			Type    string `json:"type"`
+			Message struct {
+				Model string `json:"model"`
+				Usage usage  `json:"usage"`
+			} `json:"message"`
+			Delta struct {
+				Type string `json:"type"`
+				Text string `json:"text"`
+			} `json:"delta"`
+			Usage usage `json:"usage"`
+			Error struct {
+				Type string `json:"type"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(ev.Data, &event); err != nil {
+			return answer.Response(), s.Malformed(err)
+		}
+		switch event.Type {
+		case "message_start":
+			answer.Model = event.Message.Model
+			answer.InputTokens, answer.OutputTokens = event.Message.Usage.InputTokens, event.Message.Usage.OutputTokens
+		case "content_block_delta":
+			if event.Delta.Type == "text_delta" {
+				if err := answer.Add(event.Delta.Text); err != nil {
+					return answer.Response(), err
+				}
+			}
+		case "message_delta":
+			// The counts are cumulative; input_tokens appears only when the
+			// server revises it.
+			answer.OutputTokens = event.Usage.OutputTokens
+			if event.Usage.InputTokens > 0 {
+				answer.InputTokens = event.Usage.InputTokens
+			}
+		case "message_stop":
+			return answer.Response(), nil
+		case "error":
+			status := provider.StatusError
+			if event.Error.Type == "rate_limit_error" {
+				status = provider.StatusRateLimited
+			}
+			return answer.Response(), s.FailWith(status, ev.Data)
+		}
+	}
 }
 
 // Embed is unsupported: Anthropic has no embedding models.

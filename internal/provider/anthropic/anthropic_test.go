@@ -284,7 +284,8 @@ func TestCapabilitiesAnthropicLacksAreUnsupported(t *testing.T) {
 }
 
 func TestEveryCallReportsAnthropicFailures(t *testing.T) {
-	calls := []providertest.Call{providertest.ListModels, providertest.Probe, providertest.Chat("claude-haiku-4-5")}
+	calls := []providertest.Call{providertest.ListModels, providertest.Probe, providertest.Chat("claude-haiku-4-5"),
+		providertest.ChatStream("claude-haiku-4-5")}
 	family.Failures(t, calls, []providertest.Failure{
 		{
 			Name:   "a rejected key is auth_failed with Anthropic's message",

@@ -130,6 +130,16 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 	return openai.Chat(ctx, c.caller, u, req)
 }
 
+// ChatStream posts to {endpoint}/openai/deployments/{model}/chat/completions
+// for a stream of server-sent events in OpenAI's format.
+func (c *Client) ChatStream(ctx context.Context, req provider.ChatRequest, emit func(provider.Delta) error) (provider.ChatResponse, error) {
+	u, err := c.urlFor(c.language, deploymentPath(req.Model, "/chat/completions"))
+	if err != nil {
+		return provider.ChatResponse{}, err
+	}
+	return openai.ChatStream(ctx, c.caller, u, req, emit)
+}
+
 // Embed posts to {endpoint}/openai/deployments/{model}/embeddings and returns
 // the vectors in input order.
 func (c *Client) Embed(ctx context.Context, req provider.EmbedRequest) ([][]float64, error) {

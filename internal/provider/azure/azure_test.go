@@ -156,6 +156,22 @@ func TestEachCapabilityCallsItsDeploymentOnItsEndpoint(t *testing.T) {
 			want: provider.ChatResponse{Content: "Hi! How can I help you today?", Model: "gpt-4o-2024-08-06", InputTokens: 8, OutputTokens: 9},
 		},
 		{
+			name:   "a streamed chat asks the language endpoint's deployment for events with the usage",
+			cfg:    withEndpoints,
+			answer: providertest.Stream{ContentType: "text/event-stream", Chunks: azureStream()}.ServeHTTP,
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.ChatStream(ctx, provider.ChatRequest{Model: "gpt-4o", MaxTokens: 32, Temperature: &temp,
+					Messages: []provider.Message{{Role: "user", Content: "Hi!"}}}, nil)
+			},
+			wantPath: "/llm/openai/deployments/gpt-4o/chat/completions",
+			wantBody: func(t *testing.T, req providertest.Request) {
+				providertest.WantJSON(t, req.Body, map[string]any{"model": "gpt-4o", "max_completion_tokens": 32.0, "temperature": 0.5,
+					"stream": true, "stream_options": map[string]any{"include_usage": true},
+					"messages": []any{map[string]any{"role": "user", "content": "Hi!"}}})
+			},
+			want: provider.ChatResponse{Content: "Hi! How can I help?", Model: "gpt-4o-2024-08-06", InputTokens: 8, OutputTokens: 7},
+		},
+		{
 			name: "a deployment name is escaped as one path segment",
 			cfg:  base,
 			answer: providertest.Reply(http.StatusOK, `{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"ok"}}],
@@ -243,7 +259,7 @@ func TestEachCapabilityCallsItsDeploymentOnItsEndpoint(t *testing.T) {
 // operations calls every capability once with a plausible request.
 func operations() []providertest.Call {
 	return []providertest.Call{providertest.ListModels, providertest.Probe, providertest.Chat("gpt-4o"),
-		providertest.Embed("embed-small", "x"), providertest.Speak("tts"), providertest.Transcribe("whisper")}
+		providertest.ChatStream("gpt-4o"), providertest.Embed("embed-small", "x"), providertest.Speak("tts"), providertest.Transcribe("whisper")}
 }
 
 func TestEveryCallReportsAzureFailures(t *testing.T) {

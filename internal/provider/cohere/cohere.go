@@ -5,6 +5,7 @@ package cohere
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -98,14 +99,17 @@ type tokenCounts struct {
 	OutputTokens int `json:"output_tokens"`
 }
 
-// Chat posts to {base}/v2/chat.
-func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.ChatResponse, error) {
-	body := struct {
-		Model       string    `json:"model"`
-		Messages    []message `json:"messages"`
-		MaxTokens   int       `json:"max_tokens,omitempty"`
-		Temperature *float64  `json:"temperature,omitempty"`
-	}{Model: req.Model, MaxTokens: req.MaxTokens, Temperature: req.Temperature}
+// chatRequest is the v2/chat body for req.
+type chatRequest struct {
+	Model       string    `json:"model"`
+	Messages    []message `json:"messages"`
+	MaxTokens   int       `json:"max_tokens,omitempty"`
+	Temperature *float64  `json:"temperature,omitempty"`
+	Stream      bool      `json:"stream,omitempty"`
+}
+
+func newChatRequest(req provider.ChatRequest) chatRequest {
+	body := chatRequest{Model: req.Model, MaxTokens: req.MaxTokens, Temperature: req.Temperature}
 	for _, m := range req.Messages {
 		role := m.Role
 		if role != "system" && role != "assistant" {
@@ -113,6 +117,26 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 		}
 		body.Messages = append(body.Messages, message{Role: role, Content: m.Content})
 	}
+	return body
+}
+
+// usage is a chat's usage: tokens is what the model processed, billed_units
+// what was charged, the latter being only the fallback.
+type usage struct {
+	BilledUnits tokenCounts  `json:"billed_units"`
+	Tokens      *tokenCounts `json:"tokens"`
+}
+
+func (u usage) counts() tokenCounts {
+	if u.Tokens != nil {
+		return *u.Tokens
+	}
+	return u.BilledUnits
+}
+
+// Chat posts to {base}/v2/chat.
+func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.ChatResponse, error) {
+	body := newChatRequest(req)
 	var doc struct {
 		Message *struct {
 			Content []struct {
@@ -120,10 +144,7 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 				Text string `json:"text"`
 			} `json:"content"`
 		} `json:"message"`
-		Usage struct {
-			BilledUnits tokenCounts  `json:"billed_units"`
-			Tokens      *tokenCounts `json:"tokens"`
-		} `json:"usage"`
+		Usage usage `json:"usage"`
 	}
 	if err := c.call(ctx, http.MethodPost, c.base+"/v2/chat", body, &doc); err != nil {
 		return provider.ChatResponse{}, err
@@ -138,18 +159,81 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 			text.WriteString(part.Text)
 		}
 	}
-	// tokens is what the model processed, billed_units what was charged;
-	// the latter is only the fallback.
-	usage := doc.Usage.BilledUnits
-	if doc.Usage.Tokens != nil {
-		usage = *doc.Usage.Tokens
-	}
+	counts := doc.Usage.counts()
 	return provider.ChatResponse{
 		Content:      text.String(),
 		Model:        req.Model,
-		InputTokens:  usage.InputTokens,
-		OutputTokens: usage.OutputTokens,
+		InputTokens:  counts.InputTokens,
+		OutputTokens: counts.OutputTokens,
 	}, nil
+}
+
+// ChatStream posts to {base}/v2/chat with "stream": true and reads the
+// server-sent events by their type: content-delta carries the next piece of
+// text in delta.message.content.text (a reasoning model's "thinking" is not
+// the answer), and message-end ends the stream with the usage, or with an
+// error when its finish_reason is ERROR. The other events (message-start,
+// content-start, tool and citation events) carry no text of the answer.
+func (c *Client) ChatStream(ctx context.Context, req provider.ChatRequest, emit func(provider.Delta) error) (provider.ChatResponse, error) {
+	body := newChatRequest(req)
+	body.Stream = true
+	s, err := c.caller.Stream(ctx, provider.Request{Method: http.MethodPost, URL: c.base + "/v2/chat", JSON: body,
+		Header: provider.AcceptsStream()})
+	if err != nil {
+		return provider.ChatResponse{}, err
+	}
+	defer s.Close()
+	answer := provider.NewAnswer(emit)
+	answer.Model = req.Model
+	for {
+		ev, err := s.Event()
+		if err != nil {
+			return answer.Response(), err
+		}
+		if string(ev.Data) == "[DONE]" { // sent after message-end, never instead of it
+			continue
+		}
+		// The type says what the delta holds: message-start's content is
+		// a list, content-delta's one piece.
+		var event struct {
+			Type  string          `json:"type"`
+			Delta json.RawMessage `json:"delta"`
+		}
+		if err := json.Unmarshal(ev.Data, &event); err != nil {
+			return answer.Response(), s.Malformed(err)
+		}
+		switch event.Type {
+		case "content-delta":
+			var delta struct {
+				Message struct {
+					Content struct {
+						Text string `json:"text"`
+					} `json:"content"`
+				} `json:"message"`
+			}
+			if err := json.Unmarshal(event.Delta, &delta); err != nil {
+				return answer.Response(), s.Malformed(err)
+			}
+			if err := answer.Add(delta.Message.Content.Text); err != nil {
+				return answer.Response(), err
+			}
+		case "message-end":
+			var delta struct {
+				FinishReason string `json:"finish_reason"`
+				Error        string `json:"error"`
+				Usage        usage  `json:"usage"`
+			}
+			if err := json.Unmarshal(event.Delta, &delta); err != nil {
+				return answer.Response(), s.Malformed(err)
+			}
+			if delta.FinishReason == "ERROR" || delta.Error != "" {
+				return answer.Response(), s.Fail(provider.StatusError, delta.Error)
+			}
+			counts := delta.Usage.counts()
+			answer.InputTokens, answer.OutputTokens = counts.InputTokens, counts.OutputTokens
+			return answer.Response(), nil
+		}
+	}
 }
 
 // Embed posts the inputs to {base}/v2/embed as documents to be searched, in

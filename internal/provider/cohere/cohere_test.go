@@ -93,7 +93,8 @@ func TestBaseURLs(t *testing.T) {
 }
 
 func TestErrorsAreClassified(t *testing.T) {
-	calls := []providertest.Call{providertest.ListModels, providertest.Chat("command-a-03-2025"), providertest.Embed("embed-v4.0", "x")}
+	calls := []providertest.Call{providertest.ListModels, providertest.Chat("command-a-03-2025"), providertest.ChatStream("command-a-03-2025"),
+		providertest.Embed("embed-v4.0", "x")}
 	family.Failures(t, calls, []providertest.Failure{
 		{
 			Name:   "a 401 is auth_failed with Cohere's message",

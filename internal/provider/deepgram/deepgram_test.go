@@ -207,5 +207,5 @@ func TestTranscribe(t *testing.T) {
 }
 
 func TestTextModelsAreUnsupported(t *testing.T) {
-	family.Unsupported(t, providertest.Chat("nova-3"), providertest.Embed("nova-3", "x"))
+	family.Unsupported(t, providertest.Chat("nova-3"), providertest.ChatStream("nova-3"), providertest.Embed("nova-3", "x"))
 }

@@ -149,6 +149,11 @@ func (c *Client) Chat(context.Context, provider.ChatRequest) (provider.ChatRespo
 	return provider.ChatResponse{}, provider.Unsupported(c.name, "chat")
 }
 
+// ChatStream is unsupported, as Chat is.
+func (c *Client) ChatStream(context.Context, provider.ChatRequest, func(provider.Delta) error) (provider.ChatResponse, error) {
+	return provider.ChatResponse{}, provider.Unsupported(c.name, "chat")
+}
+
 // Embed is not offered: ElevenLabs is a speech provider.
 func (c *Client) Embed(context.Context, provider.EmbedRequest) ([][]float64, error) {
 	return nil, provider.Unsupported(c.name, "embeddings")

@@ -211,5 +211,5 @@ func TestTranscribe(t *testing.T) {
 }
 
 func TestTextModelsAreUnsupported(t *testing.T) {
-	family.Unsupported(t, providertest.Chat("eleven_multilingual_v2"), providertest.Embed("eleven_multilingual_v2", "x"))
+	family.Unsupported(t, providertest.Chat("eleven_multilingual_v2"), providertest.ChatStream("eleven_multilingual_v2"), providertest.Embed("eleven_multilingual_v2", "x"))
 }

@@ -3,6 +3,7 @@ package google
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
@@ -59,7 +60,8 @@ type speechConfig struct {
 
 type generateResponse struct {
 	Candidates []struct {
-		Content content `json:"content"`
+		Content      content `json:"content"`
+		FinishReason string  `json:"finishReason"`
 	} `json:"candidates"`
 	PromptFeedback struct {
 		BlockReason string `json:"blockReason"`
@@ -100,9 +102,9 @@ func (c *Client) generate(ctx context.Context, model string, body generateReques
 	return doc, nil
 }
 
-// Chat posts to {model}:generateContent. System messages become the system
-// instruction; assistant turns are the API's "model" role.
-func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.ChatResponse, error) {
+// chatRequest is the generateContent body for req. System messages become
+// the system instruction; assistant turns are the API's "model" role.
+func chatRequest(req provider.ChatRequest) generateRequest {
 	var body generateRequest
 	for _, m := range req.Messages {
 		switch m.Role {
@@ -120,6 +122,12 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 	if req.MaxTokens > 0 || req.Temperature != nil {
 		body.GenerationConfig = &generationConfig{MaxOutputTokens: req.MaxTokens, Temperature: req.Temperature}
 	}
+	return body
+}
+
+// Chat posts to {model}:generateContent.
+func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.ChatResponse, error) {
+	body := chatRequest(req)
 	doc, err := c.generate(ctx, req.Model, body)
 	if err != nil {
 		return provider.ChatResponse{}, err
@@ -135,6 +143,69 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 		// Thinking tokens are billed as output.
 		OutputTokens: doc.UsageMetadata.CandidatesTokenCount + doc.UsageMetadata.ThoughtsTokenCount,
 	}, nil
+}
+
+// ChatStream posts to {model}:streamGenerateContent?alt=sse, which answers
+// with server-sent events, each a generateContent answer holding the next
+// piece of text. The stream has no terminator of its own: it is complete
+// once a candidate carries its finishReason. The usage arrives with the
+// chunks, the last count being the total. A chunk with an "error" member is
+// the API failing midway.
+func (c *Client) ChatStream(ctx context.Context, req provider.ChatRequest, emit func(provider.Delta) error) (provider.ChatResponse, error) {
+	s, err := c.caller.Stream(ctx, provider.Request{Method: http.MethodPost,
+		URL:  c.modelURL(modelPath(req.Model), "streamGenerateContent") + "?alt=sse",
+		JSON: chatRequest(req), Header: provider.AcceptsStream()})
+	if err != nil {
+		return provider.ChatResponse{}, err
+	}
+	defer s.Close()
+	answer := provider.NewAnswer(emit)
+	answer.Model = req.Model
+	for {
+		ev, err := s.Event()
+		if err != nil {
+			return answer.Response(), err
+		}
+		var chunk struct {
+			generateResponse
+			Error *struct {
+				Code int `json:"code"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(ev.Data, &chunk); err != nil {
+			return answer.Response(), s.Malformed(err)
+		}
+		if chunk.Error != nil {
+			status := provider.StatusForHTTP(chunk.Error.Code)
+			if status == provider.StatusOK {
+				status = provider.StatusError
+			}
+			return answer.Response(), s.FailWith(status, ev.Data)
+		}
+		if reason := chunk.PromptFeedback.BlockReason; reason != "" && len(chunk.Candidates) == 0 {
+			return answer.Response(), s.Fail(provider.StatusError, "the provider blocked the prompt ("+reason+")")
+		}
+		if chunk.ModelVersion != "" {
+			answer.Model = chunk.ModelVersion
+		}
+		if u := chunk.UsageMetadata; u.PromptTokenCount > 0 || u.CandidatesTokenCount > 0 {
+			// Thinking tokens are billed as output.
+			answer.InputTokens, answer.OutputTokens = u.PromptTokenCount, u.CandidatesTokenCount+u.ThoughtsTokenCount
+		}
+		if len(chunk.Candidates) == 0 {
+			continue
+		}
+		for _, p := range chunk.Candidates[0].Content.Parts {
+			if !p.Thought {
+				if err := answer.Add(p.Text); err != nil {
+					return answer.Response(), err
+				}
+			}
+		}
+		if r := chunk.Candidates[0].FinishReason; r != "" && r != "FINISH_REASON_UNSPECIFIED" {
+			return answer.Response(), nil
+		}
+	}
 }
 
 // Speak asks a TTS model for audio through generateContent. Gemini answers

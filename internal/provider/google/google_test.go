@@ -125,7 +125,8 @@ func TestBaseURLs(t *testing.T) {
 }
 
 func TestErrorsAreClassified(t *testing.T) {
-	calls := []providertest.Call{providertest.ListModels, providertest.Chat("gemini-2.5-flash"), providertest.Embed("gemini-embedding-001", "x")}
+	calls := []providertest.Call{providertest.ListModels, providertest.Chat("gemini-2.5-flash"), providertest.ChatStream("gemini-2.5-flash"),
+		providertest.Embed("gemini-embedding-001", "x")}
 	family.Failures(t, calls, []providertest.Failure{
 		{
 			Name: "an invalid key, which Google answers with 400, is auth_failed",

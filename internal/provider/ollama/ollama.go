@@ -4,6 +4,7 @@ package ollama
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -89,14 +90,16 @@ type chatOptions struct {
 	Temperature *float64 `json:"temperature,omitempty"`
 }
 
-// Chat posts a non-streaming request to {base}/api/chat.
-func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.ChatResponse, error) {
-	body := struct {
-		Model    string       `json:"model"`
-		Messages []message    `json:"messages"`
-		Stream   bool         `json:"stream"`
-		Options  *chatOptions `json:"options,omitempty"`
-	}{Model: req.Model, Messages: []message{}}
+// chatRequest is the /api/chat body for req.
+type chatRequest struct {
+	Model    string       `json:"model"`
+	Messages []message    `json:"messages"`
+	Stream   bool         `json:"stream"`
+	Options  *chatOptions `json:"options,omitempty"`
+}
+
+func (c *Client) chatRequest(req provider.ChatRequest, stream bool) chatRequest {
+	body := chatRequest{Model: req.Model, Messages: []message{}, Stream: stream}
 	for _, m := range req.Messages {
 		body.Messages = append(body.Messages, message{Role: m.Role, Content: m.Content})
 	}
@@ -110,6 +113,12 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 	if opts != (chatOptions{}) {
 		body.Options = &opts
 	}
+	return body
+}
+
+// Chat posts a non-streaming request to {base}/api/chat.
+func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.ChatResponse, error) {
+	body := c.chatRequest(req, false)
 	var doc struct {
 		Model   string `json:"model"`
 		Message *struct {
@@ -130,6 +139,53 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 		InputTokens:  doc.PromptEvalCount,
 		OutputTokens: doc.EvalCount,
 	}, nil
+}
+
+// ChatStream posts a streaming request to {base}/api/chat, which answers
+// with newline-delimited JSON: one object per piece of text in
+// message.content (a thinking model's reasoning, in message.thinking, is
+// not the answer), the last with "done": true and the token counts. An
+// object with an "error" member is the server failing midway.
+func (c *Client) ChatStream(ctx context.Context, req provider.ChatRequest, emit func(provider.Delta) error) (provider.ChatResponse, error) {
+	s, err := c.caller.Stream(ctx, provider.Request{Method: http.MethodPost, URL: c.base + "/api/chat",
+		JSON: c.chatRequest(req, true), Header: provider.Header("Accept", "application/x-ndjson")})
+	if err != nil {
+		return provider.ChatResponse{}, err
+	}
+	defer s.Close()
+	answer := provider.NewAnswer(emit)
+	for {
+		line, err := s.Line()
+		if err != nil {
+			return answer.Response(), err
+		}
+		var chunk struct {
+			Model   string `json:"model"`
+			Message struct {
+				Content string `json:"content"`
+			} `json:"message"`
+			Done            bool    `json:"done"`
+			PromptEvalCount int     `json:"prompt_eval_count"`
+			EvalCount       int     `json:"eval_count"`
+			Error           *string `json:"error"`
+		}
+		if err := json.Unmarshal(line, &chunk); err != nil {
+			return answer.Response(), s.Malformed(err)
+		}
+		if chunk.Error != nil {
+			return answer.Response(), s.Fail(provider.StatusError, *chunk.Error)
+		}
+		if chunk.Model != "" {
+			answer.Model = chunk.Model
+		}
+		if err := answer.Add(chunk.Message.Content); err != nil {
+			return answer.Response(), err
+		}
+		if chunk.Done {
+			answer.InputTokens, answer.OutputTokens = chunk.PromptEvalCount, chunk.EvalCount
+			return answer.Response(), nil
+		}
+	}
 }
 
 // Embed posts to {base}/api/embed, which embeds a batch in input order.

@@ -169,7 +169,8 @@ func TestAudioIsUnsupported(t *testing.T) {
 }
 
 func TestEveryCallReportsOllamaFailures(t *testing.T) {
-	calls := []providertest.Call{providertest.ListModels, providertest.Probe, providertest.Chat("llama3.2"), providertest.Embed("all-minilm", "x")}
+	calls := []providertest.Call{providertest.ListModels, providertest.Probe, providertest.Chat("llama3.2"),
+		providertest.ChatStream("llama3.2"), providertest.Embed("all-minilm", "x")}
 	family.Failures(t, calls, []providertest.Failure{
 		{
 			Name:   "a proxy rejecting the key is auth_failed and the echoed key is redacted",

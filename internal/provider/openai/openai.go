@@ -115,6 +115,16 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 	return Chat(ctx, c.caller, u, req)
 }
 
+// ChatStream posts to {base}/chat/completions for a stream of server-sent
+// events.
+func (c *Client) ChatStream(ctx context.Context, req provider.ChatRequest, emit func(provider.Delta) error) (provider.ChatResponse, error) {
+	u, err := c.urlFor("/chat/completions")
+	if err != nil {
+		return provider.ChatResponse{}, err
+	}
+	return ChatStream(ctx, c.caller, u, req, emit)
+}
+
 // Embed posts to {base}/embeddings and returns the vectors in input order.
 func (c *Client) Embed(ctx context.Context, req provider.EmbedRequest) ([][]float64, error) {
 	u, err := c.urlFor("/embeddings")

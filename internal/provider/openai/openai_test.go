@@ -343,7 +343,7 @@ func TestTranscribeUploadsTheAudioAsAForm(t *testing.T) {
 // operations calls every capability once with a plausible request.
 func operations() []providertest.Call {
 	return []providertest.Call{providertest.ListModels, providertest.Probe, providertest.Chat("gpt-4o-mini"),
-		providertest.Embed("text-embedding-3-small", "x"), providertest.Speak("tts-1"), providertest.Transcribe("whisper-1")}
+		providertest.ChatStream("gpt-4o-mini"), providertest.Embed("text-embedding-3-small", "x"), providertest.Speak("tts-1"), providertest.Transcribe("whisper-1")}
 }
 
 func TestEveryCallReportsProviderFailures(t *testing.T) {

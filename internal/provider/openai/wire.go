@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"mime/multipart"
@@ -39,19 +40,33 @@ func maxTokensField(providerName string) string {
 	return "max_tokens"
 }
 
-// Chat posts req to target, a chat completions URL.
-func Chat(ctx context.Context, caller *provider.Caller, target string, req provider.ChatRequest) (provider.ChatResponse, error) {
+// streamsUsage reports whether the provider accepts stream_options, which
+// asks for the token usage at the end of a stream. Mistral refuses the field
+// (422 "Extra inputs are not permitted") but reports usage in its last chunk
+// anyway; every other provider of the family accepts it or ignores it.
+func streamsUsage(providerName string) bool {
+	return providerName != "mistral"
+}
+
+// chatBody is the chat completions request for req.
+func chatBody(providerName string, req provider.ChatRequest) map[string]any {
 	messages := make([]message, 0, len(req.Messages))
 	for _, m := range req.Messages {
 		messages = append(messages, message{Role: m.Role, Content: m.Content})
 	}
 	body := map[string]any{"model": req.Model, "messages": messages}
 	if req.MaxTokens > 0 {
-		body[maxTokensField(caller.Provider)] = req.MaxTokens
+		body[maxTokensField(providerName)] = req.MaxTokens
 	}
 	if req.Temperature != nil {
 		body["temperature"] = *req.Temperature
 	}
+	return body
+}
+
+// Chat posts req to target, a chat completions URL.
+func Chat(ctx context.Context, caller *provider.Caller, target string, req provider.ChatRequest) (provider.ChatResponse, error) {
+	body := chatBody(caller.Provider, req)
 	var doc struct {
 		Model   string `json:"model"`
 		Choices []struct {
@@ -76,6 +91,66 @@ func Chat(ctx context.Context, caller *provider.Caller, target string, req provi
 		InputTokens:  doc.Usage.PromptTokens,
 		OutputTokens: doc.Usage.CompletionTokens,
 	}, nil
+}
+
+// ChatStream posts req to target, a chat completions URL, asking for a
+// stream of server-sent events: chunks whose choices carry the text in
+// delta.content, a last chunk with the usage (stream_options.include_usage)
+// and "data: [DONE]". A chunk with an "error" member is the provider failing
+// midway, as OpenAI and OpenRouter report it.
+func ChatStream(ctx context.Context, caller *provider.Caller, target string, req provider.ChatRequest, emit func(provider.Delta) error) (provider.ChatResponse, error) {
+	body := chatBody(caller.Provider, req)
+	body["stream"] = true
+	if streamsUsage(caller.Provider) {
+		body["stream_options"] = map[string]any{"include_usage": true}
+	}
+	s, err := caller.Stream(ctx, provider.Request{Method: http.MethodPost, URL: target, JSON: body, Header: provider.AcceptsStream()})
+	if err != nil {
+		return provider.ChatResponse{}, err
+	}
+	defer s.Close()
+	answer := provider.NewAnswer(emit)
+	for {
+		ev, err := s.Event()
+		if err != nil {
+			return answer.Response(), err
+		}
+		if string(bytes.TrimSpace(ev.Data)) == "[DONE]" {
+			return answer.Response(), nil
+		}
+		var chunk struct {
+			Model   string          `json:"model"`
+			Error   json.RawMessage `json:"error"`
+			Choices []struct {
+				Delta struct {
+					Content string `json:"content"`
+				} `json:"delta"`
+			} `json:"choices"`
+			Usage *struct {
+				PromptTokens     int `json:"prompt_tokens"`
+				CompletionTokens int `json:"completion_tokens"`
+			} `json:"usage"`
+		}
+		if err := json.Unmarshal(ev.Data, &chunk); err != nil {
+			return answer.Response(), s.Malformed(err)
+		}
+		if len(chunk.Error) > 0 && string(chunk.Error) != "null" {
+			return answer.Response(), s.FailWith(provider.StatusError, ev.Data)
+		}
+		if chunk.Model != "" {
+			answer.Model = chunk.Model
+		}
+		if chunk.Usage != nil {
+			answer.InputTokens, answer.OutputTokens = chunk.Usage.PromptTokens, chunk.Usage.CompletionTokens
+		}
+		// n is 1, so a chunk carries at most one choice; Azure's first
+		// chunk, with the prompt's filter results, carries none.
+		if len(chunk.Choices) > 0 {
+			if err := answer.Add(chunk.Choices[0].Delta.Content); err != nil {
+				return answer.Response(), err
+			}
+		}
+	}
 }
 
 type embedding struct {

@@ -1,6 +1,7 @@
 package providertest
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -55,8 +56,9 @@ const (
 var SpeechAudio = []byte("ID3\x04\x00\x00\x00\x00\x00\x00fake-mp3-frames")
 
 // Upstream is a fake of one client family's HTTP API (see provider.Family*).
-// It answers like the real API: the listing, chat, embedding, speech and
-// transcription payloads it serves, pagination where the provider pages,
+// It answers like the real API: the listing, chat (streamed when the request
+// asks for a stream, see AsksStream), embedding, speech and transcription
+// payloads it serves, pagination where the provider pages,
 // and the family's own error bodies for a wrong key (GoodKey is the only
 // right one), a key without permission (ForbiddenKey) and an unknown path.
 // It records every request.
@@ -67,6 +69,7 @@ type Upstream struct {
 	mux     *http.ServeMux
 	delay   time.Duration
 	barrier *Barrier
+	pause   *Pause
 }
 
 // Option configures an Upstream.
@@ -112,6 +115,10 @@ func (b *Barrier) wait(r *http.Request) {
 	case <-r.Context().Done():
 	}
 }
+
+// WithPause holds every streamed chat answer at p right after its first
+// piece of text, until p is released or the client goes away.
+func WithPause(p *Pause) Option { return func(u *Upstream) { u.pause = p } }
 
 // NewUpstream starts a fake of family's API.
 func NewUpstream(t testing.TB, family string, opts ...Option) *Upstream {
@@ -171,6 +178,9 @@ func (u *Upstream) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.URL.Path, r.URL.RawPath = rest, ""
+	if u.pause != nil {
+		r = r.WithContext(context.WithValue(r.Context(), pauseKey{}, u.pause))
+	}
 	if u.family == provider.FamilyVertex && rest == "/token" {
 		grantToken(w, r)
 		return
@@ -396,14 +406,23 @@ func openAIRoutes(prefix string) func(mux *http.ServeMux) {
 
 func openAIChat(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Model    string           `json:"model"`
-		Messages []map[string]any `json:"messages"`
+		Model         string           `json:"model"`
+		Messages      []map[string]any `json:"messages"`
+		Stream        bool             `json:"stream"`
+		StreamOptions struct {
+			IncludeUsage bool `json:"include_usage"`
+		} `json:"stream_options"`
 	}
 	if !decode(w, r, &req) {
 		return
 	}
 	if req.Model == "" || len(req.Messages) == 0 {
 		Reply(http.StatusBadRequest, `{"error":{"message":"you must provide a model parameter","type":"invalid_request_error"}}`)(w, r)
+		return
+	}
+	if req.Stream {
+		chunks, first := openAIChunks(req.Model, req.StreamOptions.IncludeUsage)
+		streamAnswer(w, r, "text/event-stream; charset=utf-8", chunks, first)
 		return
 	}
 	Reply(http.StatusOK, `{"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion","created":1741569952,
@@ -477,12 +496,18 @@ func anthropicRoutes(mux *http.ServeMux) {
 		var req struct {
 			Model     string `json:"model"`
 			MaxTokens int    `json:"max_tokens"`
+			Stream    bool   `json:"stream"`
 		}
 		if !decode(w, r, &req) {
 			return
 		}
 		if r.Header.Get("anthropic-version") == "" || req.MaxTokens <= 0 {
 			Reply(http.StatusBadRequest, `{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: Field required"}}`)(w, r)
+			return
+		}
+		if req.Stream {
+			chunks, first := anthropicEvents(req.Model)
+			streamAnswer(w, r, "text/event-stream; charset=utf-8", chunks, first)
 			return
 		}
 		Reply(http.StatusOK, `{"id":"msg_013Zva2CMHLNnXjNJJKqJ2EF","type":"message","role":"assistant","model":`+js(req.Model)+`,
@@ -518,8 +543,8 @@ func vertexRoutes(mux *http.ServeMux) {
 }
 
 // googleCall serves {model}:generateContent (chat, speech or
-// transcription, by what the request asks), :batchEmbedContents (Gemini)
-// and :predict (Vertex AI embeddings).
+// transcription, by what the request asks), :streamGenerateContent (chat),
+// :batchEmbedContents (Gemini) and :predict (Vertex AI embeddings).
 func googleCall(w http.ResponseWriter, r *http.Request) {
 	model, method, _ := strings.Cut(r.PathValue("call"), ":")
 	var req struct {
@@ -553,6 +578,16 @@ func googleCall(w http.ResponseWriter, r *http.Request) {
 		}
 		Reply(http.StatusOK, jsonOf(map[string]any{"predictions": out}))(w, r)
 		return
+	case "streamGenerateContent":
+		if r.URL.Query().Get("alt") == "sse" {
+			chunks, first := geminiEvents(model)
+			streamAnswer(w, r, "text/event-stream", chunks, first)
+			return
+		}
+		// Without alt=sse the API answers one JSON array, which no client
+		// of this product asks for.
+		Reply(http.StatusBadRequest, `{"error":{"code":400,"message":"This fake streams only with alt=sse.","status":"INVALID_ARGUMENT"}}`)(w, r)
+		return
 	case "generateContent":
 	default:
 		Reply(http.StatusNotFound, `{"error":{"code":404,"message":"Method not found.","status":"NOT_FOUND"}}`)(w, r)
@@ -584,9 +619,15 @@ func ollamaRoutes(mux *http.ServeMux) {
   "details":{"parent_model":"","format":"gguf","family":"nomic-bert","families":["nomic-bert"],"parameter_size":"137M","quantization_level":"F16"}}]}`))
 	mux.HandleFunc("POST /api/chat", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
-			Model string `json:"model"`
+			Model  string `json:"model"`
+			Stream *bool  `json:"stream"`
 		}
 		if !decode(w, r, &req) {
+			return
+		}
+		if req.Stream == nil || *req.Stream { // Ollama streams unless told not to
+			chunks, first := ollamaLines(req.Model)
+			streamAnswer(w, r, "application/x-ndjson", chunks, first)
 			return
 		}
 		Reply(http.StatusOK, `{"model":`+js(req.Model)+`,"created_at":"2025-05-04T17:40:00.000000Z",
@@ -622,9 +663,22 @@ func cohereRoutes(mux *http.ServeMux) {
 		}
 		Reply(http.StatusOK, page)(w, r)
 	})
-	mux.HandleFunc("POST /v2/chat", Reply(http.StatusOK, `{"id":"c14c80c3-18eb-4519-9460-6c92edd8cfb4","finish_reason":"COMPLETE",
+	mux.HandleFunc("POST /v2/chat", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Stream bool `json:"stream"`
+		}
+		if !decode(w, r, &req) {
+			return
+		}
+		if req.Stream {
+			chunks, first := cohereEvents()
+			streamAnswer(w, r, "text/event-stream", chunks, first)
+			return
+		}
+		Reply(http.StatusOK, `{"id":"c14c80c3-18eb-4519-9460-6c92edd8cfb4","finish_reason":"COMPLETE",
  "message":{"role":"assistant","content":[{"type":"text","text":`+js(ChatAnswer)+`}]},
- "usage":{"billed_units":{"input_tokens":5,"output_tokens":9},"tokens":{"input_tokens":71,"output_tokens":9}}}`))
+ "usage":{"billed_units":{"input_tokens":5,"output_tokens":9},"tokens":{"input_tokens":71,"output_tokens":9}}}`)(w, r)
+	})
 	mux.HandleFunc("POST /v2/embed", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Texts []string `json:"texts"`

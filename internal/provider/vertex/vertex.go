@@ -134,6 +134,13 @@ func (c *Client) Chat(ctx context.Context, req provider.ChatRequest) (provider.C
 	return c.gemini.Chat(ctx, req)
 }
 
+// ChatStream posts to
+// publishers/google/models/{model}:streamGenerateContent?alt=sse, which
+// streams as on the Gemini API.
+func (c *Client) ChatStream(ctx context.Context, req provider.ChatRequest, emit func(provider.Delta) error) (provider.ChatResponse, error) {
+	return c.gemini.ChatStream(ctx, req, emit)
+}
+
 // Speak asks a Gemini TTS model for audio through generateContent, as on
 // the Gemini API.
 func (c *Client) Speak(ctx context.Context, req provider.SpeechRequest) (provider.Speech, error) {

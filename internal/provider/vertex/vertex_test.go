@@ -187,6 +187,8 @@ func TestAnIncompleteConfigurationFailsBeforeAnyCall(t *testing.T) {
 			family.WantError(t, err, provider.StatusError, 0, tt.message)
 			_, err = c.Chat(context.Background(), hi)
 			family.WantError(t, err, provider.StatusError, 0, tt.message)
+			_, err = c.ChatStream(context.Background(), hi, nil)
+			family.WantError(t, err, provider.StatusError, 0, tt.message)
 			if n := len(f.Requests()); n != 0 {
 				t.Errorf("%d requests were sent", n)
 			}
@@ -322,7 +324,8 @@ func TestAnUnreachableTokenEndpointIsUnreachable(t *testing.T) {
 }
 
 func TestVertexErrorsAreClassified(t *testing.T) {
-	calls := []providertest.Call{providertest.Probe, providertest.Chat("gemini-2.5-flash"), providertest.Embed("text-embedding-005", "x")}
+	calls := []providertest.Call{providertest.Probe, providertest.Chat("gemini-2.5-flash"), providertest.ChatStream("gemini-2.5-flash"),
+		providertest.Embed("text-embedding-005", "x")}
 	family.Failures(t, calls, []providertest.Failure{
 		{
 			Name: "a 401 is auth_failed",

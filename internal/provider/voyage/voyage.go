@@ -96,6 +96,11 @@ func (c *Client) Chat(context.Context, provider.ChatRequest) (provider.ChatRespo
 	return provider.ChatResponse{}, provider.Unsupported(c.name, "chat")
 }
 
+// ChatStream is unsupported, as Chat is.
+func (c *Client) ChatStream(context.Context, provider.ChatRequest, func(provider.Delta) error) (provider.ChatResponse, error) {
+	return provider.ChatResponse{}, provider.Unsupported(c.name, "chat")
+}
+
 // Speak is not offered by Voyage AI.
 func (c *Client) Speak(context.Context, provider.SpeechRequest) (provider.Speech, error) {
 	return provider.Speech{}, provider.Unsupported(c.name, "text to speech")

@@ -139,5 +139,5 @@ func TestErrorsAreClassified(t *testing.T) {
 }
 
 func TestOnlyEmbeddingsAreSupported(t *testing.T) {
-	family.Unsupported(t, providertest.Chat("voyage-3"), providertest.Speak("voyage-3"), providertest.Transcribe("voyage-3"))
+	family.Unsupported(t, providertest.Chat("voyage-3"), providertest.ChatStream("voyage-3"), providertest.Speak("voyage-3"), providertest.Transcribe("voyage-3"))
 }
