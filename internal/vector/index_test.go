@@ -300,6 +300,7 @@ func TestInvalidInputIsRefused(t *testing.T) {
 		c    Change
 	}{
 		{"a change without an owner", Change{Chunks: []Chunk{{Model: "m", Vector: []float32{1}}}}},
+		{"a change with a negative seq", Change{Owner: "a", Seq: -1}},
 		{"a chunk without a model", Change{Owner: "a", Chunks: []Chunk{{Vector: []float32{1}}}}},
 		{"a chunk without a vector", Change{Owner: "a", Chunks: []Chunk{{Model: "m"}}}},
 		{"a chunk with too many dimensions", Change{Owner: "a", Chunks: []Chunk{{Model: "m", Vector: make([]float32, MaxDimensions+1)}}}},
