@@ -29,6 +29,7 @@ var uiPages = []struct{ path, file string }{
 	{"/ui/{$}", "index.html"},
 	{"/ui/login", "login.html"},
 	{"/ui/settings", "settings.html"},
+	{"/ui/transformations", "transformations.html"},
 	{"/ui/notebooks/{notebook_id}", "notebook.html"},
 }
 

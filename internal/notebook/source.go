@@ -414,10 +414,18 @@ func (c *Sources) Process(ctx context.Context, a ProcessSource, rep Reporter) er
 	}
 	c.finish(s)
 	if s.Status == "failed" {
-		return c.failed(ctx, s, Permanent(errors.New(s.Processing.Error)), rep)
+		return c.failed(ctx, s, Permanent(apperr.New(apperr.Invalid, s.Processing.Error)), rep)
 	}
 	rep.Progress("saving", 1, 2)
 	embedded := a.Embed && s.FullText != ""
+	if embedded {
+		if ok, err := c.vectors.Available(ctx); err != nil {
+			return err
+		} else if !ok {
+			embedded = false
+			s.Processing.Note = "Not embedded: no default embedding model is configured. Set one in Settings → Models, then embed the source again."
+		}
+	}
 	err = c.tx.InTx(ctx, func(ctx context.Context) error {
 		if err := c.store.SaveContent(ctx, s); err != nil {
 			return err
@@ -455,7 +463,10 @@ func (c *Sources) failed(ctx context.Context, s *Source, cause error, rep Report
 		s.Status = "failed"
 	}
 	s.Processing.Stage, s.Processing.Error = "", userMessage(cause)
-	if err := c.store.SaveProcessing(ctx, s); err != nil && !apperr.IsNotFound(err) {
+	if s.Title == processingTitle {
+		s.Title = defaultTitle(s) // the file or link it came from
+	}
+	if err := c.store.SaveContent(ctx, s); err != nil && !apperr.IsNotFound(err) {
 		return err
 	}
 	return cause

@@ -8,7 +8,11 @@ import { reportError, startPage } from './shell.js';
 // The page's URL carries the notebook's key; the API's ids are "notebook:key".
 const notebookKey = decodeURIComponent(location.pathname.replace(/^\/ui\/notebooks\//, ''));
 const notebookID = notebookKey.includes(':') ? notebookKey : 'notebook:' + notebookKey;
-const state = { notebook: null, sources: [], notes: [] };
+const state = { notebook: null, sources: [], notes: [], transformations: [] };
+// Insights a source added here is to receive, by source id: they are made
+// by their own jobs after the source is read, so the list keeps refreshing
+// until they are in (or for two minutes).
+const awaited = new Map();
 
 // ---- the notebook itself
 
@@ -126,6 +130,28 @@ async function loadSources() {
   renderSources();
 }
 
+// A source is being processed while its job waits or runs.
+const processing = (s) => ['new', 'queued', 'running'].includes(s.status);
+
+function failure(s) {
+  const p = s.processing_info;
+  return (p && p.error) || 'Its text could not be read.';
+}
+
+// sourceState shows where a source's processing stands.
+function sourceState(s) {
+  const p = s.processing_info || {};
+  if (s.status === 'running') {
+    return [h('span', { class: 'badge badge-accent' }, 'Processing'), ' ',
+      typeof p.progress === 'number' ? h('progress', { class: 'progress', max: '100', value: String(p.progress), 'aria-label': 'Progress' }) : null];
+  }
+  if (processing(s)) return [h('span', { class: 'badge' }, p.retry ? 'Queued again' : 'Queued')];
+  const out = [];
+  if (s.embedded) out.push(h('span', { class: 'badge badge-ok' }, 'Embedded'), ' ');
+  if (s.insights_count > 0) out.push(h('span', { class: 'badge badge-accent' }, plural(s.insights_count, 'insight')), ' ');
+  return out;
+}
+
 function renderSources() {
   const box = $('#sources');
   $('#sources-count').textContent = String(state.sources.length);
@@ -133,15 +159,124 @@ function renderSources() {
     show(box, h('p', { class: 'empty' }, 'No sources yet. Add text, a link or a file.'));
     return;
   }
-  show(box, h('ul', { class: 'list', 'aria-label': 'Sources' }, state.sources.map((s) => h('li', { 'data-id': s.id },
+  show(box, h('ul', { class: 'list', 'aria-label': 'Sources' }, state.sources.map((s) => h('li', { 'data-id': s.id, 'data-status': s.status || 'completed' },
     h('div', { class: 'item-head' },
       h('button', { type: 'button', class: 'link-button', onclick: () => viewSource(s.id) }, sourceTitle(s)),
       h('div', { class: 'item-actions' },
+        s.status === 'failed' ? h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': `Retry ${sourceTitle(s)}`, onclick: (ev) => retrySource(s, ev.currentTarget) }, 'Retry') : null,
         h('button', { type: 'button', class: 'btn btn-sm btn-quiet', 'aria-label': `Remove ${sourceTitle(s)}`, onclick: () => removeSource(s) }, 'Remove'))),
-    h('p', { class: 'item-meta' }, h('span', { class: 'badge' }, sourceKind(s)), ' added ', ago(s.created)),
+    h('p', { class: 'item-meta' }, h('span', { class: 'badge' }, sourceKind(s)), ' ', sourceState(s), 'added ', ago(s.created)),
     s.status === 'failed'
-      ? h('p', { class: 'item-meta' }, h('span', { class: 'badge badge-danger' }, 'No text'), ' ', s.processing_info || 'Text could not be extracted.')
+      ? h('p', { class: 'item-meta source-error' }, h('span', { class: 'badge badge-danger' }, 'Failed'), ' ', failure(s))
       : null))));
+  watchSources();
+}
+
+// watchSources refreshes the list while any source is being processed.
+let watching = null;
+function watchSources() {
+  for (const [id, want] of awaited) {
+    const s = state.sources.find((x) => x.id === id);
+    if (!s || s.status === 'failed' || s.insights_count >= want.count || Date.now() > want.until) awaited.delete(id);
+  }
+  if (watching || (!state.sources.some(processing) && awaited.size === 0)) return;
+  watching = setTimeout(async () => {
+    watching = null;
+    try {
+      await loadSources();
+    } catch (err) {
+      reportError(err);
+    }
+  }, 1500);
+}
+
+async function retrySource(s, btn) {
+  await busy(btn, async () => {
+    try {
+      await api('POST', `/api/sources/${pathID(s.id)}/retry`);
+      toast('Processing the source again');
+      await loadSources();
+    } catch (err) {
+      reportError(err);
+    }
+  });
+}
+
+// ---- insights
+
+// waitForJob polls a background job until it ends and returns it.
+async function waitForJob(id) {
+  for (let i = 0; i < 300; i++) {
+    const job = await api('GET', '/api/commands/jobs/' + encodeURIComponent(id));
+    if (['completed', 'failed', 'canceled'].includes(job.status)) return job;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error('The job is still running; its result will appear later.');
+}
+
+function insightsSection(s) {
+  const list = h('div', { class: 'stack-sm', id: 'insights', 'aria-live': 'polite' }, h('p', { class: 'loading' }, 'Loading insights…'));
+  const select = h('select', { id: 'insight-tr', 'aria-label': 'Transformation' },
+    state.transformations.map((t) => h('option', { value: t.id }, t.name)));
+  const go = h('button', { type: 'button', class: 'btn btn-sm', id: 'insight-run' }, 'Generate');
+  const load = async () => {
+    const items = await api('GET', `/api/sources/${pathID(s.id)}/insights`);
+    if (items.length === 0) {
+      show(list, h('p', { class: 'empty' }, 'No insights yet.'));
+      return;
+    }
+    show(list, items.map((i) => h('article', { class: 'insight', 'data-id': i.id },
+      h('div', { class: 'item-head' },
+        h('h3', { class: 'item-title' }, i.insight_type),
+        h('div', { class: 'item-actions' },
+          h('button', { type: 'button', class: 'btn btn-sm btn-quiet', onclick: (ev) => saveInsight(i, ev.currentTarget) }, 'Save as note'),
+          h('button', { type: 'button', class: 'btn btn-sm btn-quiet', onclick: async (ev) => {
+            await busy(ev.currentTarget, async () => {
+              try {
+                await api('DELETE', '/api/insights/' + pathID(i.id));
+                toast('Insight deleted');
+                await load();
+                await loadSources();
+              } catch (err) {
+                reportError(err);
+              }
+            });
+          } }, 'Delete'))),
+      h('p', { class: 'item-meta' }, ago(i.created)),
+      h('div', { class: 'insight-body' }, i.content))));
+  };
+  go.addEventListener('click', () => busy(go, async () => {
+    if (!select.value) return;
+    try {
+      const res = await api('POST', `/api/sources/${pathID(s.id)}/insights`, { transformation_id: select.value });
+      toast('Generating the insight…');
+      const job = await waitForJob(res.command_id);
+      if (job.status !== 'completed') throw new Error(job.error_message || 'The insight could not be generated.');
+      await load();
+      await loadSources();
+    } catch (err) {
+      reportError(err);
+    }
+  }));
+  load().catch((err) => show(list, h('p', { class: 'form-error' }, err.message)));
+  return h('section', { class: 'stack-sm', 'aria-labelledby': 'insights-title' },
+    h('h3', { id: 'insights-title' }, 'Insights'),
+    s.full_text && state.transformations.length
+      ? h('div', { class: 'row' }, select, go)
+      : null,
+    list);
+}
+
+async function saveInsight(i, btn) {
+  await busy(btn, async () => {
+    try {
+      await api('POST', `/api/insights/${pathID(i.id)}/save-as-note`, { notebook_id: notebookID });
+      toast('Saved as a note');
+      await Promise.all([loadNotes(), loadNotebook()]);
+    } catch (err) {
+      reportError(err);
+    }
+  });
 }
 
 async function viewSource(id) {
@@ -160,8 +295,11 @@ async function viewSource(id) {
       h('p', { class: 'item-meta' }, h('span', { class: 'badge' }, sourceKind(s)), ' added ', ago(s.created),
         url ? [' · ', h('a', { href: url, rel: 'noopener noreferrer', target: '_blank' }, 'Open original ↗')] : null,
         s.file_available ? [' · ', h('a', { href: `/api/sources/${pathID(s.id)}/download` }, 'Download file')] : null),
-      s.status === 'failed' ? h('div', { class: 'alert alert-warn' }, h('div', { class: 'alert-body' }, h('strong', null, 'No text'), h('p', null, s.processing_info || ''))) : null,
-      s.full_text ? h('div', { class: 'source-text', tabindex: '0', 'aria-label': 'Source text' }, s.full_text) : null),
+      s.status === 'failed' ? h('div', { class: 'alert alert-warn' }, h('div', { class: 'alert-body' }, h('strong', null, 'Processing failed'), h('p', null, failure(s)))) : null,
+      processing(s) ? h('p', { class: 'muted' }, 'This source is still being processed.') : null,
+      s.processing_info && s.processing_info.note ? h('p', { class: 'muted small' }, s.processing_info.note) : null,
+      s.full_text ? h('div', { class: 'source-text', tabindex: '0', 'aria-label': 'Source text' }, s.full_text) : null,
+      insightsSection(s)),
     actions: [{ label: 'Close' }],
   });
 }
@@ -212,14 +350,18 @@ async function addSource(ev) {
     err.hidden = false;
     if (focus) focus.focus();
   };
+  // Every source is processed in the background: the list shows how far
+  // it got, and the chosen transformations run once its text is read.
+  const transformations = [...form.querySelectorAll('#src-tr-list input:checked')].map((c) => c.value);
+  const common = { notebook_id: notebookID, title: title || null, transformations, embed: $('#src-embed').checked, async_processing: true };
   let body;
   if (kind === 'text') {
     if (!form.elements.content.value.trim()) return fail('Paste or type the text.', form.elements.content);
-    body = { type: 'text', notebook_id: notebookID, content: form.elements.content.value, title: title || null };
+    body = { type: 'text', content: form.elements.content.value, ...common };
   } else if (kind === 'link') {
     const url = form.elements.url.value.trim();
     if (!/^https?:\/\/\S+$/i.test(url)) return fail('Enter a web address starting with http:// or https://.', form.elements.url);
-    body = { type: 'link', notebook_id: notebookID, url, title: title || null };
+    body = { type: 'link', url, ...common };
   } else {
     const file = form.elements.file.files[0];
     if (!file) return fail('Choose a file.', form.elements.file);
@@ -227,20 +369,42 @@ async function addSource(ev) {
     body.append('type', 'upload');
     body.append('notebook_id', notebookID);
     if (title) body.append('title', title);
+    body.append('transformations', JSON.stringify(transformations));
+    body.append('embed', String(common.embed));
+    body.append('async_processing', 'true');
     body.append('file', file);
   }
   await busy(form.querySelector('button[type="submit"]'), async () => {
     try {
       const src = await api('POST', body instanceof FormData ? '/api/sources' : '/api/sources/json', body);
+      if (transformations.length) awaited.set(src.id, { count: transformations.length, until: Date.now() + 120000 });
       form.reset();
       syncSourceFields();
-      if (src.status === 'failed') toast(`Source added, but no text could be extracted: ${src.processing_info || ''}`, 'error');
-      else toast('Source added');
+      renderTransformationChoices();
+      if (src.status === 'failed') toast(`Source added, but its text could not be read: ${failure(src)}`, 'error');
+      else toast('Source added; it is being processed');
       await Promise.all([loadSources(), loadNotebook()]);
     } catch (e) {
       fail(e.message);
     }
   });
+}
+
+// renderTransformationChoices offers the transformations to run on a new
+// source, those marked default ticked.
+function renderTransformationChoices() {
+  const box = $('#src-tr-list');
+  box.replaceChildren(...state.transformations.map((t) => {
+    const c = h('input', { type: 'checkbox', value: t.id });
+    c.checked = t.apply_default;
+    return h('label', { class: 'check small' }, c, t.name);
+  }));
+  $('#src-transformations').hidden = state.transformations.length === 0;
+}
+
+async function loadTransformations() {
+  state.transformations = await api('GET', '/api/transformations');
+  renderTransformationChoices();
 }
 
 // ---- notes
@@ -350,7 +514,7 @@ async function search(ev) {
   try {
     const res = await api('POST', '/api/search', { query, type: 'text', limit: onlyHere ? 1000 : 50 });
     const here = new Set([...state.sources.map((s) => s.id), ...state.notes.map((n) => n.id)]);
-    const hits = onlyHere ? res.results.filter((r) => here.has(r.id)) : res.results;
+    const hits = onlyHere ? res.results.filter((r) => here.has(r.id) || here.has(r.parent_id)) : res.results;
     if (hits.length === 0) {
       show(box, h('p', { class: 'empty' }, `No matches for “${query}”${onlyHere ? ' in this notebook' : ''}.`));
       return;
@@ -359,12 +523,15 @@ async function search(ev) {
       h('p', { class: 'muted small' }, `${plural(hits.length, 'match', 'matches')} for “${query}”`),
       h('ul', { class: 'list', 'aria-label': 'Search results' }, hits.map((r) => {
         const isNote = r.id.startsWith('note:');
+        const isInsight = r.id.startsWith('source_insight:');
         const note = isNote ? state.notes.find((n) => n.id === r.id) : null;
-        const open = isNote ? (note ? () => editNote(note) : null) : () => viewSource(r.id);
+        // An insight opens its source, where the insights are listed.
+        const open = isNote ? (note ? () => editNote(note) : null) : () => viewSource(isInsight ? r.parent_id : r.id);
         const title = r.title || (isNote ? 'Untitled note' : 'Untitled source');
-        return h('li', { 'data-kind': isNote ? 'note' : 'source' },
+        const kind = isNote ? 'note' : isInsight ? 'insight' : 'source';
+        return h('li', { 'data-kind': kind },
           h('div', { class: 'row' },
-            h('span', { class: 'badge' }, isNote ? 'Note' : 'Source'),
+            h('span', { class: 'badge' }, kind[0].toUpperCase() + kind.slice(1)),
             open ? h('button', { type: 'button', class: 'link-button', onclick: open }, title) : h('span', { class: 'item-title' }, title)),
           (r.matches || []).map((m) => h('p', { class: 'result-excerpt' }, highlight(m))));
       })));
@@ -398,6 +565,7 @@ async function main() {
   await Promise.all([
     loadSources().catch((err) => { show($('#sources'), h('p', { class: 'form-error' }, err.message)); }),
     loadNotes().catch((err) => { show($('#notes'), h('p', { class: 'form-error' }, err.message)); }),
+    loadTransformations().catch(reportError),
   ]);
 }
 
