@@ -101,7 +101,7 @@ func TestRunningJobSurvivesSIGKILL(t *testing.T) {
 			cred := call("POST", "/api/credentials", `{"name":"m","provider":"openai_compatible","api_key":"sk-test","base_url":"`+model.URL+`/v1"}`)["id"].(string)
 			chat := call("POST", "/api/models", `{"name":"gpt-4o-mini","provider":"openai_compatible","type":"language","credential":"`+cred+`"}`)["id"].(string)
 			call("PUT", "/api/models/defaults", `{"default_chat_model":"`+chat+`","default_transformation_model":"`+chat+`"}`)
-			src := call("POST", "/api/sources/json", `{"type":"text","content":"Coral reefs are crowded with life."}`)["id"].(string)
+			src := call("POST", "/api/sources/json", `{"type":"text","content":"Coral reefs are crowded with life.","transformations":[]}`)["id"].(string)
 			jobID := call("POST", "/api/sources/"+src+"/insights", `{"transformation_id":"transformation:simple_summary"}`)["command_id"].(string)
 			for deadline := time.Now().Add(15 * time.Second); calls.Load() == 0; time.Sleep(10 * time.Millisecond) {
 				if time.Now().After(deadline) {

@@ -2,12 +2,15 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/provider"
 	"github.com/open-notebook/open-notebook/internal/provider/providertest"
+	"github.com/open-notebook/open-notebook/internal/store"
 	"github.com/open-notebook/open-notebook/internal/store/storetest"
 )
 
@@ -306,7 +309,7 @@ func TestCommandsAndEmbeddingAPI(t *testing.T) {
 				t.Fatalf("embed without a model: %d %s", r.status, r.body)
 			}
 			e.withModels()
-			src := obj(t, e.do("POST", "/api/sources/json", `{"type":"text","content":"Tides follow the moon."}`))
+			src := obj(t, e.do("POST", "/api/sources/json", `{"type":"text","content":"Tides follow the moon.","transformations":[]}`))
 			id := src["id"].(string)
 			if src["embedded"] != false || src["command_id"] != nil {
 				t.Fatalf("source: %v", src)
@@ -348,6 +351,14 @@ func TestCommandsAndEmbeddingAPI(t *testing.T) {
 			}
 			if r := e.do("POST", "/api/embeddings/rebuild", `{"mode":"some"}`); r.status != 422 {
 				t.Fatalf("bad mode: %d %s", r.status, r.body)
+			}
+
+			// A client that sends no list of transformations gets those
+			// marked apply_default (Dense Summary).
+			plain := obj(t, e.do("POST", "/api/sources/json", `{"type":"text","content":"Spring tides are the largest."}`))["id"].(string)
+			e.settle()
+			if ins := list(t, e.do("GET", "/api/sources/"+plain+"/insights", "")); len(ins) != 1 || ins[0].(map[string]any)["insight_type"] != "Dense Summary" {
+				t.Fatalf("default transformations: %v", ins)
 			}
 
 			// Submitting by name, with the input checked first.
@@ -412,9 +423,65 @@ func TestRecentlyViewedAndCapabilities(t *testing.T) {
 			if r := e.do("GET", "/api/recently-viewed?limit=51", ""); r.status != 422 {
 				t.Fatalf("limit over 50: %d", r.status)
 			}
+			langs := list(t, e.do("GET", "/api/languages", ""))
+			if len(langs) < 80 || !strings.Contains(fmt.Sprint(langs), "map[code:pt-BR name:Portuguese (Brazil)]") {
+				t.Fatalf("languages: %d %v", len(langs), langs[:3])
+			}
 			if r := e.do("GET", "/api/capabilities", ""); r.body != `{"docling_available":false,"crawl4ai_available":false,"crawl4ai_remote_configured":false}` {
 				t.Fatalf("capabilities: %s", r.body)
 			}
 		})
+	}
+}
+
+// TestSQLiteUnderJobLoadHasNoBusyErrors writes through the API from
+// several clients while the workers process and embed what they write, on
+// the embedded database that allows one writer: every request succeeds,
+// every job completes, and nothing meets SQLITE_BUSY.
+func TestSQLiteUnderJobLoadHasNoBusyErrors(t *testing.T) {
+	e := newEnv(t, store.SQLite, withKey("load-test-key"))
+	e.withModels()
+	nb := obj(t, e.do("POST", "/api/notebooks", `{"name":"Load"}`))["id"].(string)
+	const clients, each = 4, 20
+	var wg sync.WaitGroup
+	failures := make(chan string, clients*each*2)
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				body := fmt.Sprintf(`{"type":"text","notebook_id":%q,"content":"Client %d wrote item %d about tides and moons.","embed":true,"async_processing":true,"transformations":[]}`, nb, c, i)
+				if r := e.do("POST", "/api/sources/json", body); r.status != 200 {
+					failures <- fmt.Sprintf("source: %d %s", r.status, r.body)
+				}
+				if r := e.do("POST", "/api/notes", fmt.Sprintf(`{"content":"Note %d of client %d","notebook_id":%q}`, i, c, nb)); r.status != 200 {
+					failures <- fmt.Sprintf("note: %d %s", r.status, r.body)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(failures)
+	for f := range failures {
+		t.Error(f)
+	}
+	e.settle()
+	for _, state := range []string{"failed", "canceled"} {
+		if jobs := list(t, e.do("GET", "/api/commands/jobs?limit=1000&status_filter="+state, "")); len(jobs) != 0 {
+			t.Errorf("%d jobs %s: %v", len(jobs), state, jobs[0])
+		}
+	}
+	done := list(t, e.do("GET", "/api/commands/jobs?limit=1000&status_filter=completed", ""))
+	if want := clients * each * 3; len(done) != want { // process and embed each source, embed each note
+		t.Errorf("%d jobs completed, want %d", len(done), want)
+	}
+	srcs := list(t, e.do("GET", "/api/sources?limit=100&notebook_id="+nb, ""))
+	for _, s := range srcs {
+		if m := s.(map[string]any); m["status"] != "completed" || m["embedded"] != true {
+			t.Errorf("source after the load: %v", m)
+		}
+	}
+	if logs := e.logs.String(); strings.Contains(logs, "SQLITE_BUSY") || strings.Contains(logs, "database is locked") {
+		t.Errorf("the log shows lock contention:\n%s", logs)
 	}
 }

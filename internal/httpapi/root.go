@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/auth"
+	"github.com/open-notebook/open-notebook/internal/lang"
 	"github.com/open-notebook/open-notebook/internal/update"
 	"github.com/open-notebook/open-notebook/internal/web"
 )
@@ -25,6 +26,13 @@ type authStatusOut struct {
 	Message     string   `json:"message"`
 	Methods     []string `json:"methods" description:"How to authenticate: password (Bearer), session (POST /api/auth/login: cookie or Bearer), token (Bearer onb_...); empty when authentication is disabled"`
 }
+
+type languageOut struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+func toLanguageOut(l *lang.Language) languageOut { return languageOut{Code: l.Code, Name: l.Name} }
 
 // capabilitiesOut answers the original frontend's question about external
 // extraction runtimes (Docling, Crawl4AI). This server reads documents and
@@ -58,6 +66,10 @@ func (s *Server) rootRoutes() []route {
 			s.authStatus),
 		endpoint(op{Method: "GET", Path: "/api/capabilities", Summary: "Optional extraction runtimes (none: every format is read in-process)", Tag: "system", Access: Read},
 			func(context.Context, struct{}) (capabilitiesOut, error) { return capabilitiesOut{}, nil }),
+		endpoint(op{Method: "GET", Path: "/api/languages", Summary: "Languages generated content can be written in, by name", Tag: "system", Access: Read},
+			func(context.Context, struct{}) ([]languageOut, error) {
+				return mapSlice(lang.List(), toLanguageOut), nil
+			}),
 		endpoint(op{Method: "GET", Path: "/api/config", Summary: "Version and database status", Tag: "system", Access: Public},
 			s.getConfig),
 		raw(op{Method: "GET", Path: "/openapi.json", Summary: "This OpenAPI document", Tag: "system", Access: Public},

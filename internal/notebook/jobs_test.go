@@ -95,6 +95,17 @@ func TestAsyncSourceIsProcessedTransformedAndEmbedded(t *testing.T) {
 		if insightHit == nil || insightHit.ParentID != s.ID || !strings.Contains(insightHit.Title, " - Coral reefs") {
 			t.Fatalf("vector hits %+v", hits)
 		}
+		// Ask plans a search that finds the insight and shows it to the
+		// answer model.
+		chat.plan = `{"reasoning":"Look at the insights.","searches":[{"term":"insight about coral reefs","instructions":"instr-one"}]}`
+		asker := notebook.NewAsker(c.search, c.vectors, chat)
+		if _, err := asker.Ask(ctx, notebook.Question{Question: "What do reefs shelter?", StrategyModel: "model:strategy",
+			AnswerModel: "model:answer", FinalAnswerModel: "model:final"}, func(notebook.AskEvent) {}); err != nil {
+			t.Fatal(err)
+		}
+		if shown := chat.prompts["model:answer"]; len(shown) != 1 || !strings.Contains(shown[0], insightHit.ID) {
+			t.Fatalf("the answer model was not shown the insight %s: %q", insightHit.ID, shown)
+		}
 		// And text search finds insights too.
 		text, err := c.search.Text(ctx, notebook.SearchQuery{Text: "insight", Limit: 10, Sources: true})
 		if err != nil || len(text) == 0 {
@@ -130,7 +141,7 @@ func TestRetriedTransformationMakesOneInsight(t *testing.T) {
 	ctx := t.Context()
 	chat := &flakyChat{scriptedChat: &scriptedChat{}, failures: 1}
 	c := newContent(t, db, &wordsEmbedder{model: "model:embed"}, chat)
-	s, err := c.sources.Add(ctx, notebook.NewSource{Kind: notebook.KindText, Content: "Volcanoes build islands."})
+	s, err := c.sources.Add(ctx, notebook.NewSource{Kind: notebook.KindText, Content: "Volcanoes build islands.", Transformations: []string{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +216,8 @@ func TestRebuildEmbedsEverythingWithTheCurrentModel(t *testing.T) {
 		ctx := t.Context()
 		c := newContent(t, db, &wordsEmbedder{model: "model:embed"})
 		for _, text := range []string{"Glaciers carve valleys.", "Rivers carry silt.", "Wind shapes dunes."} {
-			if _, err := c.sources.Add(ctx, notebook.NewSource{Kind: notebook.KindText, Content: text, Embed: true}); err != nil {
+			if _, err := c.sources.Add(ctx, notebook.NewSource{Kind: notebook.KindText, Content: text, Embed: true,
+				Transformations: []string{}}); err != nil {
 				t.Fatal(err)
 			}
 		}

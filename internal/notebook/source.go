@@ -303,13 +303,25 @@ func (c *Sources) shouldEmbed(ctx context.Context, asked bool) bool {
 	return asked
 }
 
-// resolveTransformations checks the transformations a source asks for.
-// Repeats are dropped. As in the original, the server runs only what is
-// asked: apply_default is what the add-source forms pre-select, so no
-// script adding sources spends on a model call it did not ask for.
+// resolveTransformations checks the transformations a source asks for;
+// nil (a client that sent no list) means those marked apply_default.
+// Repeats are dropped.
 func (c *Sources) resolveTransformations(ctx context.Context, ids []string) ([]string, error) {
 	if c.transformations == nil {
 		return nil, nil
+	}
+	if ids == nil {
+		all, err := c.transformations.ListTransformations(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := []string{}
+		for _, t := range all {
+			if t.ApplyDefault {
+				out = append(out, t.ID)
+			}
+		}
+		return out, nil
 	}
 	if len(ids) > MaxTransformationsPerSource {
 		return nil, apperr.Newf(apperr.Invalid, "A source can ask for at most %d transformations", MaxTransformationsPerSource)
@@ -404,7 +416,7 @@ func (c *Sources) Process(ctx context.Context, a ProcessSource, rep Reporter) er
 	}
 	started := c.now().UTC()
 	s.Status, s.CommandID = "running", rep.ID()
-	s.Processing = &Processing{StartedAt: &started, Stage: "extracting"}
+	s.Processing = &Processing{StartedAt: &started, Stage: "extracting", Progress: percent(10)}
 	if err := c.store.SaveProcessing(ctx, s); err != nil {
 		return err
 	}
@@ -451,6 +463,8 @@ func (c *Sources) Process(ctx context.Context, a ProcessSource, rep Reporter) er
 		"transformations_queued": len(a.Transformations)})
 	return nil
 }
+
+func percent(p float64) *float64 { return &p }
 
 // failed records a failed attempt on the source: failed for good when the
 // error is permanent or no attempt follows, else queued for the retry.
