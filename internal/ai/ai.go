@@ -67,6 +67,10 @@ type Deps struct {
 	Store       Store
 	// Clients builds provider clients.
 	Clients Clients
+	// StreamClients builds the clients of streamed chats, whose answers
+	// may take longer than a whole ordinary call is allowed; nil uses
+	// Clients.
+	StreamClients Clients
 	// Audit records tests, discoveries, registrations and syncs.
 	Audit audit.Recorder
 	// Env is the process environment, for the providers configured there.
@@ -84,6 +88,7 @@ type Service struct {
 	models   Models
 	store    Store
 	clients  Clients
+	streams  Clients
 	audit    audit.Recorder
 	env      provider.Env
 	now      func() time.Time
@@ -105,8 +110,12 @@ func New(d Deps) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{creds: d.Credentials, models: d.Models, store: d.Store, clients: d.Clients, audit: d.Audit, env: d.Env,
-		now: now, timeouts: t, logger: logger}
+	streams := d.StreamClients
+	if streams == nil {
+		streams = d.Clients
+	}
+	return &Service{creds: d.Credentials, models: d.Models, store: d.Store, clients: d.Clients, streams: streams,
+		audit: d.Audit, env: d.Env, now: now, timeouts: t, logger: logger}
 }
 
 func orDefault(d, def time.Duration) time.Duration {

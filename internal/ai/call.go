@@ -38,6 +38,31 @@ func (s *Service) Chat(ctx context.Context, ref Ref, req provider.ChatRequest) (
 	return resp, nil
 }
 
+// ChatStream is Chat with the answer passed to emit piece by piece as the
+// provider sends it. Cancelling ctx (the client went away) cancels the
+// upstream request at once. After a failure the response holds the text
+// that arrived.
+func (s *Service) ChatStream(ctx context.Context, ref Ref, req provider.ChatRequest, emit func(provider.Delta) error) (provider.ChatResponse, error) {
+	m, err := s.Model(ctx, ref, provider.TypeLanguage)
+	if err != nil {
+		return provider.ChatResponse{}, err
+	}
+	cfg, err := s.modelConfig(ctx, m)
+	if err != nil {
+		return provider.ChatResponse{}, err
+	}
+	c, err := s.streams(cfg)
+	if err != nil {
+		return provider.ChatResponse{}, err
+	}
+	req.Model = m.Name
+	resp, err := c.ChatStream(ctx, req, emit)
+	if err != nil {
+		return resp, callError("Chat", err)
+	}
+	return resp, nil
+}
+
 // Embed returns one vector per text from the referred embedding model.
 func (s *Service) Embed(ctx context.Context, ref Ref, texts []string) ([][]float64, error) {
 	m, c, err := s.resolve(ctx, ref, provider.TypeEmbedding)

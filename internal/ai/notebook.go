@@ -57,3 +57,14 @@ func (s *Service) DefaultModel(ctx context.Context, slot string) (string, bool, 
 	}
 	return m.ID, true, nil
 }
+
+// ChatStreamWith calls a language model by id and passes the answer's text
+// to emit as it arrives; it returns the whole answer.
+func (s *Service) ChatStreamWith(ctx context.Context, modelID string, messages []provider.Message, maxTokens int, emit func(string) error) (string, error) {
+	resp, err := s.ChatStream(ctx, ModelID(modelID), provider.ChatRequest{Messages: messages, MaxTokens: maxTokens},
+		func(d provider.Delta) error { return emit(d.Text) })
+	if err != nil {
+		return "", err
+	}
+	return resp.Content, nil
+}

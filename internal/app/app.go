@@ -80,6 +80,7 @@ type App struct {
 	Ask             *notebook.Asker
 	Transformations *notebook.Transformations
 	Insights        *notebook.Insights
+	Chats           *notebook.Chats
 	// Jobs is the background queue; Start runs its workers.
 	Jobs *job.Queue
 }
@@ -156,9 +157,13 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 	credentials := credential.NewService(db, vault, guard, env, log, now)
 	models := model.NewService(db, log, now)
 	hc := guard.Client()
+	// A streamed answer is bounded by its silences (the provider clients'
+	// idle limit) and the client's presence, and as a whole by this.
+	streamHC := guard.ClientWithTimeout(streamLimit)
 	aiSvc := ai.New(ai.Deps{Credentials: credentials, Models: models, Store: db, Audit: log, Env: env, Now: now,
 		Timeouts: o.AITimeouts, Logger: o.Logger,
-		Clients: func(c provider.Config) (provider.Client, error) { return factory.New(c, hc) }})
+		Clients:       func(c provider.Config) (provider.Client, error) { return factory.New(c, hc) },
+		StreamClients: func(c provider.Config) (provider.Client, error) { return factory.New(c, streamHC) }})
 	files := notebook.NewDir(filepath.Join(cfg.DataDir, "uploads"))
 	var queue *job.Queue // built below, once the services it runs exist
 	jobs := lazyJobs{&queue}
@@ -201,9 +206,14 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 		Ask:             notebook.NewAsker(search, vectors, aiSvc),
 		Transformations: transformations,
 		Insights:        notebook.NewInsights(db, db, db, notes, jobs),
-		Jobs:            queue,
+		Chats: notebook.NewChats(notebook.ChatsDeps{Store: db, Books: db, Sources: db, Insights: db, Notes: db,
+			Model: aiSvc, Now: now}),
+		Jobs: queue,
 	}, nil
 }
+
+// streamLimit bounds one streamed chat answer as a whole.
+const streamLimit = 30 * time.Minute
 
 // lazyJobs lets the services, which the queue's workers run, enqueue jobs
 // on the queue built after them.

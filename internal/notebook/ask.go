@@ -215,6 +215,10 @@ func excerpts(hits []SearchHit) string {
 }
 
 // userMessage is an error's text when it is meant for users.
+// UserMessage is what a person is told of a failure: its message when it
+// is meant for them, else a plain sentence (the cause stays in the logs).
+func UserMessage(err error) string { return userMessage(err) }
+
 func userMessage(err error) string {
 	if e, ok := apperr.As(err); ok && e.Code != apperr.Internal {
 		return e.Message

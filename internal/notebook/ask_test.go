@@ -21,13 +21,23 @@ type scriptedChat struct {
 	plan    string
 	prompts map[string][]string
 	fail    string // a model id that fails
+	large   string // the large-context model, when one is set apart
 }
 
 func (s *scriptedChat) LanguageModel(_ context.Context, id string) (bool, error) {
 	return strings.HasPrefix(id, "model:"), nil
 }
 
+// DefaultModel names each slot's model after it; the large-context slot
+// falls back to the chat model, as the AI layer's does, unless large is
+// set.
 func (s *scriptedChat) DefaultModel(_ context.Context, slot string) (string, bool, error) {
+	if slot == "large_context" {
+		if s.large != "" {
+			return s.large, true, nil
+		}
+		slot = "chat"
+	}
 	return "model:" + slot, true, nil
 }
 
@@ -50,6 +60,8 @@ func (s *scriptedChat) ChatWith(_ context.Context, id string, msgs []provider.Me
 			return "answer 1", nil
 		}
 		return "answer 2", nil
+	case id == "model:chat" || id == "model:big":
+		return "<think>Let me see.</think>You asked: " + last, nil
 	case id == "model:transformation":
 		return "<think>hidden</think>Insight about: " + clipWords(msgs[len(msgs)-1].Content, 6), nil
 	default:
@@ -62,7 +74,7 @@ func TestAskPlansSearchesAnswersAndConcludes(t *testing.T) {
 	ctx := t.Context()
 	emb := &wordsEmbedder{model: "model:embed"}
 	content := newContent(t, db, emb)
-	whales, err := content.sources.Add(ctx, notebook.NewSource{Kind: notebook.KindText, Embed: true,
+	whales, err := content.sources.Add(ctx, notebook.NewSource{Kind: notebook.KindText, Embed: true, Transformations: []string{},
 		Content: "Humpback whales sing long songs during the breeding season."})
 	if err != nil {
 		t.Fatal(err)
@@ -139,6 +151,23 @@ func TestAskPlansSearchesAnswersAndConcludes(t *testing.T) {
 		}
 
 	})
+}
+
+// ChatStreamWith answers like ChatWith, in pieces of at most five
+// characters, each passed to emit as it is "written".
+func (s *scriptedChat) ChatStreamWith(ctx context.Context, id string, msgs []provider.Message, max int, emit func(string) error) (string, error) {
+	answer, err := s.ChatWith(ctx, id, msgs, max)
+	if err != nil {
+		return "", err
+	}
+	for rest := answer; rest != ""; {
+		n := min(5, len(rest))
+		if err := emit(rest[:n]); err != nil {
+			return "", err
+		}
+		rest = rest[n:]
+	}
+	return answer, nil
 }
 
 func clipWords(s string, n int) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/fnv"
 	"net/http"
+	"sync"
 
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 // wordsEmbedder is a deterministic stand-in for an embedding model: a
 // bag-of-words vector, so texts sharing words are similar.
 type wordsEmbedder struct {
+	mu    sync.Mutex
 	model string
 	calls int
 	fail  error
@@ -27,9 +29,12 @@ func (w *wordsEmbedder) EmbeddingModel(context.Context) (string, bool, error) {
 }
 
 func (w *wordsEmbedder) EmbedWith(_ context.Context, modelID string, texts []string) ([][]float64, error) {
+	w.mu.Lock()
 	w.calls++
-	if w.fail != nil {
-		return nil, w.fail
+	fail := w.fail
+	w.mu.Unlock()
+	if fail != nil {
+		return nil, fail
 	}
 	if modelID != w.model {
 		return nil, errors.New("asked for another model")
@@ -61,7 +66,7 @@ func TestVectorSearchRanksEmbeddedSources(t *testing.T) {
 		c := newContent(t, db, emb)
 		add := func(text string, embed bool) *notebook.Source {
 			t.Helper()
-			s, err := c.sources.Add(ctx, notebook.NewSource{Kind: notebook.KindText, Content: text, Embed: embed})
+			s, err := c.sources.Add(ctx, notebook.NewSource{Kind: notebook.KindText, Content: text, Embed: embed, Transformations: []string{}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +96,9 @@ func TestVectorSearchRanksEmbeddedSources(t *testing.T) {
 			t.Fatalf("mixed models: %+v", hits)
 		}
 		// A failing model never loses the source.
+		emb.mu.Lock()
 		emb.fail = errors.New("provider down")
+		emb.mu.Unlock()
 		s := add("Photosynthesis needs light.", true)
 		if s.EmbeddedChunks != 0 || s.Processing == nil || !strings.Contains(s.Processing.Note, "Embedding failed") {
 			t.Fatalf("failed embedding: %+v", s)
@@ -103,7 +110,9 @@ func TestVectorSearchRanksEmbeddedSources(t *testing.T) {
 		if err := c.sources.Delete(ctx, cells.ID); err != nil {
 			t.Fatal(err)
 		}
+		emb.mu.Lock()
 		emb.fail = nil
+		emb.mu.Unlock()
 		hits, _ = c.search.Vector(ctx, notebook.VectorQuery{Text: "cell energy", Limit: 10, Sources: true})
 		for _, h := range hits {
 			if h.ID == cells.ID {

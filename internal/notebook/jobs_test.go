@@ -183,7 +183,7 @@ func TestFailedSourceIsMarkedAndRetried(t *testing.T) {
 	ctx := t.Context()
 	c := newContent(t, db, &wordsEmbedder{model: "model:embed"})
 	s, err := c.sources.Add(ctx, notebook.NewSource{Kind: notebook.KindUpload, Async: true,
-		File: strings.NewReader("   \n  "), FileName: "blank.txt"})
+		File: strings.NewReader("   \n  "), FileName: "blank.txt", Transformations: []string{}})
 	if err != nil {
 		t.Fatal(err)
 	}

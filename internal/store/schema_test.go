@@ -170,7 +170,32 @@ func nullability(notNull bool) string {
 	return "null"
 }
 
-var checkColumn = regexp.MustCompile(`(?im)^\s*(?:CHECK\s*\(\s*)?(\w+)[^\n]*CHECK\s*\(\s*(\w+)`)
+var checkStart = regexp.MustCompile(`(?i)\bCHECK\s*\(`)
+
+// checkFacts names, for each CHECK constraint in a table's DDL, every
+// column its expression mentions, as PostgreSQL's catalogue lists them.
+func checkFacts(table, ddl string, columns []string) []string {
+	var facts []string
+	for _, loc := range checkStart.FindAllStringIndex(ddl, -1) {
+		depth, end := 1, loc[1]
+		for end < len(ddl) && depth > 0 {
+			switch ddl[end] {
+			case '(':
+				depth++
+			case ')':
+				depth--
+			}
+			end++
+		}
+		expr := ddl[loc[1]:end]
+		for _, c := range columns {
+			if regexp.MustCompile(`\b` + regexp.QuoteMeta(c) + `\b`).MatchString(expr) {
+				facts = append(facts, fmt.Sprintf("check %s.%s", table, c))
+			}
+		}
+	}
+	return facts
+}
 
 func describeSQLite(t *testing.T, db *sql.DB) []string {
 	var facts []string
@@ -178,7 +203,9 @@ func describeSQLite(t *testing.T, db *sql.DB) []string {
 		AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'search_index_%' AND name != 'goose_db_version'`) {
 		name, ddl := tbl[0], tbl[1]
 		facts = append(facts, "table "+name)
+		var columns []string
 		for _, c := range rows(t, db, `SELECT name, type, "notnull", pk FROM pragma_table_info(?)`, name) {
+			columns = append(columns, c[0])
 			pk := c[3] != "0"
 			facts = append(facts, fmt.Sprintf("column %s.%s %s", name, c[0], typeClass(c[1])),
 				fmt.Sprintf("column %s.%s %s", name, c[0], nullability(c[2] == "1" || pk)))
@@ -196,9 +223,7 @@ func describeSQLite(t *testing.T, db *sql.DB) []string {
 			}
 			facts = append(facts, fmt.Sprintf("unique %s (%s)", name, strings.Join(cols, ",")))
 		}
-		for _, m := range checkColumn.FindAllStringSubmatch(ddl, -1) {
-			facts = append(facts, fmt.Sprintf("check %s.%s", name, m[2]))
-		}
+		facts = append(facts, checkFacts(name, ddl, columns)...)
 	}
 	for _, ix := range rows(t, db, `SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL`) {
 		unique := ""

@@ -288,12 +288,18 @@ func (db *DB) DeleteNotebookContent(ctx context.Context, notebookID string, excl
 				}
 			}
 		}
-		// Notes and links go with the notebook (ON DELETE CASCADE).
+		var sessions int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM chat_sessions WHERE notebook_id = $1`, notebookID).Scan(&sessions); err != nil {
+			return err
+		}
+		// Notes, links and chat sessions go with the notebook (ON DELETE
+		// CASCADE).
 		res, err := tx.ExecContext(ctx, `DELETE FROM notebooks WHERE id = $1`, notebookID)
 		if err := affected(res, err, notebook.ErrNotFound); err != nil {
 			return err
 		}
-		d = notebook.Deleted{Notes: len(noteIDs), Sources: len(doomed), UnlinkedSource: len(linked) - len(doomed)}
+		d = notebook.Deleted{Notes: len(noteIDs), Sources: len(doomed), UnlinkedSource: len(linked) - len(doomed),
+			ChatSessions: sessions}
 		gone = append(append(gone, noteIDs...), doomed...)
 		if err := deleteEmbeddings(ctx, tx, gone...); err != nil {
 			return err

@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/open-notebook/open-notebook/internal/record"
@@ -59,7 +61,17 @@ func Open(t testing.TB, engine store.Engine) *store.DB {
 func URL(t testing.TB, engine store.Engine) (dbURL, dataDir string) {
 	t.Helper()
 	if engine == store.SQLite {
-		return "", t.TempDir()
+		dir := t.TempDir()
+		// A copy of a database migrated once: migrating each test's own
+		// costs most of a second under the race detector.
+		tmpl, err := sqliteTemplate()
+		if err != nil {
+			t.Fatalf("migrating the SQLite template: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, store.FileName), tmpl, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return "", dir
 	}
 	base := os.Getenv(PostgresURLVar)
 	if base == "" {
@@ -91,6 +103,25 @@ func URL(t testing.TB, engine store.Engine) (dbURL, dataDir string) {
 	u.RawQuery = q.Encode()
 	return u.String(), ""
 }
+
+// sqliteTemplate is the file of a freshly migrated SQLite database, made
+// once per test binary.
+var sqliteTemplate = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "open-notebook-template-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	db, err := store.Open(context.Background(), "", dir, Logger())
+	if err != nil {
+		return nil, err
+	}
+	// Closing checkpoints the write-ahead log into the file.
+	if err := db.Close(); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(filepath.Join(dir, store.FileName))
+})
 
 // Logger discards log output.
 func Logger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
