@@ -102,3 +102,61 @@ export async function api(method, path, body) {
 export function pathID(id) {
   return encodeURIComponent(id);
 }
+
+/**
+ * stream posts body and reads the answer's server-sent events, calling
+ * onEvent with each one's JSON as it arrives. signal (an AbortSignal)
+ * stops it: the server then cancels the model's answer. It rejects with an
+ * ApiError when the request is refused before the stream starts.
+ */
+export async function stream(path, body, onEvent, signal) {
+  let res;
+  try {
+    res = await fetch(path, {
+      method: 'POST', credentials: 'same-origin', cache: 'no-store', signal,
+      headers: { Accept: 'text/event-stream', 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  } catch (err) {
+    if (err.name === 'AbortError') return;
+    throw new ApiError(0, 'Cannot reach the server. Check that it is running and try again.', null);
+  }
+  if (!res.ok) {
+    let data = null;
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+    if (res.status === 401) {
+      toLogin();
+      throw new ApiError(401, 'Your session has ended. Sign in again.', data);
+    }
+    throw new ApiError(res.status, messageOf(res.status, data, res.headers.get('Retry-After')), data);
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buf = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += decoder.decode(value, { stream: true });
+      let cut;
+      while ((cut = buf.indexOf('\n\n')) >= 0) {
+        const chunk = buf.slice(0, cut);
+        buf = buf.slice(cut + 2);
+        for (const line of chunk.split('\n')) {
+          if (!line.startsWith('data:')) continue;
+          try {
+            onEvent(JSON.parse(line.slice(5)));
+          } catch {
+            // A malformed event is skipped; the stream goes on.
+          }
+        }
+      }
+    }
+  } catch (err) {
+    if (err.name !== 'AbortError') throw new ApiError(0, 'The answer was cut off.', null);
+  }
+}

@@ -4,15 +4,79 @@
 import { api, ApiError, pathID } from './api.js';
 import { $, ago, busy, confirmDialog, field, h, highlight, openDialog, plural, safeHref, show, toast } from './dom.js';
 import { reportError, startPage } from './shell.js';
+import { chatPanel } from './chat.js';
 
 // The page's URL carries the notebook's key; the API's ids are "notebook:key".
 const notebookKey = decodeURIComponent(location.pathname.replace(/^\/ui\/notebooks\//, ''));
 const notebookID = notebookKey.includes(':') ? notebookKey : 'notebook:' + notebookKey;
-const state = { notebook: null, sources: [], notes: [], transformations: [] };
+const state = { notebook: null, sources: [], notes: [], transformations: [], models: [] };
+
+async function loadModels() {
+  state.models = (await api('GET', '/api/models?type=language')).filter((m) => m.type === 'language');
+}
 // Insights a source added here is to receive, by source id: they are made
 // by their own jobs after the source is read, so the list keeps refreshing
 // until they are in (or for two minutes).
 const awaited = new Map();
+
+// ---- what the chat is given: a level per source and note, as the
+// original's context toggles
+
+const LEVELS = {
+  source: [['insights', 'Insights'], ['full content', 'Full text'], ['not in context', 'Not in chat']],
+  note: [['full content', 'In chat'], ['not in context', 'Not in chat']],
+};
+const levels = new Map(); // id -> level; sources start with insights, notes in full
+let chatContext = null;
+
+function levelOf(kind, id) {
+  return levels.get(id) || LEVELS[kind][0][0];
+}
+
+function levelSelect(kind, item, label) {
+  const sel = h('select', { class: 'level', 'aria-label': `What the chat is given of ${label}`, 'data-level': item.id },
+    LEVELS[kind].map(([v, text]) => h('option', { value: v }, text)));
+  sel.value = levelOf(kind, item.id);
+  sel.addEventListener('change', () => {
+    levels.set(item.id, sel.value);
+    refreshContext();
+  });
+  return sel;
+}
+
+// refreshContext rebuilds the chat's context on the server and shows its
+// size; the latest one goes with the next message.
+let contextTimer = null;
+function refreshContext() {
+  clearTimeout(contextTimer);
+  contextTimer = setTimeout(async () => {
+    const config = { sources: {}, notes: {} };
+    for (const s of state.sources) config.sources[s.id] = levelOf('source', s.id);
+    for (const n of state.notes) config.notes[n.id] = levelOf('note', n.id);
+    try {
+      const res = await api('POST', '/api/chat/context', { notebook_id: notebookID, context_config: config });
+      chatContext = res.context;
+      $('#chat-context').textContent = `Context: ${plural(res.context.sources.length, 'source')}, ${plural(res.context.notes.length, 'note')} · ` +
+        `${res.token_count.toLocaleString()} tokens`;
+    } catch (err) {
+      $('#chat-context').textContent = 'Context: ' + err.message;
+    }
+  }, 150);
+}
+
+// openCited opens what an answer cites.
+function openCited(id) {
+  if (id.startsWith('note:')) {
+    const n = state.notes.find((x) => x.id === id);
+    if (n) editNote(n);
+    else toast('That note is not in this notebook.', 'error');
+  } else if (id.startsWith('source:')) {
+    viewSource(id);
+  } else {
+    api('GET', '/api/insights/' + pathID(id.replace(/^insight:/, 'source_insight:')))
+      .then((i) => viewSource(i.source_id)).catch(reportError);
+  }
+}
 
 // ---- the notebook itself
 
@@ -165,11 +229,13 @@ function renderSources() {
       h('div', { class: 'item-actions' },
         s.status === 'failed' ? h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': `Retry ${sourceTitle(s)}`, onclick: (ev) => retrySource(s, ev.currentTarget) }, 'Retry') : null,
         h('button', { type: 'button', class: 'btn btn-sm btn-quiet', 'aria-label': `Remove ${sourceTitle(s)}`, onclick: () => removeSource(s) }, 'Remove'))),
-    h('p', { class: 'item-meta' }, h('span', { class: 'badge' }, sourceKind(s)), ' ', sourceState(s), 'added ', ago(s.created)),
+    h('p', { class: 'item-meta' }, h('span', { class: 'badge' }, sourceKind(s)), ' ', sourceState(s), 'added ', ago(s.created),
+      ' ', levelSelect('source', s, sourceTitle(s))),
     s.status === 'failed'
       ? h('p', { class: 'item-meta source-error' }, h('span', { class: 'badge badge-danger' }, 'Failed'), ' ', failure(s))
       : null))));
   watchSources();
+  refreshContext();
 }
 
 // watchSources refreshes the list while any source is being processed.
@@ -267,6 +333,16 @@ function insightsSection(s) {
     list);
 }
 
+// sourceChatSection is a chat about this one source.
+function sourceChatSection(s) {
+  const box = h('div', { class: 'source-chat', id: 'source-chat' });
+  chatPanel(box, { kind: 'source', ownerID: s.id, models: state.models, onCite: (id) => {
+    if (id.startsWith('note:')) openCited(id);
+  } });
+  return h('section', { class: 'stack-sm', 'aria-labelledby': 'source-chat-title' },
+    h('h3', { id: 'source-chat-title' }, 'Chat about this source'), box);
+}
+
 async function saveInsight(i, btn) {
   await busy(btn, async () => {
     try {
@@ -299,7 +375,8 @@ async function viewSource(id) {
       processing(s) ? h('p', { class: 'muted' }, 'This source is still being processed.') : null,
       s.processing_info && s.processing_info.note ? h('p', { class: 'muted small' }, s.processing_info.note) : null,
       s.full_text ? h('div', { class: 'source-text', tabindex: '0', 'aria-label': 'Source text' }, s.full_text) : null,
-      insightsSection(s)),
+      insightsSection(s),
+      s.full_text ? sourceChatSection(s) : null),
     actions: [{ label: 'Close' }],
   });
 }
@@ -428,7 +505,9 @@ function renderNotes() {
         h('button', { type: 'button', class: 'btn btn-sm btn-quiet', 'aria-label': `Edit ${n.title || 'note'}`, onclick: () => editNote(n) }, 'Edit'),
         h('button', { type: 'button', class: 'btn btn-sm btn-quiet', 'aria-label': `Delete ${n.title || 'note'}`, onclick: () => deleteNote(n) }, 'Delete'))),
     h('p', { class: 'note-body' }, n.content),
-    h('p', { class: 'item-meta' }, n.note_type === 'ai' ? [h('span', { class: 'badge badge-accent' }, 'AI'), ' '] : null, 'Updated ', ago(n.updated))))));
+    h('p', { class: 'item-meta' }, n.note_type === 'ai' ? [h('span', { class: 'badge badge-accent' }, 'AI'), ' '] : null, 'Updated ', ago(n.updated),
+      ' ', levelSelect('note', n, n.title || 'this note'))))));
+  refreshContext();
 }
 
 async function addNote(ev) {
@@ -566,7 +645,10 @@ async function main() {
     loadSources().catch((err) => { show($('#sources'), h('p', { class: 'form-error' }, err.message)); }),
     loadNotes().catch((err) => { show($('#notes'), h('p', { class: 'form-error' }, err.message)); }),
     loadTransformations().catch(reportError),
+    loadModels().catch(() => {}),
   ]);
+  chatPanel($('#chat'), { kind: 'notebook', ownerID: notebookID, models: state.models, onCite: openCited,
+    context: () => chatContext || undefined });
 }
 
 main().catch(reportError);
