@@ -168,6 +168,7 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 	var queue *job.Queue // built below, once the services it runs exist
 	jobs := lazyJobs{&queue}
 	vectors := notebook.NewEmbeddings(db, aiSvc, db, jobs)
+	vectors.SetChunking(notebook.Chunking{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap, Min: cfg.MinChunkSize})
 	search := notebook.NewSearch(db, vectors)
 	settingsSvc := settings.NewService(db, log)
 	notes := notebook.NewNotes(db, db, vectors, jobs, db, now)

@@ -69,6 +69,10 @@ type Config struct {
 	Workers        int           // OPEN_NOTEBOOK_WORKERS: jobs this process runs at once; 0: an API-only replica
 	JobRescueAfter time.Duration // OPEN_NOTEBOOK_JOB_RESCUE_AFTER: a job running this long on a dead process runs again; 0: derived
 	JobTimeout     time.Duration // OPEN_NOTEBOOK_JOB_TIMEOUT: the most one attempt of any job may run; 0: each kind's own
+	// Chunking for embeddings, in tokens: OPEN_NOTEBOOK_CHUNK_SIZE (400,
+	// at least 100), OPEN_NOTEBOOK_CHUNK_OVERLAP (15% of the size),
+	// OPEN_NOTEBOOK_MIN_CHUNK_SIZE (5).
+	ChunkSize, ChunkOverlap, MinChunkSize int
 }
 
 // DefaultWorkers is how many background jobs a server runs at once: jobs
@@ -159,6 +163,7 @@ func Load(env Env, logger *slog.Logger) (*Config, error) {
 			return nil, &Error{"OPEN_NOTEBOOK_JOB_TIMEOUT", fmt.Sprintf("must be a duration of at least 1s such as 30m, not %q", v)}
 		}
 	}
+	c.ChunkSize, c.ChunkOverlap, c.MinChunkSize = parseChunking(get, logger)
 	c.CORSOrigins, c.CORSWildcard = ParseCORSOrigins(env)
 	c.CORSAllowCred = !slices.Contains(c.CORSOrigins, "*")
 	c.MaxUploadBytes = ParseMaxUploadBytes(get("OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB"), logger)
@@ -304,4 +309,29 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// parseChunking reads the chunking variables as the original does: a size
+// under 100 is raised to 100, an overlap outside [0, size) falls back to
+// 15% of the size; an unreadable value is logged and the default used.
+func parseChunking(get func(string) string, logger *slog.Logger) (size, overlap, minimum int) {
+	num := func(name string, def int) int {
+		v := strings.TrimSpace(get(name))
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			logger.Warn("ignoring an unreadable value", "variable", name, "value", v)
+			return def
+		}
+		return n
+	}
+	size = max(num("OPEN_NOTEBOOK_CHUNK_SIZE", 400), 100)
+	overlap = num("OPEN_NOTEBOOK_CHUNK_OVERLAP", size*15/100)
+	if overlap < 0 || overlap >= size {
+		overlap = size * 15 / 100
+	}
+	minimum = max(num("OPEN_NOTEBOOK_MIN_CHUNK_SIZE", 5), 1)
+	return size, overlap, minimum
 }

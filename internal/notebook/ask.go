@@ -13,6 +13,7 @@ import (
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/token"
 )
 
 // Chatter asks language models by id (the AI layer implements it).
@@ -203,13 +204,28 @@ func parsePlan(text, question string) (string, []AskSearch) {
 	return plan.Reasoning, searches
 }
 
+// excerptTokens bounds what one search gives its answer model, counted
+// in tokens: the best hits come first, and a hit that no longer fits is
+// cut.
+const excerptTokens = 12_000
+
 func excerpts(hits []SearchHit) string {
 	if len(hits) == 0 {
 		return "(nothing relevant was found)"
 	}
 	var b strings.Builder
+	left := excerptTokens
 	for _, h := range hits {
-		fmt.Fprintf(&b, "[%s] %s: %s\n", h.ID, h.Title, strings.Join(h.Matches, " "))
+		line := fmt.Sprintf("[%s] %s: %s\n", h.ID, h.Title, strings.Join(h.Matches, " "))
+		n := token.Count(line)
+		if n > left {
+			if left > 200 {
+				b.WriteString(token.Truncate(line, left) + "…\n")
+			}
+			break
+		}
+		left -= n
+		b.WriteString(line)
 	}
 	return b.String()
 }

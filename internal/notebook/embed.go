@@ -8,6 +8,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/open-notebook/open-notebook/internal/token"
+
 	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/record"
 )
@@ -25,6 +27,7 @@ type Embedder interface {
 // embedding model, and keeps them for vector search: sources when asked,
 // notes and insights whenever an embedding model is configured.
 type Embeddings struct {
+	chunking Chunking
 	store    EmbeddingStore
 	embedder Embedder // nil: nothing is embedded and vector search is unavailable
 	content  ContentReader
@@ -44,8 +47,12 @@ type ContentReader interface {
 // NewEmbeddings returns the embeddings service; embedder may be nil (and
 // then content and jobs are unused).
 func NewEmbeddings(store EmbeddingStore, embedder Embedder, content ContentReader, jobs Jobs) *Embeddings {
-	return &Embeddings{store: store, embedder: embedder, content: content, jobs: jobs}
+	return &Embeddings{chunking: DefaultChunking, store: store, embedder: embedder, content: content, jobs: jobs}
 }
+
+// SetChunking changes how text is cut (OPEN_NOTEBOOK_CHUNK_SIZE and the
+// like); it is called once, before use.
+func (c *Embeddings) SetChunking(ck Chunking) { c.chunking = ck }
 
 // Available reports whether an embedding model is configured.
 func (c *Embeddings) Available(ctx context.Context) (bool, error) {
@@ -97,34 +104,52 @@ type EmbeddingStore interface {
 	Embeddings(ctx context.Context, kinds []string) ([]Chunk, error)
 }
 
-// Chunking parameters: pieces of about chunkSize characters that overlap
-// by chunkOverlap, cut at a paragraph, sentence or word boundary.
-const (
-	chunkSize    = 1200
-	chunkOverlap = 150
-	maxChunks    = 2000 // an upper bound on one document's cost
-)
+// Chunking is how text is cut for embedding, in o200k tokens as the
+// original counts them: pieces of about Size tokens that overlap by about
+// Overlap, cut at a paragraph, sentence or word boundary; pieces under Min
+// tokens are dropped.
+type Chunking struct {
+	Size, Overlap, Min int
+}
 
-// SplitChunks cuts text into overlapping chunks for embedding.
-func SplitChunks(text string) []string {
+// DefaultChunking is the original's: 400 tokens, 15% overlap, at least 5.
+var DefaultChunking = Chunking{Size: 400, Overlap: 60, Min: 5}
+
+// maxChunks bounds one document's cost.
+const maxChunks = 2000
+
+// SplitChunks cuts text into overlapping chunks with the default chunking.
+func SplitChunks(text string) []string { return DefaultChunking.Split(text) }
+
+// Split cuts text into overlapping chunks for embedding.
+func (ck Chunking) Split(text string) []string {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return nil
 	}
+	if token.Count(text) <= ck.Size {
+		return []string{text}
+	}
 	runes := []rune(text)
 	var out []string
 	for start := 0; start < len(runes) && len(out) < maxChunks; {
-		end := min(start+chunkSize, len(runes))
+		// No token is longer than 16 characters in ordinary text: the
+		// window holds the chunk, and counting stays proportional to it.
+		window := string(runes[start:min(len(runes), start+ck.Size*16)])
+		piece := []rune(token.Truncate(window, ck.Size))
+		end := start + max(len(piece), 1)
 		if end < len(runes) {
-			end = boundary(runes, start+chunkSize/2, end)
+			end = boundary(runes, start+len(piece)/2, end)
 		}
-		if piece := strings.TrimSpace(string(runes[start:end])); piece != "" {
-			out = append(out, piece)
+		if chunk := strings.TrimSpace(string(runes[start:end])); chunk != "" && (token.Count(chunk) >= ck.Min || len(out) == 0) {
+			out = append(out, chunk)
 		}
 		if end >= len(runes) {
 			break
 		}
-		start = max(end-chunkOverlap, start+1)
+		// Step back about Overlap tokens, in this chunk's characters per token.
+		back := (end - start) * ck.Overlap / ck.Size
+		start = max(end-back, start+1)
 	}
 	return out
 }
@@ -154,7 +179,7 @@ func boundary(runes []rune, lo, hi int) int {
 
 // Chunks cuts an owner's text into chunks and embeds them.
 func (c *Embeddings) Chunks(ctx context.Context, ownerID, kind, text string) ([]Chunk, error) {
-	pieces := SplitChunks(text)
+	pieces := c.chunking.Split(text)
 	if len(pieces) == 0 {
 		return nil, nil
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/open-notebook/open-notebook/internal/token"
+
 	"strings"
 	"testing"
 
@@ -138,8 +140,8 @@ func TestSplitChunksCoversTheTextWithOverlap(t *testing.T) {
 		t.Fatalf("%d chunks", len(chunks))
 	}
 	for i, c := range chunks {
-		if n := len([]rune(c)); n > 1200 || n == 0 {
-			t.Fatalf("chunk %d has %d characters", i, n)
+		if n := token.Count(c); n > notebook.DefaultChunking.Size || n < notebook.DefaultChunking.Min {
+			t.Fatalf("chunk %d has %d tokens", i, n)
 		}
 		if !strings.Contains(text, c) {
 			t.Fatalf("chunk %d is not a piece of the text", i)
@@ -151,6 +153,13 @@ func TestSplitChunksCoversTheTextWithOverlap(t *testing.T) {
 	}
 	if notebook.SplitChunks("  ") != nil || len(notebook.SplitChunks("short")) != 1 {
 		t.Fatal("edge cases")
+	}
+	// Consecutive chunks overlap.
+	for i := 1; i < len(chunks); i++ {
+		tail := chunks[i-1][len(chunks[i-1])-20:]
+		if !strings.Contains(chunks[i], tail) {
+			t.Fatalf("chunks %d and %d do not overlap", i-1, i)
+		}
 	}
 
 }
