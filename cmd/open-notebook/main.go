@@ -174,11 +174,8 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 	if err := checkExposure(cfg); err != nil {
 		return err
 	}
-	if cfg.CORSWildcard {
+	if cfg.CORSWildcard && !config.IsLoopback(cfg.Listen) {
 		logger.Warn("CORS_ORIGINS is not set: any web origin may call the API (without credentials). Set CORS_ORIGINS to your UI's origin to restrict it.")
-	}
-	if cfg.EncryptionKey.Empty() {
-		logger.Warn("OPEN_NOTEBOOK_ENCRYPTION_KEY not set. API key encryption will fail until this is configured. Set it to any secret string to store provider credentials.")
 	}
 
 	a, err := app.Open(ctx, cfg, app.Options{Env: env, Logger: logger})

@@ -136,18 +136,30 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 	for i, p := range cfg.EncryptionKeyPrevious {
 		previous[i] = p.Reveal()
 	}
-	vault, err := credential.OpenVault(ctx, db, cfg.EncryptionKey.Reveal(), previous, o.KDF)
+	keySource, keyFile, err := resolveKey(ctx, cfg, db, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	// The keys are derived in the background: the server listens at once,
+	// and only what needs a key waits for it.
+	vault, err := credential.OpenVault(ctx, db, cfg.EncryptionKey.Reveal(), previous, o.KDF, func(v *credential.Vault, err error) {
+		if err != nil {
+			o.Logger.Error("deriving the encryption key failed: stored provider keys cannot be used", "error", err)
+			return
+		}
+		// Deriving keys with Argon2id allocates 64 MiB each; give it back
+		// now rather than carrying it while idle.
+		debug.FreeOSMemory()
+		if v.Configured() && !v.Matches() {
+			o.Logger.Error("OPEN_NOTEBOOK_ENCRYPTION_KEY does not match the key that encrypted the stored credentials: " +
+				"stored keys cannot be read and new keys are refused until the right key is configured " +
+				"(or given in OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS and rotated with 'open-notebook rotate-key')")
+		}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("encryption key ring: %w", err)
 	}
-	// Deriving keys with Argon2id allocates 64 MiB each; give it back now
-	// rather than carrying it while idle.
-	debug.FreeOSMemory()
-	if vault.Configured() && !vault.Matches() {
-		o.Logger.Error("OPEN_NOTEBOOK_ENCRYPTION_KEY does not match the key that encrypted the stored credentials: " +
-			"stored keys cannot be read and new keys are refused until the right key is configured " +
-			"(or given in OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS and rotated with 'open-notebook rotate-key')")
-	}
+	vault.Describe(keySource, keyFile)
 
 	now := o.Now
 	env := provider.Env(o.Env)

@@ -239,7 +239,8 @@ func rawDB(t *testing.T, url, dir string) *sql.DB {
 	t.Helper()
 	driver, dsn := "pgx", url
 	if url == "" {
-		driver, dsn = "sqlite", filepath.Join(dir, store.FileName)
+		// The application holds the file too: wait for its locks.
+		driver, dsn = "sqlite", "file:"+filepath.Join(dir, store.FileName)+"?_pragma=busy_timeout(10000)"
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {

@@ -130,6 +130,7 @@ func (e *env) start(opts ...option) {
 	if err := a.Start(context.WithoutCancel(t.Context())); err != nil {
 		t.Fatal(err)
 	}
+	<-a.Credentials.Vault().Ready() // tests start from a settled key ring
 	api, err := httpapi.New(a, httpapi.Options{Version: "9.9.9"})
 	if err != nil {
 		t.Fatal(err)

@@ -555,6 +555,7 @@ func TestWebUIEndToEnd(t *testing.T) {
 		b.base = e.srv.URL
 		b.visit("/ui/settings")
 		b.do("no key", chromedp.WaitVisible(chromedp.CSS(`[data-banner="no-encryption-key"]`)))
+		b.until("the banner says which key file to restore", textOf(`[data-banner="no-encryption-key"]`)+`.includes('encryption.key is missing')`)
 		if !eval[bool](b, "adding is disabled", `[...document.querySelectorAll('[data-action="add"]')].every(b => b.disabled)`) {
 			t.Error("keys can be added with no encryption key")
 		}

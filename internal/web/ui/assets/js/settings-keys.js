@@ -24,7 +24,7 @@ const STATUS_LABELS = {
 /** encryptionState reads the banners' inputs from /api/credentials/status. */
 function encryptionState(ctx) {
   const st = ctx.state.status || {};
-  return { configured: st.encryption_configured !== false, matches: st.encryption_key_matches !== false };
+  return { configured: st.encryption_configured !== false, matches: st.encryption_key_matches !== false, keyFile: st.encryption_key_file };
 }
 
 // ---- banners
@@ -37,7 +37,9 @@ function renderBanners(ctx) {
     out.push(h('div', { class: 'alert alert-danger', 'data-banner': 'no-encryption-key' },
       h('div', { class: 'alert-body' },
         h('strong', null, 'Encryption key not configured'),
-        h('p', null, 'Set the OPEN_NOTEBOOK_ENCRYPTION_KEY environment variable and restart the server to store API keys. Until then keys cannot be added.'))));
+        h('p', null, enc.keyFile
+          ? `Keys are stored encrypted, but the key file ${enc.keyFile} is missing. Restore it from your backup (or set OPEN_NOTEBOOK_ENCRYPTION_KEY to the key) and restart the server. Until then keys cannot be added.`
+          : 'Set the OPEN_NOTEBOOK_ENCRYPTION_KEY environment variable and restart the server to store API keys. Until then keys cannot be added.'))));
   } else if (!enc.matches) {
     out.push(h('div', { class: 'alert alert-danger', 'data-banner': 'key-mismatch' },
       h('div', { class: 'alert-body' },

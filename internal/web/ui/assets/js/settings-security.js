@@ -271,9 +271,13 @@ async function encryptionCard() {
     });
     const byKey = Object.entries(s.rows_by_key_id || {});
     show(body,
-      !s.configured ? h('div', { class: 'alert alert-danger' }, h('div', { class: 'alert-body' }, h('strong', null, 'No encryption key'), h('p', null, 'Set OPEN_NOTEBOOK_ENCRYPTION_KEY to store API keys.'))) : null,
+      !s.configured ? h('div', { class: 'alert alert-danger' }, h('div', { class: 'alert-body' }, h('strong', null, 'No encryption key'), h('p', null, 'Set OPEN_NOTEBOOK_ENCRYPTION_KEY, or restore the key file, to store API keys.'))) : null,
+      s.key_source === 'file' ? h('p', { class: 'muted', 'data-key-file': '' },
+        'The key was generated on first start and is kept in ', h('code', null, s.key_file),
+        ', apart from the database: a copy of the database alone does not reveal your provider keys. Back this file up with the database (without it the stored keys cannot be opened), or set OPEN_NOTEBOOK_ENCRYPTION_KEY to use a key of your own.') : null,
       s.configured && !s.key_matches ? h('div', { class: 'alert alert-danger' }, h('div', { class: 'alert-body' }, h('strong', null, 'The key does not match the stored data'), h('p', null, 'Set the previous key in OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS, restart, then re-encrypt.'))) : null,
       kv([
+        ['Key from', { environment: 'OPEN_NOTEBOOK_ENCRYPTION_KEY', file: 'Key file in the data directory', none: 'Not set' }[s.key_source] || '—'],
         ['Current key id', s.current_key_id ? h('code', null, s.current_key_id) : '—'],
         ['Stored keys', String(s.total)],
         byKey.length ? ['By key id', byKey.map(([k, n]) => `${k}: ${n}`).join(' · ')] : null,
