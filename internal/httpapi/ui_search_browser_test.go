@@ -171,6 +171,11 @@ func TestWebUIAskAndSearch(t *testing.T) {
 		b.visit("/ui/search")
 		b.until("the default chat model is picked for every step", fmt.Sprintf(
 			`['m-strategy','m-answer','m-final'].every(id => document.getElementById(id).value === %s) && !document.querySelector('#ask-go').disabled`, js(chat)))
+		if got := eval[string](b, "the models' summary", textOf("#ask-models summary")); got != "Models · gpt-4o-mini for every step" {
+			t.Errorf("models summary %q", got)
+		}
+		b.do("ask nothing", chromedp.Click(chromedp.ID("ask-go")))
+		b.until("the form asks for a question", textOf("#ask-error")+`.includes('Type a question') && document.activeElement.id === 'ask-q'`)
 		b.do("ask", chromedp.SendKeys(chromedp.ID("ask-q"), "When do whales sing?"),
 			chromedp.Click(chromedp.ID("ask-go")))
 		b.until("the strategy", textOf("#ask-strategy")+`.includes('humpback song') && `+textOf("#ask-strategy")+`.includes('Whale song is described')`)

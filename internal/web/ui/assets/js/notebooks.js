@@ -94,7 +94,7 @@ async function checklist() {
   const steps = [
     { id: 'key', done: creds.length > 0, title: 'Add a provider’s API key',
       text: 'OpenAI, Anthropic, a local Ollama or any OpenAI-compatible server.', href: '/ui/settings#keys', action: 'Add a key' },
-    { id: 'test', done: creds.some((c) => c.last_test_status === 'ok'), title: 'Test the key',
+    { id: 'test', done: creds.some((c) => c.last_test_status === 'ok' && !c.decryption_error), title: 'Test the key',
       text: 'One click on the key’s Test button checks that the provider accepts it.', href: '/ui/settings#keys', action: 'Test it' },
     { id: 'models', done: models.length > 0, title: 'Register models',
       text: 'Pick the models you want from the key’s Models list, or add one by name.', href: '/ui/settings#keys', action: 'Register models' },

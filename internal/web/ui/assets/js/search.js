@@ -110,14 +110,28 @@ function setupAlert(title, text, href, linkText) {
     h('strong', null, title), h('p', null, text, ' ', h('a', { href }, linkText))));
 }
 
+const MODEL_SELECTS = ['m-strategy', 'm-answer', 'm-final'];
+
+/** describeModels names the chosen models on the folded Models section. */
+function describeModels() {
+  const names = MODEL_SELECTS.map((id) => {
+    const m = state.models.find((x) => x.id === $('#' + id).value);
+    return m ? m.name : 'none chosen';
+  });
+  $('#ask-models summary').textContent = names.every((n) => n === names[0])
+    ? `Models · ${names[0]} for every step`
+    : `Models · strategy ${names[0]}, answers ${names[1]}, final ${names[2]}`;
+}
+
 function renderModels() {
   const chat = state.models.some((m) => m.id === state.defaults.default_chat_model) ? state.defaults.default_chat_model : '';
-  for (const id of ['m-strategy', 'm-answer', 'm-final']) {
+  for (const id of MODEL_SELECTS) {
     const sel = $('#' + id);
     sel.replaceChildren(h('option', { value: '' }, 'Choose a model'),
       ...state.models.map((m) => h('option', { value: m.id }, modelLabel(m) + (m.id === chat ? ' · default' : ''))));
     sel.value = chat;
   }
+  describeModels();
   const hasEmbedding = !!state.defaults.default_embedding_model;
   const setup = $('#ask-setup');
   show(setup,
@@ -160,13 +174,13 @@ async function ask(ev) {
     askError('Type a question first.', $('#ask-q'));
     return;
   }
-  const models = { strategy_model: $('#m-strategy').value, answer_model: $('#m-answer').value, final_answer_model: $('#m-final').value };
-  const missing = Object.entries(models).find(([, v]) => !v);
+  const missing = MODEL_SELECTS.find((id) => !$('#' + id).value);
   if (missing) {
     $('#ask-models').open = true;
-    askError('Choose a model for each step, or set a default chat model in Settings → Models.', $('#' + { strategy_model: 'm-strategy', answer_model: 'm-answer', final_answer_model: 'm-final' }[missing[0]]));
+    askError('Choose a model for each step, or set a default chat model in Settings → Models.', $('#' + missing));
     return;
   }
+  const models = { strategy_model: $('#m-strategy').value, answer_model: $('#m-answer').value, final_answer_model: $('#m-final').value };
 
   const out = $('#ask-output');
   const progress = h('p', { class: 'loading', id: 'ask-progress' }, 'Planning the searches…');
@@ -364,6 +378,7 @@ async function main() {
       $('#ask-form').requestSubmit();
     }
   });
+  for (const id of MODEL_SELECTS) $('#' + id).addEventListener('change', describeModels);
   $('#ask-stop').addEventListener('click', () => state.controller && state.controller.abort());
   $('#search-form').addEventListener('submit', search);
   await loadModels().catch((err) => {
