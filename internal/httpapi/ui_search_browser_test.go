@@ -91,8 +91,8 @@ func newAskFake(t *testing.T) *askFake {
 }
 
 // TestWebUIAskAndSearch drives the Ask and Search page: it says what is
-// missing before an embedding model is set, finds a note by keyword and
-// opens it, finds a source by meaning, streams an answer's strategy,
+// missing before an embedding model is set, finds a note and an insight by
+// keyword and opens them, finds a source by meaning, streams an answer's strategy,
 // partial answer and final answer, saves the answer as a note, and opens
 // the source the answer cites, here and then in its notebook.
 func TestWebUIAskAndSearch(t *testing.T) {
@@ -136,6 +136,12 @@ func TestWebUIAskAndSearch(t *testing.T) {
 	if src["embedded"] != true {
 		t.Fatalf("the source was not embedded: %v", src)
 	}
+	// An insight of the source (the fake's chat answers every transformation with its plan).
+	tr := list(t, e.do("GET", "/api/transformations", ""))[0].(map[string]any)
+	gen := obj(t, e.do("POST", "/api/sources/"+srcID+"/insights", `{"transformation_id":"`+tr["id"].(string)+`"}`))
+	if j := e.waitJob(gen["command_id"].(string)); j["status"] != "completed" {
+		t.Fatalf("insight job: %v", j)
+	}
 
 	step("keyword search finds the note, grouped and highlighted, and opens it", func(t *testing.T) {
 		b.visit("/ui/search#search")
@@ -156,6 +162,18 @@ func TestWebUIAskAndSearch(t *testing.T) {
 			t.Errorf("the note's Markdown is not rendered: <em> is %q", got)
 		}
 		b.do("close it", chromedp.KeyEvent(kb.Escape))
+		b.until("closed", `!document.querySelector('dialog[open]')`)
+	})
+
+	step("an insight found by keyword opens, and leads to its source", func(t *testing.T) {
+		b.clear("#sq")
+		b.do("search", chromedp.SendKeys(chromedp.ID("sq"), "reasoning\n"))
+		b.until("the insight is found", `document.querySelector('#search-results li[data-kind="insight"]')`)
+		b.do("open it", chromedp.Click(chromedp.CSS(`#search-results li[data-kind="insight"] .link-button`)))
+		b.until("the insight opens", textOf(`dialog[open] h2`)+` === `+js(tr["title"].(string))+` && `+textOf(`dialog[open] .insight-body`)+`.includes('Whale song is described')`)
+		b.do("open its source", chromedp.Click(chromedp.CSS(`dialog[open] .item-meta .link-button`)))
+		b.until("the source opens over it", `[...document.querySelectorAll('dialog[open] h2')].some(e => e.textContent === 'Whale song')`)
+		b.do("close both", chromedp.KeyEvent(kb.Escape), chromedp.KeyEvent(kb.Escape))
 		b.until("closed", `!document.querySelector('dialog[open]')`)
 	})
 
