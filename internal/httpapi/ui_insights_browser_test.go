@@ -105,6 +105,25 @@ func TestWebUITransformationsAndInsights(t *testing.T) {
 		b.until("the count", textOf(`#sources li`)+`.includes('3 insights')`)
 	})
 
+	step("with embedding set to never, a source is added unembedded and embedded from its row", func(t *testing.T) {
+		if r := e.do("PUT", "/api/settings", `{"default_embedding_option":"never"}`); r.status != 200 {
+			t.Fatalf("settings: %d %s", r.status, r.body)
+		}
+		b.visit("/ui/notebooks/" + strings.TrimPrefix(nb, "notebook:"))
+		b.do("open the form", chromedp.Click(chromedp.CSS(`#add-source-box summary`)))
+		b.until("the checkbox follows the setting", `document.querySelector('#src-embed').disabled && !document.querySelector('#src-embed').checked`)
+		b.do("add it", chromedp.SendKeys(chromedp.ID("src-title"), "Mangrove notes"),
+			chromedp.SendKeys(chromedp.ID("src-content"), "Mangroves store carbon in their roots."),
+			chromedp.Click(chromedp.CSS(`#add-source button[type="submit"]`)))
+		row := `[...document.querySelectorAll('#sources li')].find(li => li.textContent.includes('Mangrove notes'))`
+		b.until("it is listed as not embedded", `(li => li && li.textContent.includes('Not embedded') && li.querySelector('[data-action="embed"]'))(`+row+`)`)
+		b.do("embed it", chromedp.Click(chromedp.CSS(`#sources li [data-action="embed"]`)))
+		b.until("it shows embedded", `(li => li && li.textContent.includes('Embedded') && !li.querySelector('[data-action="embed"]'))(`+row+`)`)
+		if r := e.do("PUT", "/api/settings", `{"default_embedding_option":"ask"}`); r.status != 200 {
+			t.Fatalf("settings: %d %s", r.status, r.body)
+		}
+	})
+
 	step("a file with no text fails with the reason and can be retried", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "blank.txt")
 		if err := os.WriteFile(file, []byte("   \n\n   "), 0o644); err != nil {
