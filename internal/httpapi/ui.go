@@ -30,6 +30,7 @@ var uiPages = []struct{ path, file string }{
 	{"/ui/login", "login.html"},
 	{"/ui/settings", "settings.html"},
 	{"/ui/transformations", "transformations.html"},
+	{"/ui/search", "search.html"},
 	{"/ui/notebooks/{notebook_id}", "notebook.html"},
 }
 

@@ -684,6 +684,9 @@ async function main() {
   ]);
   chatPanel($('#chat'), { kind: 'notebook', ownerID: notebookID, models: state.models, onCite: openCited,
     context: () => chatContext || undefined });
+  // Ask and Search link here with the item to open: #source:…, #note:… or #source_insight:….
+  const linked = decodeURIComponent(location.hash.slice(1));
+  if (/^(source|note|source_insight):/.test(linked)) openCited(linked);
 }
 
 main().catch(reportError);
