@@ -174,9 +174,11 @@ async function tokensCard(ctx) {
       await busy(form.querySelector('button[type="submit"]'), async () => {
         try {
           const res = await api('POST', '/api/auth/tokens', { name: name.value.trim(), scope: scope.value, expires_in: expires.value || null });
+          // The list shows the new token first, so that closing the dialog
+          // can put focus on its row.
+          await reload();
           showSecretOnce(res.token, res);
           audited();
-          await reload();
         } catch (err) {
           error.textContent = err.message;
           error.hidden = false;
