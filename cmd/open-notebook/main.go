@@ -100,7 +100,7 @@ Commands:
   hash-password
             read a password from standard input and print its Argon2id
             hash, for OPEN_NOTEBOOK_PASSWORD
-  token create --scope read|write|admin [--expires 30d] [--name NAME]
+  token create --scope read|write|admin [--expires 30d|never] [--name NAME]
   token list
   token revoke TOKEN_ID
             manage API tokens in the database (works offline)

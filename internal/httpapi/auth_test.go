@@ -546,3 +546,25 @@ func (e *env) securityRows() string {
 	}
 	return b.String()
 }
+
+func TestOneWrongPasswordWritesOneAuditEntry(t *testing.T) {
+	e := newEnv(t, store.SQLite, withPassword(password))
+	for _, tc := range []struct {
+		name   string
+		do     func()
+		action string
+	}{
+		{"on the login form", func() { e.login("wrong-1") }, "auth.login"},
+		{"as a bearer", func() { e.do("GET", "/api/notebooks", "", bearer("wrong-2")...) }, "auth.failure"},
+		{"as a stale session cookie", func() { e.do("GET", "/api/auth/session", "", "Cookie", "onb_session=onbs_stale") }, "auth.failure"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(e.auditEntries())
+			tc.do()
+			es := e.auditEntries()
+			if len(es) != before+1 || es[len(es)-1].Action != tc.action {
+				t.Fatalf("%d new entries (want 1 %s): %+v", len(es)-before, tc.action, es[before:])
+			}
+		})
+	}
+}

@@ -74,6 +74,11 @@ func (s *Server) rootRoutes() []route {
 			s.getConfig),
 		raw(op{Method: "GET", Path: "/openapi.json", Summary: "This OpenAPI document", Tag: "system", Access: Public},
 			func(w http.ResponseWriter, r *http.Request) {
+				<-s.specReady
+				if s.specErr != nil {
+					writeError(w, r, s.specErr)
+					return
+				}
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write(s.spec)
 			}),

@@ -136,6 +136,11 @@ func (s *Server) uiRoutes() []route {
 			serve(w, r, f, http.StatusOK)
 		}),
 		raw(page("/ui/"), notFound),
+		// Browsers ask for /favicon.ico on pages that name no icon (and some
+		// always do): the product's icon answers instead of a 404.
+		raw(page("/favicon.ico"), func(w http.ResponseWriter, r *http.Request) {
+			serve(w, r, files["assets/icon.svg"], http.StatusOK)
+		}),
 	}
 	for _, p := range uiPages {
 		f := files[p.file]

@@ -27,7 +27,7 @@ function loginURL() {
 
 let leaving = false;
 
-function toLogin() {
+export function toLogin() {
   if (leaving || location.pathname === '/ui/login') return;
   leaving = true;
   location.assign(loginURL());

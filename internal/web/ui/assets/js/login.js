@@ -4,6 +4,7 @@
 
 import { api, ApiError } from './api.js';
 import { $ } from './dom.js';
+import { signedIn } from './shell.js';
 
 /** nextPath is where to go after signing in: a UI page of this server only. */
 function nextPath() {
@@ -58,12 +59,13 @@ async function start() {
     fail(err.message);
     return;
   }
+  if (!signedIn()) return; // no session cookie: ask for the password
   try {
     // Already signed in (a valid cookie): nothing to do here.
     await api('GET', '/api/auth/session');
     location.replace(nextPath());
   } catch {
-    // No session: stay and ask for the password.
+    // The session ended: stay and ask for the password.
   }
 }
 

@@ -211,7 +211,7 @@ function sourceState(s) {
   }
   if (processing(s)) return [h('span', { class: 'badge' }, p.retry ? 'Queued again' : 'Queued')];
   const out = [];
-  if (s.embedded) out.push(h('span', { class: 'badge badge-ok' }, 'Embedded'), ' ');
+  out.push(s.embedded ? h('span', { class: 'badge badge-ok' }, 'Embedded') : h('span', { class: 'badge', title: 'Vector search and ask do not see this source until it is embedded' }, 'Not embedded'), ' ');
   if (s.insights_count > 0) out.push(h('span', { class: 'badge badge-accent' }, plural(s.insights_count, 'insight')), ' ');
   return out;
 }
@@ -228,6 +228,8 @@ function renderSources() {
       h('button', { type: 'button', class: 'link-button', onclick: () => viewSource(s.id) }, sourceTitle(s)),
       h('div', { class: 'item-actions' },
         s.status === 'failed' ? h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': `Retry ${sourceTitle(s)}`, onclick: (ev) => retrySource(s, ev.currentTarget) }, 'Retry') : null,
+        !s.embedded && !processing(s) && s.status !== 'failed' && s.status !== 'running'
+          ? h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'embed', 'aria-label': `Embed ${sourceTitle(s)}`, onclick: (ev) => embedSource(s, ev.currentTarget) }, 'Embed') : null,
         h('button', { type: 'button', class: 'btn btn-sm btn-quiet', 'aria-label': `Remove ${sourceTitle(s)}`, onclick: () => removeSource(s) }, 'Remove'))),
     h('p', { class: 'item-meta' }, h('span', { class: 'badge' }, sourceKind(s)), ' ', sourceState(s), 'added ', ago(s.created),
       ' ', levelSelect('source', s, sourceTitle(s))),
@@ -266,6 +268,37 @@ async function retrySource(s, btn) {
       reportError(err);
     }
   });
+}
+
+// applyEmbeddingSetting follows Settings' default_embedding_option: with
+// always or never the server decides, and the checkbox says so.
+async function applyEmbeddingSetting() {
+  const settings = await api('GET', '/api/settings');
+  const box = $('#src-embed');
+  const opt = settings.default_embedding_option || 'ask';
+  if (opt === 'always' || opt === 'never') {
+    box.checked = opt === 'always';
+    box.disabled = true;
+    box.parentElement.title = opt === 'always' ? 'Settings embed every new source.' : 'Settings embed no new source; embed one from its row.';
+  }
+}
+
+// embedSource embeds a source for vector search in the background and
+// shows it embedded once the job ends.
+async function embedSource(s, btn) {
+  await busy(btn, async () => {
+    try {
+      const res = await api('POST', '/api/embed', { item_id: s.id, item_type: 'source', async_processing: true });
+      if (res.command_id) {
+        const job = await waitForJob(res.command_id);
+        if (job.status !== 'completed') throw new Error(job.error_message || 'Embedding failed.');
+      }
+      toast(`${sourceTitle(s)} is embedded`);
+      await loadSources();
+    } catch (err) {
+      reportError(err);
+    }
+  }, 'Embedding…');
 }
 
 // ---- insights
@@ -456,6 +489,7 @@ async function addSource(ev) {
       const src = await api('POST', body instanceof FormData ? '/api/sources' : '/api/sources/json', body);
       if (transformations.length) awaited.set(src.id, { count: transformations.length, until: Date.now() + 120000 });
       form.reset();
+      applyEmbeddingSetting().catch(() => {});
       syncSourceFields();
       renderTransformationChoices();
       if (src.status === 'failed') toast(`Source added, but its text could not be read: ${failure(src)}`, 'error');
@@ -464,7 +498,7 @@ async function addSource(ev) {
     } catch (e) {
       fail(e.message);
     }
-  });
+  }, kind === 'link' ? 'Adding the link…' : kind === 'file' ? 'Uploading…' : 'Adding…');
 }
 
 // renderTransformationChoices offers the transformations to run on a new
@@ -646,6 +680,7 @@ async function main() {
     loadNotes().catch((err) => { show($('#notes'), h('p', { class: 'form-error' }, err.message)); }),
     loadTransformations().catch(reportError),
     loadModels().catch(() => {}),
+    applyEmbeddingSetting().catch(() => {}),
   ]);
   chatPanel($('#chat'), { kind: 'notebook', ownerID: notebookID, models: state.models, onCite: openCited,
     context: () => chatContext || undefined });
