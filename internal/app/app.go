@@ -64,23 +64,23 @@ type App struct {
 	Guard  *netguard.Guard
 	Now    func() time.Time
 
-	Audit           *audit.Log
-	Auth            *auth.Service
-	Failures        *ratelimit.Failures // failed-authentication lock-out
-	APILimit        *ratelimit.Limiter  // per-client limit of every /api request; nil: none
-	Costly          *ratelimit.Limiter  // per-client limit of provider tests, discovery and sync; nil: none
-	Credentials     *credential.Service
-	Models          *model.Service
-	AI              *ai.Service
-	Settings        *settings.Service
-	Notebooks       *notebook.Service
-	Sources         *notebook.Sources
-	Notes           *notebook.Notes
-	Embeddings      *notebook.Embeddings
-	Search          *notebook.Search
+	Audit       *audit.Log
+	Auth        *auth.Service
+	Failures    *ratelimit.Failures // failed-authentication lock-out
+	APILimit    *ratelimit.Limiter  // per-client limit of every /api request; nil: none
+	Costly      *ratelimit.Limiter  // per-client limit of provider tests, discovery and sync; nil: none
+	Credentials *credential.Service
+	Models      *model.Service
+	AI          *ai.Service
+	Settings    *settings.Service
+	Notebooks   *notebook.Service
+	Sources     *notebook.Sources
+	Notes       *notebook.Notes
+	Embeddings  *notebook.Embeddings
+	Search      *notebook.Search
 	// Vectors is the in-memory index of embedded chunks that vector search
 	// ranks with.
-	Vectors *vector.Index
+	Vectors         *vector.Index
 	Ask             *notebook.Asker
 	Transformations *notebook.Transformations
 	Insights        *notebook.Insights

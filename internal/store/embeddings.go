@@ -199,9 +199,11 @@ func deleteEmbeddings(ctx context.Context, tx *sql.Tx, ids ...string) error {
 const changesSQL = `WITH bound AS (
 	SELECT max(change_seq) AS hi FROM (
 		SELECT change_seq FROM (
-			SELECT change_seq FROM embeddings WHERE change_seq > $1
+			SELECT change_seq FROM (SELECT change_seq FROM embeddings WHERE change_seq > $1
+				ORDER BY change_seq LIMIT $2) e
 			UNION ALL
-			SELECT change_seq FROM embedding_tombstones WHERE change_seq > $1
+			SELECT change_seq FROM (SELECT change_seq FROM embedding_tombstones WHERE change_seq > $1
+				ORDER BY change_seq LIMIT $2) t
 		) u ORDER BY change_seq LIMIT $2
 	) w
 )
