@@ -292,6 +292,7 @@ func benchVectorSearch(b *testing.B, engine store.Engine, n int) {
 			}
 			var lat []time.Duration
 			i := 0
+			cpu := cpuTime()
 			for b.Loop() {
 				q.Text = texts[i%len(texts)]
 				t0 := time.Now()
@@ -302,6 +303,7 @@ func benchVectorSearch(b *testing.B, engine store.Engine, n int) {
 				i++
 			}
 			b.StopTimer()
+			b.ReportMetric(float64(cpuTime()-cpu)/1e6/float64(i), "cpu-ms/op")
 			var recall float64
 			for _, text := range texts {
 				q.Text = text
