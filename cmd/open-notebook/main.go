@@ -192,6 +192,7 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 	if err := a.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
+	a.LoadVectors(ctx)
 	tlsCfg, err := tlsConfig(cfg)
 	if err != nil {
 		return err

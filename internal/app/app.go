@@ -30,6 +30,7 @@ import (
 	"github.com/open-notebook/open-notebook/internal/ratelimit"
 	"github.com/open-notebook/open-notebook/internal/settings"
 	"github.com/open-notebook/open-notebook/internal/store"
+	"github.com/open-notebook/open-notebook/internal/vector"
 )
 
 // Options are what differs between a deployment and a test. The zero
@@ -63,20 +64,23 @@ type App struct {
 	Guard  *netguard.Guard
 	Now    func() time.Time
 
-	Audit           *audit.Log
-	Auth            *auth.Service
-	Failures        *ratelimit.Failures // failed-authentication lock-out
-	APILimit        *ratelimit.Limiter  // per-client limit of every /api request; nil: none
-	Costly          *ratelimit.Limiter  // per-client limit of provider tests, discovery and sync; nil: none
-	Credentials     *credential.Service
-	Models          *model.Service
-	AI              *ai.Service
-	Settings        *settings.Service
-	Notebooks       *notebook.Service
-	Sources         *notebook.Sources
-	Notes           *notebook.Notes
-	Embeddings      *notebook.Embeddings
-	Search          *notebook.Search
+	Audit       *audit.Log
+	Auth        *auth.Service
+	Failures    *ratelimit.Failures // failed-authentication lock-out
+	APILimit    *ratelimit.Limiter  // per-client limit of every /api request; nil: none
+	Costly      *ratelimit.Limiter  // per-client limit of provider tests, discovery and sync; nil: none
+	Credentials *credential.Service
+	Models      *model.Service
+	AI          *ai.Service
+	Settings    *settings.Service
+	Notebooks   *notebook.Service
+	Sources     *notebook.Sources
+	Notes       *notebook.Notes
+	Embeddings  *notebook.Embeddings
+	Search      *notebook.Search
+	// Vectors is the in-memory index of embedded chunks that vector search
+	// ranks with.
+	Vectors         *vector.Index
 	Ask             *notebook.Asker
 	Transformations *notebook.Transformations
 	Insights        *notebook.Insights
@@ -181,7 +185,11 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 	jobs := lazyJobs{&queue}
 	vectors := notebook.NewEmbeddings(db, aiSvc, db, jobs)
 	vectors.SetChunking(notebook.Chunking{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap, Min: cfg.MinChunkSize})
-	search := notebook.NewSearch(db, vectors)
+	// One index serves every search of this process; it loads in the
+	// background (LoadVectors) or at the first search.
+	index := vector.New(db, vector.Options{})
+	vectors.SetIndex(index)
+	search := notebook.NewSearch(db, vectors, index)
 	settingsSvc := settings.NewService(db, log)
 	notes := notebook.NewNotes(db, db, vectors, jobs, db, now)
 	transformations := notebook.NewTransformations(notebook.TransformationsDeps{Store: db, Sources: db, Insights: db,
@@ -216,6 +224,7 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 		Notes:           notes,
 		Embeddings:      vectors,
 		Search:          search,
+		Vectors:         index,
 		Ask:             notebook.NewAsker(search, vectors, aiSvc),
 		Transformations: transformations,
 		Insights:        notebook.NewInsights(db, db, db, notes, jobs),
@@ -295,6 +304,23 @@ func adapt[T job.Args](run func(context.Context, T, notebook.Reporter) error) fu
 
 // Start runs the background workers (none on an API-only replica).
 func (a *App) Start(ctx context.Context) error { return a.Jobs.Start(ctx) }
+
+// LoadVectors loads the vector index from the database in the background,
+// so start-up does not wait for it; a vector search that comes first waits
+// for the load to finish. A load that fails is logged and tried again by
+// the next search.
+func (a *App) LoadVectors(ctx context.Context) {
+	go func() {
+		start := time.Now()
+		if err := a.Vectors.Sync(ctx); err != nil {
+			a.Logger.Warn("loading the vector index", "error", err)
+			return
+		}
+		st := a.Vectors.Stats()
+		a.Logger.Info("vector index loaded", "chunks", st.Chunks, "owners", st.Owners, "spaces", st.Spaces,
+			"mb", st.Bytes>>20, "dropped", st.Dropped, "took", time.Since(start).Round(time.Millisecond).String())
+	}()
+}
 
 // HTTPClient is the egress-guarded client with a timeout, for the few
 // outbound calls that are not a provider's (the version check).
