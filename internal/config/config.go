@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -230,7 +231,8 @@ func ParseCORSOrigins(env Env) (origins []string, defaultWildcard bool) {
 }
 
 // ParseMaxUploadBytes implements §8.4: megabytes as a float; a malformed
-// value or one ≤ 0 falls back to 100 MB with a warning.
+// value or one under a byte falls back to 100 MB with a warning, and one
+// beyond what int64 holds (including +Inf) is the largest limit.
 func ParseMaxUploadBytes(raw string, logger *slog.Logger) int64 {
 	if raw == "" {
 		return DefaultMaxUploadBytes
@@ -240,11 +242,17 @@ func ParseMaxUploadBytes(raw string, logger *slog.Logger) int64 {
 		logger.Warn("OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB is not a number; using 100 MB", "value", raw)
 		return DefaultMaxUploadBytes
 	}
-	if mb <= 0 || mb != mb {
+	n := mb * 1024 * 1024
+	if n < 1 || mb != mb {
 		logger.Warn("OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB must be positive; using 100 MB", "value", raw)
 		return DefaultMaxUploadBytes
 	}
-	return int64(mb * 1024 * 1024)
+	// Converting a float beyond int64 gives an arbitrary (on amd64,
+	// negative) number; a value that large means no practical limit.
+	if n >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(n)
 }
 
 // IsLoopback reports whether a host:port listens only on the loopback

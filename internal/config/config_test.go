@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,6 +164,8 @@ func TestParseMaxUploadBytes(t *testing.T) {
 	}{
 		{"", 100 << 20}, {"5", 5 << 20}, {"0.5", 512 << 10}, {"not-a-number", 100 << 20},
 		{"0", 100 << 20}, {"-5", 100 << 20}, {"NaN", 100 << 20},
+		// Found by FuzzLoad: these overflowed to a negative limit or gave 0.
+		{"1e300", math.MaxInt64}, {"+Inf", math.MaxInt64}, {"1e-12", 100 << 20}, {"-Inf", 100 << 20},
 	}
 	for _, tc := range cases {
 		logger, _ := capture()
