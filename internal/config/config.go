@@ -30,7 +30,7 @@ const DefaultMaxUploadBytes = 100 * 1024 * 1024
 type Config struct {
 	Listen      string // host:port
 	DataDir     string
-	DatabaseURL secret.String // may embed a database password
+	DatabaseURL secret.String // OPEN_NOTEBOOK_DATABASE_URL[_FILE]; may embed a database password
 
 	Password        secret.String // OPEN_NOTEBOOK_PASSWORD[_FILE]; empty disables auth
 	AllowNoPassword bool          // OPEN_NOTEBOOK_ALLOW_NO_PASSWORD
@@ -100,7 +100,7 @@ func Load(env Env, logger *slog.Logger) (*Config, error) {
 	c := &Config{
 		Listen:          orDefault(get("OPEN_NOTEBOOK_LISTEN"), "127.0.0.1:5055"),
 		DataDir:         orDefault(get("OPEN_NOTEBOOK_DATA_DIR"), "./data"),
-		DatabaseURL:     secret.New(get("OPEN_NOTEBOOK_DATABASE_URL")),
+		DatabaseURL:     secret.New(strings.TrimSpace(SecretFromEnv(env, "OPEN_NOTEBOOK_DATABASE_URL", logger))),
 		Password:        secret.New(SecretFromEnv(env, "OPEN_NOTEBOOK_PASSWORD", logger)),
 		EncryptionKey:   secret.New(SecretFromEnv(env, "OPEN_NOTEBOOK_ENCRYPTION_KEY", logger)),
 		LogFormat:       orDefault(strings.ToLower(get("OPEN_NOTEBOOK_LOG_FORMAT")), "text"),

@@ -208,3 +208,26 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestDatabaseURLMayComeFromAFile(t *testing.T) {
+	const url = "postgres://app:s3cret@db:5432/notebook?sslmode=disable"
+	logger, logs := capture()
+	c, err := Load(envOf(map[string]string{
+		"OPEN_NOTEBOOK_DATABASE_URL_FILE": writeFile(t, url+"\n"),
+		"OPEN_NOTEBOOK_DATABASE_URL":      "postgres://ignored@elsewhere/db",
+	}), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL.Reveal() != url {
+		t.Fatalf("DatabaseURL = %q, want the file's", c.DatabaseURL.Reveal())
+	}
+	_, err = Load(envOf(map[string]string{"OPEN_NOTEBOOK_DATABASE_URL_FILE": writeFile(t, "mysql://x")}), logger)
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Var != "OPEN_NOTEBOOK_DATABASE_URL" || strings.Contains(err.Error(), "mysql") {
+		t.Fatalf("a file holding another URL: %v", err)
+	}
+	if strings.Contains(logs.String(), "s3cret") {
+		t.Fatalf("the logs hold the database password: %s", logs)
+	}
+}
