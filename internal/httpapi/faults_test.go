@@ -1,9 +1,14 @@
 package httpapi_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
+	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -201,4 +206,186 @@ func TestDatabaseOutage(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestMixedLoadLeaksNothing sends a few thousand requests of every kind
+// (reads, writes, searches, refusals) from concurrent clients through the
+// real server on loopback. Every request must get its expected status, and
+// once the clients hang up the process must hold no more goroutines or
+// file descriptors than before the load.
+func TestMixedLoadLeaksNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load test")
+	}
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			e := newEnv(t, engine, withPassword(password))
+			const clients, rounds = 16, 16 // 3,072 requests
+			run := func(rounds int) []string {
+				var (
+					mu       sync.Mutex
+					failures []string
+					wg       sync.WaitGroup
+				)
+				for c := range clients {
+					wg.Go(func() {
+						for i := range rounds {
+							for _, f := range mixedRound(e, c, i) {
+								mu.Lock()
+								failures = append(failures, f)
+								mu.Unlock()
+							}
+						}
+					})
+				}
+				wg.Wait()
+				return failures
+			}
+			client := e.srv.Client()
+			// Warm up at full concurrency, so pools and caches are at their
+			// working size before the baseline is taken.
+			if f := run(2); len(f) > 0 {
+				t.Fatalf("warm-up: %d failures, first: %s", len(f), f[0])
+			}
+			client.CloseIdleConnections()
+			goroutines, fds := settled(t, 0, 0)
+
+			start := time.Now()
+			failures := run(rounds)
+			elapsed := time.Since(start)
+			total := clients * rounds * len(mixedRound(nil, 0, 0))
+			if len(failures) > 0 {
+				t.Fatalf("%d of %d requests failed, first: %s", len(failures), total, failures[0])
+			}
+			client.CloseIdleConnections()
+			g, f := settled(t, goroutines, fds)
+			t.Logf("%s: %d requests in %v (%.0f/s); goroutines %d → %d, open files %d → %d",
+				engine, total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds(), goroutines, g, fds, f)
+		})
+	}
+}
+
+// mixedRound sends one round of a client's requests and returns what went
+// wrong. With a nil env it only sizes a round.
+func mixedRound(e *env, c, i int) []string {
+	type step struct {
+		method, path, body string
+		want               int
+	}
+	steps := []step{
+		{"GET", "/health", "", 200},
+		{"POST", "/api/notebooks", fmt.Sprintf(`{"name":"Load %d-%d","description":"tides and moons"}`, c, i), 200},
+		{"GET", "/api/notebooks/{id}", "", 200},
+		{"PUT", "/api/notebooks/{id}", `{"name":"Renamed"}`, 200},
+		{"POST", "/api/notes", `{"content":"A note about tides","notebook_id":"{id}"}`, 200},
+		{"GET", "/api/notebooks?order_by=name", "", 200},
+		{"POST", "/api/search", `{"query":"tides","type":"text","limit":5}`, 200},
+		{"GET", "/api/config", "", 200},
+		{"GET", "/api/notebooks/notebook:doesnotexist", "", 404},
+		{"POST", "/api/notebooks", `{"name":`, 422},
+		{"GET", "/api/notebooks", "", 401},
+		{"DELETE", "/api/notebooks/{id}", "", 200},
+	}
+	if e == nil {
+		return make([]string, len(steps))
+	}
+	var (
+		id       string
+		failures []string
+	)
+	for n, s := range steps {
+		path := strings.ReplaceAll(s.path, "{id}", id)
+		body := strings.ReplaceAll(s.body, "{id}", id)
+		req, err := http.NewRequest(s.method, e.srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			return append(failures, err.Error())
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if s.want != 401 {
+			req.Header.Set("Authorization", "Bearer "+password)
+		}
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			failures = append(failures, fmt.Sprintf("%s %s: %v", s.method, path, err))
+			continue
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != s.want {
+			failures = append(failures, fmt.Sprintf("%s %s = %d %s (%v), want %d", s.method, path, resp.StatusCode, b, err, s.want))
+			continue
+		}
+		if n == 1 {
+			var created struct{ ID string }
+			if json.Unmarshal(b, &created) != nil || created.ID == "" {
+				return append(failures, "create answered "+string(b))
+			}
+			id = created.ID
+		}
+	}
+	return failures
+}
+
+// settled waits until the goroutines and open file descriptors of the
+// process come down to at most the given counts (plus a small allowance
+// for the runtime's and the database driver's own), and returns them; with
+// zero counts it waits for them to stop falling and returns the baseline.
+//
+// The job queue's goroutines are not counted: their number is set by its
+// configuration and by whether this process holds the queue's leadership,
+// which it may win at any moment, not by requests (the load queues no job).
+func settled(t *testing.T, goroutines, fds int) (int, int) {
+	t.Helper()
+	const allowance = 4
+	count := func() (int, int) {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skipf("cannot count open files: %v", err)
+		}
+		return requestGoroutines(), len(entries)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	g, f := count()
+	for {
+		time.Sleep(100 * time.Millisecond)
+		g2, f2 := count()
+		if goroutines == 0 && g2 >= g && f2 >= f {
+			return g2, f2 // stopped falling: the baseline
+		}
+		g, f = g2, f2
+		if goroutines > 0 && g <= goroutines+allowance && f <= fds+allowance {
+			return g, f
+		}
+		if time.Now().After(deadline) {
+			if goroutines == 0 {
+				return g, f
+			}
+			buf := make([]byte, 1<<20)
+			t.Fatalf("after the load: %d goroutines besides the job queue's (before: %d), %d open files (before: %d)\n%s",
+				g, goroutines, f, fds, buf[:runtime.Stack(buf, true)])
+		}
+	}
+}
+
+// requestGoroutines counts the goroutines that were not started by the
+// job queue (River).
+func requestGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.HasPrefix(g, "goroutine ") && !strings.Contains(g, "created by github.com/riverqueue/river") {
+			count++
+		}
+	}
+	return count
 }
