@@ -30,7 +30,7 @@ const DefaultMaxUploadBytes = 100 * 1024 * 1024
 type Config struct {
 	Listen      string // host:port
 	DataDir     string
-	DatabaseURL secret.String // OPEN_NOTEBOOK_DATABASE_URL[_FILE]; may embed a database password
+	DatabaseURL secret.String // OPEN_NOTEBOOK_DATABASE_URL or the file OPEN_NOTEBOOK_DATABASE_URL_FILE names; may embed a password
 
 	Password        secret.String // OPEN_NOTEBOOK_PASSWORD[_FILE]; empty disables auth
 	AllowNoPassword bool          // OPEN_NOTEBOOK_ALLOW_NO_PASSWORD
@@ -100,7 +100,7 @@ func Load(env Env, logger *slog.Logger) (*Config, error) {
 	c := &Config{
 		Listen:          orDefault(get("OPEN_NOTEBOOK_LISTEN"), "127.0.0.1:5055"),
 		DataDir:         orDefault(get("OPEN_NOTEBOOK_DATA_DIR"), "./data"),
-		DatabaseURL:     secret.New(strings.TrimSpace(SecretFromEnv(env, "OPEN_NOTEBOOK_DATABASE_URL", logger))),
+		DatabaseURL:     secret.New(get("OPEN_NOTEBOOK_DATABASE_URL")),
 		Password:        secret.New(SecretFromEnv(env, "OPEN_NOTEBOOK_PASSWORD", logger)),
 		EncryptionKey:   secret.New(SecretFromEnv(env, "OPEN_NOTEBOOK_ENCRYPTION_KEY", logger)),
 		LogFormat:       orDefault(strings.ToLower(get("OPEN_NOTEBOOK_LOG_FORMAT")), "text"),
@@ -114,6 +114,13 @@ func Load(env Env, logger *slog.Logger) (*Config, error) {
 		}
 	}
 
+	if path := get("OPEN_NOTEBOOK_DATABASE_URL_FILE"); path != "" {
+		u, err := databaseURLFile(path)
+		if err != nil {
+			return nil, &Error{"OPEN_NOTEBOOK_DATABASE_URL_FILE", err.Error()}
+		}
+		c.DatabaseURL = secret.New(u)
+	}
 	if err := checkListen(c.Listen); err != nil {
 		return nil, &Error{"OPEN_NOTEBOOK_LISTEN", err.Error()}
 	}
@@ -196,6 +203,22 @@ func SecretFromEnv(env Env, name string, logger *slog.Logger) string {
 	}
 	v, _ := env(name)
 	return v
+}
+
+// databaseURLFile reads the database URL from a file. Unlike the secrets
+// the original reads, a file that is missing, unreadable or empty is an
+// error, not a fall-back: falling back would quietly run a replica on its
+// own embedded database instead of the shared one.
+func databaseURLFile(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s (%s)", path, errWithoutContent(err))
+	}
+	u := strings.TrimSpace(string(data))
+	if u == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return u, nil
 }
 
 // errWithoutContent keeps only the operation and path of a file error: the

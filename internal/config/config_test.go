@@ -227,6 +227,13 @@ func TestDatabaseURLMayComeFromAFile(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Var != "OPEN_NOTEBOOK_DATABASE_URL" || strings.Contains(err.Error(), "mysql") {
 		t.Fatalf("a file holding another URL: %v", err)
 	}
+	// A replica must not quietly fall back to its own SQLite database.
+	for name, path := range map[string]string{"missing": filepath.Join(t.TempDir(), "nope"), "empty": writeFile(t, " \n")} {
+		_, err := Load(envOf(map[string]string{"OPEN_NOTEBOOK_DATABASE_URL_FILE": path, "OPEN_NOTEBOOK_DATABASE_URL": url}), logger)
+		if !errors.As(err, &ce) || ce.Var != "OPEN_NOTEBOOK_DATABASE_URL_FILE" {
+			t.Fatalf("a %s file: %v", name, err)
+		}
+	}
 	if strings.Contains(logs.String(), "s3cret") {
 		t.Fatalf("the logs hold the database password: %s", logs)
 	}
