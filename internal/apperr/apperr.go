@@ -29,6 +29,7 @@ const (
 	Locked                    // 409: the key ring cannot open stored data
 	TooLarge                  // 413
 	Unsupported               // 415
+	Unavailable               // 503: the database cannot be reached; retry later
 )
 
 // Error is an error meant for the user.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -29,7 +30,7 @@ const DefaultMaxUploadBytes = 100 * 1024 * 1024
 type Config struct {
 	Listen      string // host:port
 	DataDir     string
-	DatabaseURL secret.String // may embed a database password
+	DatabaseURL secret.String // OPEN_NOTEBOOK_DATABASE_URL or the file OPEN_NOTEBOOK_DATABASE_URL_FILE names; may embed a password
 
 	Password        secret.String // OPEN_NOTEBOOK_PASSWORD[_FILE]; empty disables auth
 	AllowNoPassword bool          // OPEN_NOTEBOOK_ALLOW_NO_PASSWORD
@@ -113,6 +114,13 @@ func Load(env Env, logger *slog.Logger) (*Config, error) {
 		}
 	}
 
+	if path := get("OPEN_NOTEBOOK_DATABASE_URL_FILE"); path != "" {
+		u, err := databaseURLFile(path)
+		if err != nil {
+			return nil, &Error{"OPEN_NOTEBOOK_DATABASE_URL_FILE", err.Error()}
+		}
+		c.DatabaseURL = secret.New(u)
+	}
 	if err := checkListen(c.Listen); err != nil {
 		return nil, &Error{"OPEN_NOTEBOOK_LISTEN", err.Error()}
 	}
@@ -197,6 +205,22 @@ func SecretFromEnv(env Env, name string, logger *slog.Logger) string {
 	return v
 }
 
+// databaseURLFile reads the database URL from a file. Unlike the secrets
+// the original reads, a file that is missing, unreadable or empty is an
+// error, not a fall-back: falling back would quietly run a replica on its
+// own embedded database instead of the shared one.
+func databaseURLFile(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s (%s)", path, errWithoutContent(err))
+	}
+	u := strings.TrimSpace(string(data))
+	if u == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return u, nil
+}
+
 // errWithoutContent keeps only the operation and path of a file error: the
 // error text of a read never includes content, but make that explicit.
 func errWithoutContent(err error) string {
@@ -230,7 +254,8 @@ func ParseCORSOrigins(env Env) (origins []string, defaultWildcard bool) {
 }
 
 // ParseMaxUploadBytes implements §8.4: megabytes as a float; a malformed
-// value or one ≤ 0 falls back to 100 MB with a warning.
+// value or one under a byte falls back to 100 MB with a warning, and one
+// beyond what int64 holds (including +Inf) is the largest limit.
 func ParseMaxUploadBytes(raw string, logger *slog.Logger) int64 {
 	if raw == "" {
 		return DefaultMaxUploadBytes
@@ -240,11 +265,17 @@ func ParseMaxUploadBytes(raw string, logger *slog.Logger) int64 {
 		logger.Warn("OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB is not a number; using 100 MB", "value", raw)
 		return DefaultMaxUploadBytes
 	}
-	if mb <= 0 || mb != mb {
+	n := mb * 1024 * 1024
+	if n < 1 || mb != mb {
 		logger.Warn("OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB must be positive; using 100 MB", "value", raw)
 		return DefaultMaxUploadBytes
 	}
-	return int64(mb * 1024 * 1024)
+	// Converting a float beyond int64 gives an arbitrary (on amd64,
+	// negative) number; a value that large means no practical limit.
+	if n >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(n)
 }
 
 // IsLoopback reports whether a host:port listens only on the loopback

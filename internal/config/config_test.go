@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,6 +164,8 @@ func TestParseMaxUploadBytes(t *testing.T) {
 	}{
 		{"", 100 << 20}, {"5", 5 << 20}, {"0.5", 512 << 10}, {"not-a-number", 100 << 20},
 		{"0", 100 << 20}, {"-5", 100 << 20}, {"NaN", 100 << 20},
+		// Found by FuzzLoad: these overflowed to a negative limit or gave 0.
+		{"1e300", math.MaxInt64}, {"+Inf", math.MaxInt64}, {"1e-12", 100 << 20}, {"-Inf", 100 << 20},
 	}
 	for _, tc := range cases {
 		logger, _ := capture()
@@ -203,5 +206,35 @@ func TestIsLoopback(t *testing.T) {
 		if got := IsLoopback(addr); got != want {
 			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
 		}
+	}
+}
+
+func TestDatabaseURLMayComeFromAFile(t *testing.T) {
+	const url = "postgres://app:s3cret@db:5432/notebook?sslmode=disable"
+	logger, logs := capture()
+	c, err := Load(envOf(map[string]string{
+		"OPEN_NOTEBOOK_DATABASE_URL_FILE": writeFile(t, url+"\n"),
+		"OPEN_NOTEBOOK_DATABASE_URL":      "postgres://ignored@elsewhere/db",
+	}), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL.Reveal() != url {
+		t.Fatalf("DatabaseURL = %q, want the file's", c.DatabaseURL.Reveal())
+	}
+	_, err = Load(envOf(map[string]string{"OPEN_NOTEBOOK_DATABASE_URL_FILE": writeFile(t, "mysql://x")}), logger)
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Var != "OPEN_NOTEBOOK_DATABASE_URL" || strings.Contains(err.Error(), "mysql") {
+		t.Fatalf("a file holding another URL: %v", err)
+	}
+	// A replica must not quietly fall back to its own SQLite database.
+	for name, path := range map[string]string{"missing": filepath.Join(t.TempDir(), "nope"), "empty": writeFile(t, " \n")} {
+		_, err := Load(envOf(map[string]string{"OPEN_NOTEBOOK_DATABASE_URL_FILE": path, "OPEN_NOTEBOOK_DATABASE_URL": url}), logger)
+		if !errors.As(err, &ce) || ce.Var != "OPEN_NOTEBOOK_DATABASE_URL_FILE" {
+			t.Fatalf("a %s file: %v", name, err)
+		}
+	}
+	if strings.Contains(logs.String(), "s3cret") {
+		t.Fatalf("the logs hold the database password: %s", logs)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/store"
 )
 
 // writeJSON writes v as the response body. Like the original (Starlette's
@@ -70,10 +71,20 @@ func statusOf(code apperr.Code) int {
 		return http.StatusRequestEntityTooLarge
 	case apperr.Unsupported:
 		return http.StatusUnsupportedMediaType
+	case apperr.Unavailable:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}
 }
+
+// A request that failed because the database cannot be reached is a 503
+// that says so, with a hint of when to retry: the pools reconnect by
+// themselves when it returns. The driver's error is logged, never shown.
+const (
+	dbUnavailableDetail = "The database is unavailable; try again shortly"
+	dbRetryAfter        = 5 * time.Second
+)
 
 // internalDetail is the fixed message of every 500: the cause is logged
 // with the request id and never shown.
@@ -96,15 +107,21 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	e, ok := apperr.As(err)
+	if (!ok || e.Code == apperr.Internal) && store.Unreachable(err) {
+		e, ok = &apperr.Error{Code: apperr.Unavailable, Message: dbUnavailableDetail, RetryAfter: dbRetryAfter, Err: err}, true
+	}
 	if !ok || e.Code == apperr.Internal {
 		loggerFrom(r.Context()).Error("request failed", "error", err)
 		writeJSON(w, http.StatusInternalServerError, detail{Detail: internalMessage(e), RequestID: requestID(r.Context())})
 		return
 	}
-	if e.Err != nil {
+	switch {
+	case e.Code == apperr.Unavailable:
+		loggerFrom(r.Context()).Warn("request failed: the database is unreachable", "status", statusOf(e.Code), "error", e.Err)
+	case e.Err != nil:
 		loggerFrom(r.Context()).Info("request refused", "status", statusOf(e.Code), "detail", e.Message, "cause", e.Err)
 	}
-	if e.Code == apperr.RateLimited && e.RetryAfter > 0 {
+	if (e.Code == apperr.RateLimited || e.Code == apperr.Unavailable) && e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
 	if e.Code == apperr.Unauthorized {

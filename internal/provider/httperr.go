@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // maxErrorBody bounds how much of an error response is read for its message.
@@ -29,10 +30,13 @@ func FromResponse(providerName string, resp *http.Response, key string) *Error {
 		Provider:   providerName,
 		HTTPStatus: resp.StatusCode,
 		Status:     StatusForHTTP(resp.StatusCode),
-		Message:    Redact(errorMessage(body), key),
+		Message:    errorMessage(body, key),
 	}
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
+	}
+	if e.Message == "" { // a status with no name, such as 461
+		e.Message = "HTTP " + strconv.Itoa(resp.StatusCode)
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -115,7 +119,10 @@ func Malformed(providerName string, err error) *Error {
 		Message: "the provider returned a response that could not be read"}
 }
 
-func errorMessage(body []byte) string {
+// errorMessage finds the provider's message in an error body, with key
+// redacted before it is shortened: shortening first could cut the key and
+// leave its start, which no longer matches it, in the message.
+func errorMessage(body []byte, key string) string {
 	trimmed := strings.TrimSpace(string(body))
 	if trimmed == "" {
 		return ""
@@ -124,14 +131,14 @@ func errorMessage(body []byte) string {
 	if json.Unmarshal(body, &doc) == nil {
 		for _, k := range []string{"error", "message", "detail", "err_msg", "error_description"} {
 			if msg := messageFrom(doc[k]); msg != "" {
-				return truncate(msg, 300)
+				return truncate(Redact(msg, key), 300)
 			}
 		}
 	}
 	if strings.HasPrefix(trimmed, "<") { // an HTML error page says nothing useful
 		return ""
 	}
-	return truncate(trimmed, 300)
+	return truncate(Redact(trimmed, key), 300)
 }
 
 func messageFrom(v any) string {
@@ -152,12 +159,21 @@ func messageFrom(v any) string {
 	return ""
 }
 
+// truncate shortens s to at most n bytes and "...", never inside a
+// character.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
 	return s[:n] + "..."
 }
+
+// maxRetryAfter caps the wait a provider may ask for: beyond a day the
+// number means nothing to a user, and seconds far larger overflow.
+const maxRetryAfter = 24 * time.Hour
 
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
@@ -165,10 +181,10 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
+		return min(time.Duration(min(secs, int(maxRetryAfter/time.Second)))*time.Second, maxRetryAfter)
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }

@@ -187,7 +187,7 @@ func (s *Stream) Fail(status Status, message string) *Error {
 // FailWith is Fail with the message found in doc, an error document in one
 // of the shapes FromResponse understands.
 func (s *Stream) FailWith(status Status, doc []byte) *Error {
-	return s.Fail(status, errorMessage(doc))
+	return s.Fail(status, errorMessage(doc, s.secret))
 }
 
 // Malformed reports a piece of the stream that could not be understood.

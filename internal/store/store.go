@@ -7,9 +7,12 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -219,6 +222,24 @@ func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// Unreachable reports whether err means the database could not be reached
+// or the connection to it was lost, rather than that a statement failed.
+// Such a failure ends by itself: the pools drop broken connections and open
+// new ones once the database answers again.
+func Unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if postgres.IsConnectionLost(err) || sqlite.IsUnavailable(err) {
+		return true
+	}
+	// A connection that breaks in the middle of a statement surfaces from
+	// the driver as the bare network error or end of stream.
+	var netErr *net.OpError
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &netErr)
 }
 
 // conflict turns a unique-constraint failure into an apperr Conflict with

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -85,6 +86,23 @@ func IsUniqueViolation(err error) bool { return code(err) == "23505" }
 
 // IsForeignKeyViolation reports a foreign_key_violation (23503).
 func IsForeignKeyViolation(err error) bool { return code(err) == "23503" }
+
+// IsConnectionLost reports an error that says the server could not be
+// reached or the connection to it broke, not that a statement failed:
+// connecting failed, the server ended the session (admin_shutdown,
+// crash_shutdown, cannot_connect_now) or reported a connection exception
+// (class 08).
+func IsConnectionLost(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	switch c := code(err); {
+	case strings.HasPrefix(c, "08"), c == "57P01", c == "57P02", c == "57P03":
+		return true
+	}
+	return false
+}
 
 func code(err error) string {
 	var pe *pgconn.PgError

@@ -101,6 +101,14 @@ func IsUniqueViolation(err error) bool {
 	return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
+// IsUnavailable reports an error that says the database file cannot be
+// opened or read (a missing or unmounted volume, a failing disk), not that
+// a statement failed.
+func IsUnavailable(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && (e.Code()&0xff == sqlite3.SQLITE_CANTOPEN || e.Code()&0xff == sqlite3.SQLITE_IOERR)
+}
+
 // IsForeignKeyViolation reports a FOREIGN KEY constraint failure.
 func IsForeignKeyViolation(err error) bool {
 	var e *sqlite.Error
