@@ -101,11 +101,11 @@ type Limits struct {
 	PageBytes int64         // bytes of one PDF page's content once decompressed
 }
 
-// DefaultLimits are generous for real documents (a 2,000-page book, a 100 MB
+// DefaultLimits are generous for real documents (a 3,000-page book, a 100 MB
 // scan) and small enough that a hostile one cannot hurt the server.
 var DefaultLimits = Limits{
 	Timeout:   2 * time.Minute,
-	Input:     200 << 20,
+	Input:     100 << 20,
 	Unzipped:  256 << 20,
 	Pages:     3000,
 	Text:      32 << 20,
@@ -193,7 +193,7 @@ func Extract(ctx context.Context, in Input) (res *Result, err error) {
 		return nil, fail("The file is larger than the %d MB this server reads.", lim.Input>>20)
 	}
 	if len(bytes.TrimSpace(in.Data)) == 0 {
-		return nil, fail("The file is empty.")
+		return nil, fail("The document contains no text: the file is empty.")
 	}
 	kind, err := Sniff(in.Data, in.Name, in.ContentType)
 	if err != nil {

@@ -3,12 +3,12 @@ package extract
 import (
 	"bytes"
 	"context"
-	"image"
-	"image/png"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/open-notebook/open-notebook/internal/extract/extracttest"
 
 	"github.com/ledongthuc/pdf"
 	"golang.org/x/text/encoding/japanese"
@@ -38,7 +38,7 @@ func wantInOrder(t *testing.T, text string, parts ...string) {
 }
 
 func TestPDFTwoColumns(t *testing.T) {
-	res := extractOK(t, "tides.pdf", twoColumnPDF(t, 2, ""))
+	res := extractOK(t, "tides.pdf", extracttest.TwoColumnPDF(t, 2, ""))
 	if res.Format != PDF || res.Pages != 2 || res.Title != "Tide Pools and Their Keepers" {
 		t.Fatalf("format %s pages %d title %q", res.Format, res.Pages, res.Title)
 	}
@@ -78,7 +78,7 @@ func texts(ts ...txt) []pdf.Text {
 }
 
 func TestDOCXWithTable(t *testing.T) {
-	res := extractOK(t, "survey.docx", docxFile(t))
+	res := extractOK(t, "survey.docx", extracttest.DOCX(t))
 	if res.Format != DOCX || res.Title != "Shore Survey 2026" {
 		t.Fatalf("format %s title %q", res.Format, res.Title)
 	}
@@ -87,7 +87,7 @@ func TestDOCXWithTable(t *testing.T) {
 }
 
 func TestPPTX(t *testing.T) {
-	res := extractOK(t, "talk.pptx", pptxFile(t))
+	res := extractOK(t, "talk.pptx", extracttest.PPTX(t))
 	if res.Format != PPTX || res.Pages != 2 || res.Title != "Tide Pool Talk" {
 		t.Fatalf("format %s pages %d title %q", res.Format, res.Pages, res.Title)
 	}
@@ -96,7 +96,7 @@ func TestPPTX(t *testing.T) {
 }
 
 func TestXLSX(t *testing.T) {
-	res := extractOK(t, "counts.xlsx", xlsxFile(t))
+	res := extractOK(t, "counts.xlsx", extracttest.XLSX(t))
 	if res.Format != XLSX || res.Pages != 2 {
 		t.Fatalf("format %s pages %d", res.Format, res.Pages)
 	}
@@ -105,7 +105,7 @@ func TestXLSX(t *testing.T) {
 }
 
 func TestEPUB(t *testing.T) {
-	res := extractOK(t, "book.epub", epubFile(t))
+	res := extractOK(t, "book.epub", extracttest.EPUB(t))
 	if res.Format != EPUB || res.Title != "The Shore Book" || res.Pages != 2 {
 		t.Fatalf("format %s title %q pages %d", res.Format, res.Title, res.Pages)
 	}
@@ -113,7 +113,7 @@ func TestEPUB(t *testing.T) {
 }
 
 func TestMarkdownAndHTML(t *testing.T) {
-	res := extractOK(t, "notes.md", []byte("Intro line\n\n# Kelp Forests\n\nThey grow fast.\n"))
+	res := extractOK(t, "notes.md", []byte("---\ntitle: \"Kelp Forests\"\ntags: [sea]\n---\n# Kelp\n\nThey grow fast.\n"))
 	if res.Format != Markdown || res.Title != "Kelp Forests" || !strings.Contains(res.Text, "They grow fast.") {
 		t.Fatalf("%+v", res)
 	}
@@ -150,12 +150,6 @@ func TestTextEncodings(t *testing.T) {
 	}
 }
 
-func pngBytes() []byte {
-	var b bytes.Buffer
-	png.Encode(&b, image.NewRGBA(image.Rect(0, 0, 4, 4)))
-	return b.Bytes()
-}
-
 // TestBadInput: every hostile or broken file ends in a clear reason, in
 // bounded time and memory, with no goroutine left behind.
 func TestBadInput(t *testing.T) {
@@ -167,25 +161,25 @@ func TestBadInput(t *testing.T) {
 		want        string
 		unsupported bool
 	}{
-		{"bomb.docx", zipFile(t, "word/document.xml", `<w:document `+nsW+`><w:body>`+bombPart(16<<20)+`</w:body></w:document>`), small, "inflates to more than the 4 MB", false},
-		{"bomb.epub", zipFile(t, "mimetype", "application/epub+zip", "META-INF/container.xml",
+		{"bomb.docx", extracttest.Zip(t, "word/document.xml", `<w:document `+extracttest.NsW+`><w:body>`+extracttest.BombPart(16<<20)+`</w:body></w:document>`), small, "inflates to more than the 4 MB", false},
+		{"bomb.epub", extracttest.Zip(t, "mimetype", "application/epub+zip", "META-INF/container.xml",
 			`<container><rootfiles><rootfile full-path="c.opf"/></rootfiles></container>`,
 			"c.opf", `<package><manifest><item id="a" href="a.xhtml"/></manifest><spine><itemref idref="a"/></spine></package>`,
 			"a.xhtml", "<p>"+strings.Repeat(" ", 16<<20)+"</p>"), small, "inflates to more than the 4 MB", false},
-		{"loop.pdf", loopingPDF(), Limits{}, "page tree loops", false},
-		{"flatebomb.pdf", flateBombPDF(16 << 20), small, "Page 1 of the PDF inflates to more than the 4 MB", false},
-		{"locked.pdf", twoColumnPDF(t, 1, "secret"), Limits{}, "password-protected", false},
-		{"photo.pdf", pngBytes(), Limits{}, "named as PDF but its content is an image (image/png)", false},
+		{"loop.pdf", extracttest.LoopingPDF(), Limits{}, "page tree loops", false},
+		{"flatebomb.pdf", extracttest.FlateBombPDF(16 << 20), small, "Page 1 of the PDF inflates to more than the 4 MB", false},
+		{"locked.pdf", extracttest.TwoColumnPDF(t, 1, "secret"), Limits{}, "password-protected", false},
+		{"photo.pdf", extracttest.PNG(), Limits{}, "named as PDF but its content is an image (image/png)", false},
 		{"broken.pdf", []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >>\ngarbage"), Limits{}, "PDF file is damaged", false},
-		{"truncated.docx", docxFile(t)[:200], Limits{}, "damaged", false},
+		{"truncated.docx", extracttest.DOCX(t)[:200], Limits{}, "damaged", false},
 		{"report.docx", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 512)...), Limits{}, "DOCX file is password-protected", false},
-		{"archive.zip", zipFile(t, "a.txt", "hello"), Limits{}, "zip archive", true},
+		{"archive.zip", extracttest.Zip(t, "a.txt", "hello"), Limits{}, "zip archive", true},
 		{"blob.bin", append([]byte{0, 1, 2, 3}, make([]byte, 100)...), Limits{}, "not supported", true},
-		{"empty.txt", []byte("  \n"), Limits{}, "The file is empty.", false},
+		{"empty.txt", []byte("  \n"), Limits{}, "the file is empty", false},
 		{"big.txt", bytes.Repeat([]byte("a"), 2<<20), Limits{Input: 1 << 20}, "larger than the 1 MB", false},
 		{"long.txt", bytes.Repeat([]byte("a "), 1<<20), Limits{Text: 1 << 20}, "text is larger than the 1 MB", false},
-		{"many.pptx", pptxFile(t), Limits{Pages: 1}, "more than the 1 pages", false},
-		{"scan.pdf", rawPDF("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", "<< /Type /Page /Parent 2 0 R >>"), Limits{}, "no text layer", false},
+		{"many.pptx", extracttest.PPTX(t), Limits{Pages: 1}, "more than the 1 pages", false},
+		{"scan.pdf", extracttest.RawPDF("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", "<< /Type /Page /Parent 2 0 R >>"), Limits{}, "no text layer", false},
 	}
 	before := runtime.NumGoroutine()
 	for _, c := range cases {
@@ -220,7 +214,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestLyingNameIsReadByContent(t *testing.T) {
-	res := extractOK(t, "survey.pdf", docxFile(t))
+	res := extractOK(t, "survey.pdf", extracttest.DOCX(t))
 	if res.Format != DOCX || !strings.Contains(res.Note, "named as PDF but its content is DOCX") {
 		t.Fatalf("%+v", res)
 	}
@@ -233,14 +227,14 @@ func TestLyingNameIsReadByContent(t *testing.T) {
 func TestTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := Extract(ctx, Input{Data: twoColumnPDF(t, 3, ""), Name: "a.pdf"})
+	_, err := Extract(ctx, Input{Data: extracttest.TwoColumnPDF(t, 3, ""), Name: "a.pdf"})
 	if f, ok := AsFailure(err); !ok || !strings.Contains(f.Reason, "cancelled") {
 		t.Fatalf("%v", err)
 	}
 }
 
 func BenchmarkPDFPage(b *testing.B) {
-	data := twoColumnPDF(b, 20, "")
+	data := extracttest.TwoColumnPDF(b, 20, "")
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/open-notebook/open-notebook/internal/extract/extracttest"
 )
 
 // fuzzExtract feeds arbitrary bytes to Extract as a file of the given name:
@@ -32,16 +34,16 @@ func fuzzExtract(f *testing.F, name string, seeds ...[]byte) {
 }
 
 func FuzzPDF(f *testing.F) {
-	fuzzExtract(f, "f.pdf", twoColumnPDF(f, 1, ""), loopingPDF(), flateBombPDF(1<<10), twoColumnPDF(f, 1, "pw"))
+	fuzzExtract(f, "f.pdf", extracttest.TwoColumnPDF(f, 1, ""), extracttest.LoopingPDF(), extracttest.FlateBombPDF(1<<10), extracttest.TwoColumnPDF(f, 1, "pw"))
 }
 
-func FuzzDOCX(f *testing.F) { fuzzExtract(f, "f.docx", docxFile(f)) }
+func FuzzDOCX(f *testing.F) { fuzzExtract(f, "f.docx", extracttest.DOCX(f)) }
 
-func FuzzPPTX(f *testing.F) { fuzzExtract(f, "f.pptx", pptxFile(f)) }
+func FuzzPPTX(f *testing.F) { fuzzExtract(f, "f.pptx", extracttest.PPTX(f)) }
 
-func FuzzXLSX(f *testing.F) { fuzzExtract(f, "f.xlsx", xlsxFile(f)) }
+func FuzzXLSX(f *testing.F) { fuzzExtract(f, "f.xlsx", extracttest.XLSX(f)) }
 
-func FuzzEPUB(f *testing.F) { fuzzExtract(f, "f.epub", epubFile(f)) }
+func FuzzEPUB(f *testing.F) { fuzzExtract(f, "f.epub", extracttest.EPUB(f)) }
 
 func FuzzHTML(f *testing.F) {
 	fuzzExtract(f, "f.html", []byte("<html><head><title>t</title></head><body><article><h1>a</h1><p>b</p><table><tr><td>1</td><td>2</td></tr></table></article></body></html>"))

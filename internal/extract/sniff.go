@@ -48,7 +48,10 @@ func Sniff(data []byte, name, contentType string) (Kind, error) {
 			if claimed == Markdown || claimed == Text {
 				got = claimed // a text file that begins with a tag is still text
 			}
-		case strings.HasPrefix(detected, "text/") || detected == "application/json" || looksLikeText(data):
+		case strings.HasPrefix(detected, "text/") || detected == "application/json" || looksLikeText(data) ||
+			// A text file that carries a stray NUL or control byte is still
+			// text when its name says so and its bytes are UTF-8.
+			(claimed == Text || claimed == Markdown || claimed == HTML) && utf8.Valid(data[:min(len(data), 4096)]):
 			got = Text
 			if claimed == Markdown || claimed == HTML {
 				got = claimed

@@ -15,7 +15,7 @@ import (
 // text reads plain text or Markdown in its encoding: a byte order mark, then
 // the declared charset, then UTF-8 if the bytes are valid UTF-8, else the
 // encoding a statistical detector finds most likely. A Markdown file's
-// title is its first heading.
+// title is the title of its front matter, when it has one.
 func (x *job) text(data []byte, contentType string, markdown bool) (string, error) {
 	s, err := decodeText(data, contentType)
 	if err != nil {
@@ -28,12 +28,24 @@ func (x *job) text(data []byte, contentType string, markdown bool) (string, erro
 	if !markdown {
 		return "", nil
 	}
-	for _, line := range strings.SplitN(s, "\n", 200) {
-		if t, ok := strings.CutPrefix(strings.TrimSpace(line), "# "); ok {
-			return t, nil
+	return frontMatterTitle(s), nil
+}
+
+// frontMatterTitle reads title: from a YAML front matter block.
+func frontMatterTitle(s string) string {
+	rest, ok := strings.CutPrefix(s, "---\n")
+	if !ok {
+		return ""
+	}
+	for i, line := range strings.Split(rest, "\n") {
+		if line == "---" || i > 100 {
+			break
+		}
+		if t, ok := strings.CutPrefix(line, "title:"); ok {
+			return strings.Trim(strings.TrimSpace(t), `"'`)
 		}
 	}
-	return "", nil
+	return ""
 }
 
 func decodeText(data []byte, contentType string) (string, error) {
@@ -45,8 +57,12 @@ func decodeText(data []byte, contentType string) (string, error) {
 		enc = unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM)
 	}
 	if enc == nil {
+		// A declared UTF-8 that the bytes contradict is a server's default,
+		// not a fact about the file: detection decides.
 		if _, params, err := mime.ParseMediaType(contentType); err == nil && params["charset"] != "" {
-			enc, _ = htmlindex.Get(params["charset"])
+			if e, err := htmlindex.Get(params["charset"]); err == nil && (e != encoding.Nop && e != unicode.UTF8 || utf8.Valid(data)) {
+				enc = e
+			}
 		}
 	}
 	if enc == nil && utf8.Valid(data) {

@@ -1,23 +1,26 @@
-package extract
+// Package extracttest makes small real documents for tests: a two-column
+// PDF, Office files, an EPUB, and hostile files (zip and flate bombs, a
+// looping PDF). They are written by code, not kept as opaque binaries, so
+// what each one holds can be read here.
+package extracttest
 
 import (
 	"archive/zip"
 	"bytes"
 	"compress/zlib"
 	"fmt"
+	"image"
+	"image/png"
 	"strings"
 	"testing"
 
 	"codeberg.org/go-pdf/fpdf"
 )
 
-// Real small files, made by the tests rather than kept as opaque binaries,
-// so what each one holds can be read here.
-
-// twoColumnPDF is an A4 page with a full-width title and two columns whose
+// TwoColumnPDF is an A4 page with a full-width title and two columns whose
 // lines are drawn interleaved (left line 1, right line 1, left line 2, …),
 // as many producers draw them: read in drawing order the columns mix.
-func twoColumnPDF(t testing.TB, pages int, password string) []byte {
+func TwoColumnPDF(t testing.TB, pages int, password string) []byte {
 	t.Helper()
 	f := fpdf.New("P", "pt", "A4", "")
 	f.SetTitle("Tide Pools and Their Keepers", false)
@@ -44,9 +47,9 @@ func twoColumnPDF(t testing.TB, pages int, password string) []byte {
 	return b.Bytes()
 }
 
-// rawPDF writes a PDF from object bodies (object i+1 is objs[i]), with a
+// RawPDF writes a PDF from object bodies (object i+1 is objs[i]), with a
 // correct cross-reference table, for the malformed files fpdf will not make.
-func rawPDF(objs ...string) []byte {
+func RawPDF(objs ...string) []byte {
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.4\n")
 	offsets := make([]int, len(objs))
@@ -63,17 +66,17 @@ func rawPDF(objs ...string) []byte {
 	return b.Bytes()
 }
 
-// loopingPDF has a page tree whose Kids point back at the root.
-func loopingPDF() []byte {
-	return rawPDF(
+// LoopingPDF has a page tree whose Kids point back at the root.
+func LoopingPDF() []byte {
+	return RawPDF(
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
 		"<< /Type /Pages /Kids [2 0 R] /Count 1 >>",
 	)
 }
 
-// flateBombPDF has one page whose content stream inflates to size bytes.
-func flateBombPDF(size int) []byte {
+// FlateBombPDF has one page whose content stream inflates to size bytes.
+func FlateBombPDF(size int) []byte {
 	var z bytes.Buffer
 	w, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
 	chunk := bytes.Repeat([]byte(" "), 1<<16)
@@ -81,7 +84,7 @@ func flateBombPDF(size int) []byte {
 		w.Write(chunk)
 	}
 	w.Close()
-	return rawPDF(
+	return RawPDF(
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
@@ -89,8 +92,8 @@ func flateBombPDF(size int) []byte {
 	)
 }
 
-// zipFile builds a zip from name, content pairs, in order.
-func zipFile(t testing.TB, parts ...string) []byte {
+// Zip builds a zip from name, content pairs, in order.
+func Zip(t testing.TB, parts ...string) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	w := zip.NewWriter(&b)
@@ -111,38 +114,37 @@ func zipFile(t testing.TB, parts ...string) []byte {
 	return b.Bytes()
 }
 
-const (
-	nsW = `xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"`
-	nsA = `xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"`
-)
+// NsW declares WordprocessingML's namespace, for hand-made documents.
+const NsW = `xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"`
+const nsA = `xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"`
 
 func coreXML(title string) string {
 	return `<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>` + title + `</dc:title></cp:coreProperties>`
 }
 
-// docxFile is a Word document with a heading, a paragraph and a table.
-func docxFile(t testing.TB) []byte {
+// DOCX is a Word document with a heading, a paragraph and a table.
+func DOCX(t testing.TB) []byte {
 	body := `<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>Field notes</w:t></w:r></w:p>` +
 		`<w:p><w:r><w:t xml:space="preserve">Observed on the </w:t></w:r><w:r><w:t>north shore.</w:t></w:r></w:p>` +
 		`<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Species</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>Count</w:t></w:r></w:p></w:tc></w:tr>` +
 		`<w:tr><w:tc><w:p><w:r><w:t>Hermit crab</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>12</w:t></w:r></w:p></w:tc></w:tr>` +
 		`<w:tr><w:tc><w:p><w:r><w:t>Sea star</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>3</w:t></w:r></w:p></w:tc></w:tr></w:tbl>` +
 		`<w:p><w:r><w:t>End of notes.</w:t></w:r></w:p>`
-	return zipFile(t,
+	return Zip(t,
 		"[Content_Types].xml", `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>`,
-		"word/document.xml", `<?xml version="1.0"?><w:document `+nsW+`><w:body>`+body+`</w:body></w:document>`,
+		"word/document.xml", `<?xml version="1.0"?><w:document `+NsW+`><w:body>`+body+`</w:body></w:document>`,
 		"docProps/core.xml", coreXML("Shore Survey 2026"),
 	)
 }
 
-// pptxFile is a presentation of two slides, listed out of part order, the
+// PPTX is a presentation of two slides, listed out of part order, the
 // first with speaker notes.
-func pptxFile(t testing.TB) []byte {
+func PPTX(t testing.TB) []byte {
 	slide := func(title, bullet string) string {
 		return `<p:sld ` + nsA + `><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>` + title + `</a:t></a:r></a:p>` +
 			`<a:p><a:r><a:t>` + bullet + `</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>`
 	}
-	return zipFile(t,
+	return Zip(t,
 		"[Content_Types].xml", `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>`,
 		"ppt/presentation.xml", `<p:presentation `+nsA+`><p:sldIdLst><p:sldId id="256" r:id="rId2"/><p:sldId id="257" r:id="rId1"/></p:sldIdLst></p:presentation>`,
 		"ppt/_rels/presentation.xml.rels", `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+
@@ -155,10 +157,10 @@ func pptxFile(t testing.TB) []byte {
 	)
 }
 
-// xlsxFile is a workbook with a shared-string sheet and an inline-string
+// XLSX is a workbook with a shared-string sheet and an inline-string
 // sheet with a gap column.
-func xlsxFile(t testing.TB) []byte {
-	return zipFile(t,
+func XLSX(t testing.TB) []byte {
+	return Zip(t,
 		"[Content_Types].xml", `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>`,
 		"xl/workbook.xml", `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">`+
 			`<sheets><sheet name="Counts" sheetId="1" r:id="rId1"/><sheet name="Sites" sheetId="2" r:id="rId2"/></sheets></workbook>`,
@@ -174,13 +176,13 @@ func xlsxFile(t testing.TB) []byte {
 	)
 }
 
-// epubFile is a book of two chapters, spine order differing from the
+// EPUB is a book of two chapters, spine order differing from the
 // manifest's.
-func epubFile(t testing.TB) []byte {
+func EPUB(t testing.TB) []byte {
 	chapter := func(h, p string) string {
 		return `<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>x</title></head><body><h1>` + h + `</h1><p>` + p + `</p></body></html>`
 	}
-	return zipFile(t,
+	return Zip(t,
 		"mimetype", "application/epub+zip",
 		"META-INF/container.xml", `<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container" version="1.0"><rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>`,
 		"OEBPS/content.opf", `<package xmlns="http://www.idpf.org/2007/opf" version="3.0"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>The Shore Book</dc:title></metadata>`+
@@ -191,5 +193,34 @@ func epubFile(t testing.TB) []byte {
 	)
 }
 
-// bombPart is a part of size bytes that deflates to almost nothing.
-func bombPart(size int) string { return strings.Repeat("<w:p/>", size/6) }
+// BombPart is a part of size bytes that deflates to almost nothing.
+func BombPart(size int) string { return strings.Repeat("<w:p/>", size/6) }
+
+// DOCXBomb is a Word document whose body inflates to size bytes, written
+// as a stream so the test never holds it.
+func DOCXBomb(t testing.TB, size int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := zip.NewWriter(&b)
+	f, err := w.Create("word/document.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte(`<w:document ` + NsW + `><w:body>`))
+	chunk := []byte(strings.Repeat("<w:p/>", 1<<14))
+	for n := 0; n < size; n += len(chunk) {
+		f.Write(chunk)
+	}
+	f.Write([]byte(`</w:body></w:document>`))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// PNG is a tiny image.
+func PNG() []byte {
+	var b bytes.Buffer
+	png.Encode(&b, image.NewRGBA(image.Rect(0, 0, 4, 4)))
+	return b.Bytes()
+}
