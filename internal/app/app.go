@@ -194,6 +194,7 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 			}
 			return out
 		},
+		Speech: aiSvc,
 		LinkEngines: notebook.LinkEngines{FirecrawlKey: cfg.FirecrawlAPIKey, FirecrawlURL: cfg.FirecrawlAPIURL,
 			JinaKey: cfg.JinaAPIKey, JinaURL: cfg.JinaAPIURL, YouTubeURL: cfg.YouTubeURL}})
 	queue, err = newQueue(cfg, o, db, sources, transformations, vectors)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/open-notebook/open-notebook/internal/config"
 	"github.com/open-notebook/open-notebook/internal/extract/extracttest"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 	"github.com/open-notebook/open-notebook/internal/secret"
 	"github.com/open-notebook/open-notebook/internal/store/storetest"
 )
@@ -224,6 +225,68 @@ func TestReadEverySourceType(t *testing.T) {
 			}
 			caps := e.do("GET", "/api/capabilities", "")
 			if !strings.Contains(caps.body, `"url_engines":["auto","simple","firecrawl","jina"]`) {
+				t.Fatalf("capabilities %s", caps.body)
+			}
+		})
+	}
+}
+
+// TestTranscribeAudioAndVideo: audio and the audio track of a video reach
+// the default speech-to-text model (an OpenAI-style fake that answers with
+// what it was sent), and what cannot be read fails with its reason.
+func TestTranscribeAudioAndVideo(t *testing.T) {
+	stt := providertest.New(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/audio/transcriptions" {
+			http.NotFound(w, r)
+			return
+		}
+		f, h, err := r.FormFile("file")
+		if err != nil {
+			http.Error(w, `{"error":{"message":"no file"}}`, 400)
+			return
+		}
+		audio, _ := io.ReadAll(f)
+		kind := "unknown"
+		switch {
+		case bytes.HasPrefix(audio, []byte("RIFF")) && string(audio[8:12]) == "WAVE":
+			kind = "wav"
+		case string(audio[4:8]) == "ftyp" && string(audio[8:12]) == "M4A ":
+			kind = "m4a"
+		}
+		fmt.Fprintf(w, `{"text":"heard %s (%s, %d bytes, model %s)"}`, h.Filename, kind, len(audio), r.FormValue("model"))
+	})
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			e := newEnv(t, engine, withKey("speech-key"))
+			nb := obj(t, e.do("POST", "/api/notebooks", `{"name":"Talks"}`))["id"].(string)
+
+			// Without a speech-to-text model the reason says what to set.
+			clip := e.settled(obj(t, e.uploadFile(nb, "speech.wav", extracttest.SpeechWAV))["id"].(string))
+			if clip["status"] != "failed" || !strings.Contains(fmt.Sprint(clip["processing_info"]), "need a speech-to-text model") {
+				t.Fatalf("no model: %v", clip)
+			}
+			cred := e.createCredential(`{"name":"stt","provider":"openai","api_key":"sk-test","base_url":"` + stt.URL + `/v1"}`)["id"].(string)
+			model := e.createModel("whisper-1", "openai", "speech_to_text", cred)
+			if r := e.do("PUT", "/api/models/defaults", `{"default_speech_to_text_model":"`+model+`"}`); r.status != 200 {
+				t.Fatalf("defaults %d %s", r.status, r.body)
+			}
+			e.do("POST", "/api/sources/"+clip["id"].(string)+"/retry", "")
+			clip = e.settled(clip["id"].(string))
+			if want := fmt.Sprintf("heard speech.wav (wav, %d bytes, model whisper-1)", len(extracttest.SpeechWAV)); clip["full_text"] != want {
+				t.Fatalf("clip: %v, want %q", clip["full_text"], want)
+			}
+
+			video, _ := extracttest.MP4Video("mp4a")
+			mov := e.settled(obj(t, e.uploadFile(nb, "lecture.mov", video))["id"].(string))
+			if !strings.HasPrefix(fmt.Sprint(mov["full_text"]), "heard lecture.m4a (m4a, ") {
+				t.Fatalf("video: %v %v", mov["full_text"], mov["processing_info"])
+			}
+			webm := e.settled(obj(t, e.uploadFile(nb, "clip.webm", append([]byte{0x1A, 0x45, 0xDF, 0xA3}, []byte("webm V_VP9 A_OPUS")...)))["id"].(string))
+			if webm["status"] != "failed" || !strings.Contains(fmt.Sprint(webm["processing_info"]), "Video in WebM or Matroska files cannot be read") {
+				t.Fatalf("webm: %v", webm)
+			}
+			caps := e.do("GET", "/api/capabilities", "")
+			if !strings.Contains(caps.body, `"media":[{"format":"audio"`) {
 				t.Fatalf("capabilities %s", caps.body)
 			}
 		})

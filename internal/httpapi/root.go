@@ -49,11 +49,12 @@ type capabilitiesOut struct {
 // extractionOut lists what sources this server can read.
 type extractionOut struct {
 	Documents  []extract.FormatInfo `json:"documents"`
+	Media      []extract.FormatInfo `json:"media" description:"audio and video, transcribed by the default speech-to-text model"`
 	URLEngines []string             `json:"url_engines" description:"content engines for links usable now"`
 }
 
 func (s *Server) capabilities(ctx context.Context, _ struct{}) (capabilitiesOut, error) {
-	return capabilitiesOut{Extraction: extractionOut{Documents: extract.Documents,
+	return capabilitiesOut{Extraction: extractionOut{Documents: extract.Documents, Media: extract.Media,
 		URLEngines: s.app.Sources.URLEngines()}}, nil
 }
 

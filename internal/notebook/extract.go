@@ -11,12 +11,17 @@ import (
 	"github.com/open-notebook/open-notebook/internal/extract"
 )
 
-// readDocument reads the text of an uploaded or fetched document into s.
+// readDocument reads the text of an uploaded or fetched document into s:
+// audio and video through the speech-to-text model, documents through the
+// extract package.
 // A document that yields no text (unsupported, damaged, locked, over a
 // limit) is not an error: its reason becomes the source's note, and
 // finish marks the source failed with it, the file kept for download and
 // retry.
-func (c *Sources) readDocument(ctx context.Context, s *Source, body []byte, name, contentType string) {
+func (c *Sources) readDocument(ctx context.Context, s *Source, body []byte, name, contentType string) error {
+	if kind, ok := extract.SniffMedia(body); ok {
+		return c.transcribe(ctx, s, body, kind, name)
+	}
 	res, err := extract.Extract(ctx, extract.Input{Data: body, Name: name, ContentType: contentType})
 	if err != nil {
 		reason := "The document could not be read."
@@ -24,9 +29,10 @@ func (c *Sources) readDocument(ctx context.Context, s *Source, body []byte, name
 			reason = f.Reason
 		}
 		c.setText(s, "", "", reason)
-		return
+		return nil
 	}
 	c.setText(s, res.Title, res.Text, res.Note)
+	return nil
 }
 
 // readFile reads at most the extraction input limit of f; a larger file is

@@ -161,8 +161,7 @@ func (c *Sources) fetchDirect(ctx context.Context, s *Source) error {
 	if len(body) > maxFetchBytes {
 		return apperr.Newf(apperr.Upstream, "Could not fetch the URL: the page is larger than %d MB", maxFetchBytes>>20)
 	}
-	c.readDocument(ctx, s, body, raw, resp.Header.Get("Content-Type"))
-	return nil
+	return c.readDocument(ctx, s, body, raw, resp.Header.Get("Content-Type"))
 }
 
 // maxHostedBytes bounds a hosted engine's answer.

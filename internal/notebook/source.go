@@ -137,6 +137,7 @@ type Sources struct {
 	// settings reads how links are read; engines are the hosted readers.
 	settings func(ctx context.Context) LinkSettings
 	engines  LinkEngines
+	speech   Transcriber
 	now      func() time.Time
 }
 
@@ -153,6 +154,7 @@ type SourcesDeps struct {
 	EmbedOption     func(ctx context.Context) string
 	LinkSettings    func(ctx context.Context) LinkSettings
 	LinkEngines     LinkEngines
+	Speech          Transcriber
 	Now             func() time.Time
 }
 
@@ -160,7 +162,7 @@ type SourcesDeps struct {
 func NewSources(d SourcesDeps) *Sources {
 	return &Sources{store: d.Store, books: d.Books, fetch: d.Fetch, files: d.Files, vectors: d.Vectors, jobs: d.Jobs,
 		tx: d.Tx, transformations: d.Transformations, embedOption: d.EmbedOption, settings: d.LinkSettings,
-		engines: d.LinkEngines, now: d.Now}
+		engines: d.LinkEngines, speech: d.Speech, now: d.Now}
 }
 
 // NewSource is a request to add a source.
@@ -651,8 +653,7 @@ func (c *Sources) extractFile(ctx context.Context, s *Source, f io.Reader, name 
 	if err != nil {
 		return err
 	}
-	c.readDocument(ctx, s, body, name, typeByName(name))
-	return nil
+	return c.readDocument(ctx, s, body, name, typeByName(name))
 }
 
 // safeFileName keeps an uploaded file's base name, without path parts or
