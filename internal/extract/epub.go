@@ -19,7 +19,7 @@ func (x *job) epub(data []byte) (string, error) {
 	if c.files["META-INF/encryption.xml"] != nil && c.files["META-INF/rights.xml"] != nil {
 		return "", fail("The EPUB is protected by DRM and its chapters cannot be read.")
 	}
-	b, err := c.read("META-INF/container.xml")
+	b, err := c.read("META-INF/container.xml", maxSmallPart)
 	if err != nil {
 		return "", err
 	}
@@ -32,7 +32,7 @@ func (x *job) epub(data []byte) (string, error) {
 		return "", fail("The EPUB has no package document (META-INF/container.xml is missing or damaged).")
 	}
 	opfPath := container.Rootfiles[0].Path
-	b, err = c.read(opfPath)
+	b, err = c.read(opfPath, maxSmallPart)
 	if err != nil {
 		return "", err
 	}
@@ -65,7 +65,9 @@ func (x *job) epub(data []byte) (string, error) {
 		if part == "" {
 			continue
 		}
-		ch, err := c.read(part)
+		// A chapter is parsed whole; one larger than the text limit
+		// could not be kept anyway.
+		ch, err := c.read(part, int64(x.lim.Text))
 		if err != nil {
 			return "", err
 		}

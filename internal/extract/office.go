@@ -3,6 +3,7 @@ package extract
 import (
 	"encoding/xml"
 	"fmt"
+	"io"
 	"path"
 	"sort"
 	"strconv"
@@ -19,10 +20,6 @@ func (x *job) docx(data []byte) (string, error) {
 	if err := x.page(); err != nil {
 		return "", err
 	}
-	b, err := c.read("word/document.xml")
-	if err != nil {
-		return "", err
-	}
 	type table struct {
 		rows [][]string
 		row  []string
@@ -34,7 +31,7 @@ func (x *job) docx(data []byte) (string, error) {
 		heading int
 		inText  bool
 	)
-	err = xmlTokens(b, func(tok xml.Token) error {
+	walk := func(tok xml.Token) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
@@ -109,8 +106,8 @@ func (x *job) docx(data []byte) (string, error) {
 			}
 		}
 		return nil
-	})
-	if err != nil {
+	}
+	if err := c.stream("word/document.xml", func(r io.Reader) error { return xmlTokens(r, walk) }); err != nil {
 		return "", err
 	}
 	return c.coreTitle(), nil
@@ -174,7 +171,7 @@ func (x *job) pptx(data []byte) (string, error) {
 		return "", err
 	}
 	const pres = "ppt/presentation.xml"
-	b, err := c.read(pres)
+	b, err := c.read(pres, maxSmallPart)
 	if err != nil {
 		return "", err
 	}
@@ -198,11 +195,11 @@ func (x *job) pptx(data []byte) (string, error) {
 		if part == "" {
 			continue
 		}
-		sb, err := c.read(part)
-		if err != nil {
-			return "", err
-		}
-		paras, err := drawingText(sb)
+		var paras []string
+		err := c.stream(part, func(r io.Reader) (err error) {
+			paras, err = x.drawingText(r)
+			return err
+		})
 		if err != nil {
 			return "", err
 		}
@@ -222,17 +219,20 @@ func (x *job) pptx(data []byte) (string, error) {
 
 // slideNotes is the text of a slide's speaker notes.
 func (c *container) slideNotes(slide string) string {
+	x := c.x
 	rels, err := c.rels(slide)
 	if err != nil {
 		return ""
 	}
 	for _, target := range rels {
 		if strings.Contains(path.Base(target), "notesSlide") {
-			b, err := c.read(target)
-			if err != nil {
+			var paras []string
+			if err := c.stream(target, func(r io.Reader) (err error) {
+				paras, err = x.drawingText(r)
+				return err
+			}); err != nil {
 				return ""
 			}
-			paras, _ := drawingText(b)
 			// The notes page repeats the slide number as a field: dropped.
 			var kept []string
 			for _, p := range paras {
@@ -246,14 +246,16 @@ func (c *container) slideNotes(slide string) string {
 	return ""
 }
 
-// drawingText is the paragraphs of DrawingML text (a:p holding a:t).
-func drawingText(b []byte) ([]string, error) {
+// drawingText is the paragraphs of DrawingML text (a:p holding a:t), no
+// more than the text limit.
+func (x *job) drawingText(r io.Reader) ([]string, error) {
 	var (
 		paras  []string
 		para   strings.Builder
 		inText bool
+		size   int
 	)
-	err := xmlTokens(b, func(tok xml.Token) error {
+	err := xmlTokens(r, func(tok xml.Token) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
@@ -273,6 +275,10 @@ func drawingText(b []byte) ([]string, error) {
 			case "p":
 				if s := strings.TrimSpace(para.String()); s != "" {
 					paras = append(paras, s)
+					size += len(s)
+					if size > x.lim.Text {
+						return errTextLimit
+					}
 				}
 				para.Reset()
 			}
@@ -289,7 +295,7 @@ func (x *job) xlsx(data []byte) (string, error) {
 		return "", err
 	}
 	const book = "xl/workbook.xml"
-	b, err := c.read(book)
+	b, err := c.read(book, maxSmallPart)
 	if err != nil {
 		return "", err
 	}
@@ -306,7 +312,7 @@ func (x *job) xlsx(data []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	shared, err := c.sharedStrings()
+	shared, err := x.sharedStrings(c)
 	if err != nil {
 		return "", err
 	}
@@ -318,11 +324,11 @@ func (x *job) xlsx(data []byte) (string, error) {
 		if part == "" {
 			continue
 		}
-		sb, err := c.read(part)
-		if err != nil {
-			return "", err
-		}
-		rows, err := x.sheetRows(sb, shared)
+		var rows [][]string
+		err := c.stream(part, func(r io.Reader) (err error) {
+			rows, err = x.sheetRows(r, shared)
+			return err
+		})
 		if err != nil {
 			return "", err
 		}
@@ -336,18 +342,16 @@ func (x *job) xlsx(data []byte) (string, error) {
 	return c.coreTitle(), nil
 }
 
-func (c *container) sharedStrings() ([]string, error) {
-	b, err := c.read("xl/sharedStrings.xml")
-	if err != nil || b == nil {
-		return nil, err
-	}
+// sharedStrings reads the workbook's string table, which counts against
+// the text limit: every string in it may be shown.
+func (x *job) sharedStrings(c *container) (out []string, err error) {
 	var (
-		out    []string
 		cur    strings.Builder
 		inText bool
 		inRPh  bool // phonetic runs repeat the text in another script
+		size   int
 	)
-	err = xmlTokens(b, func(tok xml.Token) error {
+	walk := func(tok xml.Token) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
@@ -370,10 +374,14 @@ func (c *container) sharedStrings() ([]string, error) {
 				inRPh = false
 			case "si":
 				out = append(out, cur.String())
+				if size += cur.Len() + 16; size > x.lim.Text {
+					return errTextLimit
+				}
 			}
 		}
 		return nil
-	})
+	}
+	err = c.stream("xl/sharedStrings.xml", func(r io.Reader) error { return xmlTokens(r, walk) })
 	return out, err
 }
 
@@ -383,7 +391,7 @@ const maxColumns = 256
 
 // sheetRows reads a worksheet's cells into rows, empty rows dropped and
 // cells placed in their columns.
-func (x *job) sheetRows(b []byte, shared []string) ([][]string, error) {
+func (x *job) sheetRows(r io.Reader, shared []string) ([][]string, error) {
 	type cell struct {
 		col int
 		val string
@@ -396,7 +404,7 @@ func (x *job) sheetRows(b []byte, shared []string) ([][]string, error) {
 		nextCol, width int
 		size           int
 	)
-	err := xmlTokens(b, func(tok xml.Token) error {
+	err := xmlTokens(r, func(tok xml.Token) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
