@@ -272,6 +272,8 @@ type job struct {
 	out   *textBuilder
 	pages int
 	note  string // what the user should know about a partial reading
+	// inflated counts the PDF content inflated so far.
+	inflated int64
 }
 
 // page counts a page (slide, sheet, chapter) and checks the time and page

@@ -169,6 +169,7 @@ func TestBadInput(t *testing.T) {
 			"a.xhtml", "<p>"+strings.Repeat(" ", 16<<20)+"</p>"), small, "inflates to more than the 4 MB", false},
 		{"bomb300.docx", extracttest.DOCXBomb(t, 300<<20), Limits{}, "inflates to more than 150 times its compressed size", false},
 		{"loop.pdf", extracttest.LoopingPDF(), Limits{}, "page tree loops", false},
+		{"pages.pdf", extracttest.TwoColumnPDF(t, 30, ""), Limits{Unzipped: 20 << 10}, "pages inflate to more than the 0 MB", false},
 		{"flatebomb.pdf", extracttest.FlateBombPDF(16 << 20), small, "Page 1 of the PDF inflates to more than the 4 MB", false},
 		{"locked.pdf", extracttest.TwoColumnPDF(t, 1, "secret"), Limits{}, "password-protected", false},
 		{"photo.pdf", extracttest.PNG(), Limits{}, "named as PDF but its content is an image (image/png)", false},

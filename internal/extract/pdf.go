@@ -138,6 +138,10 @@ func (x *job) checkPageSize(p pdf.Page, num int) error {
 		if left -= n; left < 0 {
 			return fail("Page %d of the PDF inflates to more than the %d MB this server reads for a page.", num, x.lim.PageBytes>>20)
 		}
+		// All pages together share the unpack budget of zip containers.
+		if x.inflated += n; x.inflated > x.lim.Unzipped {
+			return fail("The PDF's pages inflate to more than the %d MB this server unpacks.", x.lim.Unzipped>>20)
+		}
 	}
 	return nil
 }
