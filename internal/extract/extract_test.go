@@ -261,6 +261,12 @@ func TestLargeDocumentIsNotABomb(t *testing.T) {
 }
 
 func TestLyingNameIsReadByContent(t *testing.T) {
+	if res := extractOK(t, "notes.txt", []byte("A PDF begins with a %PDF-1.7 header line.")); res.Format != Text {
+		t.Fatalf("text quoting a PDF header read as %s", res.Format)
+	}
+	if res := extractOK(t, "mailed.pdf", append([]byte("junk from a mail gateway\n"), extracttest.TwoColumnPDF(t, 1, "")...)); res.Format != PDF {
+		t.Fatalf("a PDF after junk read as %s", res.Format)
+	}
 	res := extractOK(t, "survey.pdf", extracttest.DOCX(t))
 	if res.Format != DOCX || !strings.Contains(res.Note, "named as PDF but its content is DOCX") {
 		t.Fatalf("%+v", res)

@@ -25,7 +25,9 @@ func Sniff(data []byte, name, contentType string) (Kind, error) {
 	claimed := claimedFormat(name, contentType)
 	var got Format
 	switch {
-	case bytes.HasPrefix(data, []byte("%PDF-")) || (len(data) > 5 && bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-"))):
+	// Some producers put bytes before the header; only a file named as a
+	// PDF is believed to be one then, so text that quotes a header is text.
+	case bytes.HasPrefix(data, []byte("%PDF-")) || (claimed == PDF && bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-"))):
 		got = PDF
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
 		f, err := zipFormat(data)
