@@ -202,7 +202,21 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 				return "ask"
 			}
 			return *c.DefaultEmbeddingOption
-		}})
+		},
+		LinkSettings: func(ctx context.Context) notebook.LinkSettings {
+			c, err := settingsSvc.Get(ctx)
+			if err != nil {
+				c = settings.Defaults()
+			}
+			out := notebook.LinkSettings{Engine: notebook.EngineAuto, YouTubeLanguages: c.YoutubePreferredLanguages}
+			if c.DefaultContentProcessingEngineURL != nil {
+				out.Engine = *c.DefaultContentProcessingEngineURL
+			}
+			return out
+		},
+		Speech: aiSvc,
+		LinkEngines: notebook.LinkEngines{FirecrawlKey: cfg.FirecrawlAPIKey, FirecrawlURL: cfg.FirecrawlAPIURL,
+			JinaKey: cfg.JinaAPIKey, JinaURL: cfg.JinaAPIURL, YouTubeURL: cfg.YouTubeURL}})
 	queue, err = newQueue(cfg, o, db, sources, transformations, vectors)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,7 @@
 // notebook.js: one notebook (/ui/notebooks/{id}): its sources and notes,
 // adding both, and keyword search.
 
-import { api, ApiError, pathID } from './api.js';
+import { api, ApiError, pathID, upload } from './api.js';
 import { $, ago, busy, confirmDialog, field, h, highlight, openDialog, plural, safeHref, show, toast } from './dom.js';
 import { reportError, startPage } from './shell.js';
 import { chatPanel } from './chat.js';
@@ -486,7 +486,7 @@ async function addSource(ev) {
   }
   await busy(form.querySelector('button[type="submit"]'), async () => {
     try {
-      const src = await api('POST', body instanceof FormData ? '/api/sources' : '/api/sources/json', body);
+      const src = body instanceof FormData ? await uploadWithProgress(body) : await api('POST', '/api/sources/json', body);
       if (transformations.length) awaited.set(src.id, { count: transformations.length, until: Date.now() + 120000 });
       form.reset();
       applyEmbeddingSetting().catch(() => {});
@@ -498,7 +498,49 @@ async function addSource(ev) {
     } catch (e) {
       fail(e.message);
     }
-  }, kind === 'link' ? 'Adding the link…' : kind === 'file' ? 'Uploading…' : 'Adding…');
+  }, kind === 'link' ? 'Adding the link…' : kind === 'upload' ? 'Uploading…' : 'Adding…');
+}
+
+// uploadWithProgress sends a file showing how much has gone; once it is
+// all sent, the source in the list shows its processing.
+async function uploadWithProgress(body) {
+  const box = $('#src-upload');
+  const bar = $('#src-upload-bar');
+  const text = $('#src-upload-text');
+  const mb = (n) => (n / 1048576).toFixed(n < 10485760 ? 1 : 0);
+  bar.value = 0;
+  text.textContent = 'Uploading…';
+  box.hidden = false;
+  try {
+    return await upload('/api/sources', body, (sent, total) => {
+      const pct = Math.round((sent / total) * 100);
+      bar.value = pct;
+      text.textContent = sent < total ? `Uploading… ${pct}% (${mb(sent)} of ${mb(total)} MB)` : 'Uploaded; reading it…';
+    });
+  } finally {
+    box.hidden = true;
+  }
+}
+
+// describeAccepted lists, under the file field, the kinds of file this
+// server reads (from its capabilities), and lets the picker offer them.
+async function describeAccepted() {
+  let caps;
+  try {
+    caps = await api('GET', '/api/capabilities');
+  } catch {
+    return; // the field still takes any file, and the server says what it cannot read
+  }
+  const ex = caps && caps.extraction;
+  if (!ex) return;
+  const names = { pdf: 'PDF', docx: 'Word', pptx: 'PowerPoint', xlsx: 'Excel', epub: 'EPUB', markdown: 'Markdown', html: 'HTML', text: 'text', audio: 'audio', video: 'video' };
+  const all = [...(ex.documents || []), ...(ex.media || [])];
+  const exts = all.flatMap((f) => f.extensions);
+  $('#src-file').setAttribute('accept', exts.join(','));
+  const docs = (ex.documents || []).map((f) => names[f.format] || f.format).join(', ');
+  const media = (ex.media || []).map((f) => `${names[f.format] || f.format} (${f.extensions.join(' ')})`).join(' and ');
+  $('#src-accepted').textContent = `Accepted: ${docs}${media ? `; ${media}, transcribed by the speech-to-text model` : ''}. ` +
+    'Its text is read in the background; the source shows its progress and, if it fails, why, with Retry.';
 }
 
 // renderTransformationChoices offers the transformations to run on a new
@@ -681,6 +723,7 @@ async function main() {
     loadTransformations().catch(reportError),
     loadModels().catch(() => {}),
     applyEmbeddingSetting().catch(() => {}),
+    describeAccepted(),
   ]);
   chatPanel($('#chat'), { kind: 'notebook', ownerID: notebookID, models: state.models, onCite: openCited,
     context: () => chatContext || undefined });
