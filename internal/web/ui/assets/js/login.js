@@ -49,6 +49,7 @@ async function submit(ev) {
 
 async function start() {
   $('#login').addEventListener('submit', submit);
+  $('#login-submit').disabled = false;
   try {
     const status = await api('GET', '/api/auth/status');
     if (!status.auth_enabled) {
