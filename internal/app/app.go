@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/ai"
@@ -87,6 +88,11 @@ type App struct {
 	Chats           *notebook.Chats
 	// Jobs is the background queue; Start runs its workers.
 	Jobs *job.Queue
+
+	// loading is the background load of Vectors; Close stops it and waits
+	// for it, so it never outlives the database.
+	loading  sync.WaitGroup
+	stopLoad context.CancelFunc
 }
 
 // Open opens the configured database (applying migrations) and builds the
@@ -322,18 +328,21 @@ func (a *App) Start(ctx context.Context) error { return a.Jobs.Start(ctx) }
 // LoadVectors loads the vector index from the database in the background,
 // so start-up does not wait for it; a vector search that comes first waits
 // for the load to finish. A load that fails is logged and tried again by
-// the next search.
+// the next search. Call it once; Close stops the load.
 func (a *App) LoadVectors(ctx context.Context) {
-	go func() {
+	ctx, a.stopLoad = context.WithCancel(ctx)
+	a.loading.Go(func() {
 		start := time.Now()
 		if err := a.Vectors.Sync(ctx); err != nil {
-			a.Logger.Warn("loading the vector index", "error", err)
+			if ctx.Err() == nil {
+				a.Logger.Warn("loading the vector index", "error", err)
+			}
 			return
 		}
 		st := a.Vectors.Stats()
 		a.Logger.Info("vector index loaded", "chunks", st.Chunks, "owners", st.Owners, "spaces", st.Spaces,
 			"mb", st.Bytes>>20, "dropped", st.Dropped, "took", time.Since(start).Round(time.Millisecond).String())
-	}()
+	})
 }
 
 // HTTPClient is the egress-guarded client with a timeout, for the few
@@ -345,6 +354,10 @@ func (a *App) HTTPClient(timeout time.Duration) *http.Client {
 // Close stops the workers, giving running jobs until ctx ends to finish
 // (a job cut short runs again later), and closes the database.
 func (a *App) Close() error {
+	if a.stopLoad != nil {
+		a.stopLoad()
+	}
+	a.loading.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return errors.Join(a.Jobs.Stop(ctx), a.DB.Close())
