@@ -63,7 +63,9 @@ func (e *env) rawDB() *sql.DB {
 	e.t.Helper()
 	driver, dsn := "pgx", e.dbURL
 	if e.engine == store.SQLite {
-		driver, dsn = "sqlite", filepath.Join(e.dbDir, store.FileName)
+		// Wait for the server's own writes (the job queue writes in the
+		// background) as the server does, instead of failing at once.
+		driver, dsn = "sqlite", "file:"+filepath.Join(e.dbDir, store.FileName)+"?_pragma=busy_timeout(10000)"
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
