@@ -20,10 +20,21 @@ func rotateKey(ctx context.Context, env func(string) (string, bool), stdout, std
 		return err
 	}
 	defer a.Close()
+	// A terminal gets one line rewritten in place; a log or a pipe gets
+	// plain lines, about one per tenth of the work.
+	tty, overwritten := isTerminal(stdout), false
 	res, err := a.Credentials.RotateKey(ctx, func(done, total int) {
-		fmt.Fprintf(stdout, "\rre-sealing secrets: %d/%d", done, total)
+		switch {
+		case tty:
+			fmt.Fprintf(stdout, "\rre-sealing secrets: %d/%d", done, total)
+			overwritten = true
+		case done == total || done%max(total/10, 1) == 0:
+			fmt.Fprintf(stdout, "re-sealing secrets: %d/%d\n", done, total)
+		}
 	})
-	fmt.Fprintln(stdout)
+	if overwritten {
+		fmt.Fprintln(stdout)
+	}
 	if err != nil {
 		return err
 	}
@@ -34,6 +45,16 @@ func rotateKey(ctx context.Context, env func(string) (string, bool), stdout, std
 	}
 	fmt.Fprintln(stdout, "every secret is sealed under the current key; OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS can be removed")
 	return nil
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // importProviderConfig imports the original's legacy provider configuration

@@ -100,7 +100,7 @@ Commands:
   hash-password
             read a password from standard input and print its Argon2id
             hash, for OPEN_NOTEBOOK_PASSWORD
-  token create --scope read|write|admin [--expires 30d] [--name NAME]
+  token create --scope read|write|admin [--expires 30d|never] [--name NAME]
   token list
   token revoke TOKEN_ID
             manage API tokens in the database (works offline)
@@ -174,11 +174,8 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 	if err := checkExposure(cfg); err != nil {
 		return err
 	}
-	if cfg.CORSWildcard {
+	if cfg.CORSWildcard && !config.IsLoopback(cfg.Listen) {
 		logger.Warn("CORS_ORIGINS is not set: any web origin may call the API (without credentials). Set CORS_ORIGINS to your UI's origin to restrict it.")
-	}
-	if cfg.EncryptionKey.Empty() {
-		logger.Warn("OPEN_NOTEBOOK_ENCRYPTION_KEY not set. API key encryption will fail until this is configured. Set it to any secret string to store provider credentials.")
 	}
 
 	a, err := app.Open(ctx, cfg, app.Options{Env: env, Logger: logger})
@@ -195,6 +192,7 @@ func serve(ctx context.Context, env config.Env, stderr io.Writer) error {
 	if err := a.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
+	a.LoadVectors(ctx)
 	tlsCfg, err := tlsConfig(cfg)
 	if err != nil {
 		return err

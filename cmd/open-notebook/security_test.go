@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -219,4 +220,116 @@ func writeSelfSigned(t *testing.T, dir string) (certFile, keyFile string) {
 		t.Fatal(err)
 	}
 	return certFile, keyFile
+}
+
+func TestTokenCreateNamesMissingFlagsAndExpiresLikeTheUI(t *testing.T) {
+	env := envMap(map[string]string{"OPEN_NOTEBOOK_DATA_DIR": t.TempDir()})
+	create := func(args ...string) (code int, stderr string) {
+		var errs bytes.Buffer
+		code = run(t.Context(), append([]string{"token", "create"}, args...), env, io.Discard, &errs)
+		return code, errs.String()
+	}
+	if code, errs := create("--name", "x"); code == 0 || !strings.Contains(errs, "--scope is required: read, write or admin") {
+		t.Fatalf("without --scope: exit %d %q", code, errs)
+	}
+	code, errs := create("--scope", "read")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errs)
+	}
+	want := time.Now().Add(30 * 24 * time.Hour).UTC().Format("2006-01-02")
+	if !strings.Contains(errs, "expires "+want) {
+		t.Fatalf("without --expires a token should expire in 30 days (%s), as in the web UI: %q", want, errs)
+	}
+	if code, errs := create("--scope", "read", "--expires", "never"); code != 0 || !strings.Contains(errs, "never expires") {
+		t.Fatalf("--expires never: exit %d %q", code, errs)
+	}
+}
+
+func TestRotateKeyWritesPlainLinesWhenNotATerminal(t *testing.T) {
+	dir := t.TempDir()
+	env := envMap(map[string]string{"OPEN_NOTEBOOK_DATA_DIR": dir})
+	legacy := filepath.Join(dir, "legacy.json")
+	if err := os.WriteFile(legacy, []byte(`{"credentials":{"openai":[
+		{"id":"a","name":"one","provider":"openai","api_key":"sk-one-000000000000"},
+		{"id":"b","name":"two","provider":"openai","api_key":"sk-two-000000000000"},
+		{"id":"c","name":"three","provider":"openai","api_key":"sk-three-0000000000"}]}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if code := run(t.Context(), []string{"import-provider-config", legacy}, env, &out, &errs); code != 0 {
+		t.Fatalf("import: exit %d %s", code, errs.String())
+	}
+	out.Reset()
+	if code := run(t.Context(), []string{"rotate-key"}, env, &out, &errs); code != 0 {
+		t.Fatalf("rotate-key: exit %d %s", code, errs.String())
+	}
+	if strings.Contains(out.String(), "\r") || !strings.HasPrefix(out.String(), "re-sealing secrets: 1/3\nre-sealing secrets: 2/3\nre-sealing secrets: 3/3\nre-sealed ") {
+		t.Fatalf("output into a pipe: %q", out.String())
+	}
+
+	// Without its key file the stored keys cannot be opened: the command
+	// fails with the reason and prints nothing before it.
+	if err := os.Remove(filepath.Join(dir, "encryption.key")); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errs.Reset()
+	if code := run(t.Context(), []string{"rotate-key"}, env, &out, &errs); code == 0 || out.Len() != 0 || !strings.Contains(errs.String(), "No encryption key configured") {
+		t.Fatalf("rotate-key without a key: exit %d, stdout %q, stderr %q", code, out.String(), errs.String())
+	}
+}
+
+// lockedBuffer collects a server's log while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestAFirstStartOnLoopbackLogsTheKeyFileButNoCORSWarning(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	var logs lockedBuffer
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, envMap(map[string]string{"OPEN_NOTEBOOK_LISTEN": addr, "OPEN_NOTEBOOK_DATA_DIR": dir}), io.Discard, &logs)
+	}()
+	healthy := false
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !healthy; time.Sleep(20 * time.Millisecond) {
+		if resp, err := http.Get("http://" + addr + "/health"); err == nil {
+			resp.Body.Close()
+			healthy = resp.StatusCode == 200
+		}
+	}
+	cancel()
+	<-done
+	if !healthy {
+		t.Fatalf("the server never became healthy: %s", logs.String())
+	}
+	key, err := os.ReadFile(filepath.Join(dir, "encryption.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if strings.Contains(out, "CORS_ORIGINS") {
+		t.Errorf("a server on loopback warned about CORS: %s", out)
+	}
+	if !strings.Contains(out, "generated an encryption key") || !strings.Contains(out, filepath.Join(dir, "encryption.key")) {
+		t.Errorf("the log does not say where the generated key is: %s", out)
+	}
+	if strings.Contains(out, strings.TrimSpace(string(key))) {
+		t.Error("the generated key is in the log")
+	}
 }

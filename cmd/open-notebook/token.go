@@ -13,9 +13,12 @@ import (
 	"github.com/open-notebook/open-notebook/internal/config"
 )
 
-const tokenUsage = `usage: open-notebook token create --scope read|write|admin [--expires 30d] [--name NAME]
+const tokenUsage = `usage: open-notebook token create --scope read|write|admin [--expires 30d|never] [--name NAME]
        open-notebook token list
        open-notebook token revoke TOKEN_ID`
+
+// defaultTokenLifetime is how long a token made without --expires lasts.
+const defaultTokenLifetime = "30d"
 
 // tokenCmd manages API tokens directly in the database, so an operator can
 // issue the first token without the server running or a password at hand.
@@ -35,16 +38,21 @@ func tokenCmd(ctx context.Context, args []string, env config.Env, stdout, stderr
 		fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		fs.StringVar(&scope, "scope", "", "read, write or admin (required)")
-		fs.StringVar(&expires, "expires", "", "lifetime such as 30d, 12h or 90m (default: never)")
+		// The same default as the web UI's: a forgotten token stops working
+		// on its own.
+		fs.StringVar(&expires, "expires", defaultTokenLifetime, "lifetime such as 30d, 12h or 90m, or never")
 		fs.StringVar(&nt.Name, "name", "", "what the token is for")
 		if err := fs.Parse(args); err != nil {
 			return errors.New(tokenUsage)
+		}
+		if scope == "" {
+			return errors.New("--scope is required: read, write or admin\n" + tokenUsage)
 		}
 		var err error
 		if nt.Scope, err = auth.ParseScope(scope); err != nil {
 			return fmt.Errorf("--scope: %w", err)
 		}
-		if expires != "" {
+		if expires != "never" {
 			if nt.Lifetime, err = auth.ParseLifetime(expires); err != nil {
 				return fmt.Errorf("--expires: %w", err)
 			}

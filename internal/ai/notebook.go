@@ -68,3 +68,8 @@ func (s *Service) ChatStreamWith(ctx context.Context, modelID string, messages [
 	}
 	return resp.Content, nil
 }
+
+// TranscribeWith transcribes audio with the speech-to-text model id.
+func (s *Service) TranscribeWith(ctx context.Context, modelID string, req provider.TranscriptionRequest) (string, error) {
+	return s.Transcribe(ctx, ModelID(modelID), req)
+}

@@ -30,6 +30,7 @@ import (
 	"github.com/open-notebook/open-notebook/internal/ratelimit"
 	"github.com/open-notebook/open-notebook/internal/settings"
 	"github.com/open-notebook/open-notebook/internal/store"
+	"github.com/open-notebook/open-notebook/internal/vector"
 )
 
 // Options are what differs between a deployment and a test. The zero
@@ -63,20 +64,23 @@ type App struct {
 	Guard  *netguard.Guard
 	Now    func() time.Time
 
-	Audit           *audit.Log
-	Auth            *auth.Service
-	Failures        *ratelimit.Failures // failed-authentication lock-out
-	APILimit        *ratelimit.Limiter  // per-client limit of every /api request; nil: none
-	Costly          *ratelimit.Limiter  // per-client limit of provider tests, discovery and sync; nil: none
-	Credentials     *credential.Service
-	Models          *model.Service
-	AI              *ai.Service
-	Settings        *settings.Service
-	Notebooks       *notebook.Service
-	Sources         *notebook.Sources
-	Notes           *notebook.Notes
-	Embeddings      *notebook.Embeddings
-	Search          *notebook.Search
+	Audit       *audit.Log
+	Auth        *auth.Service
+	Failures    *ratelimit.Failures // failed-authentication lock-out
+	APILimit    *ratelimit.Limiter  // per-client limit of every /api request; nil: none
+	Costly      *ratelimit.Limiter  // per-client limit of provider tests, discovery and sync; nil: none
+	Credentials *credential.Service
+	Models      *model.Service
+	AI          *ai.Service
+	Settings    *settings.Service
+	Notebooks   *notebook.Service
+	Sources     *notebook.Sources
+	Notes       *notebook.Notes
+	Embeddings  *notebook.Embeddings
+	Search      *notebook.Search
+	// Vectors is the in-memory index of embedded chunks that vector search
+	// ranks with.
+	Vectors         *vector.Index
 	Ask             *notebook.Asker
 	Transformations *notebook.Transformations
 	Insights        *notebook.Insights
@@ -136,18 +140,30 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 	for i, p := range cfg.EncryptionKeyPrevious {
 		previous[i] = p.Reveal()
 	}
-	vault, err := credential.OpenVault(ctx, db, cfg.EncryptionKey.Reveal(), previous, o.KDF)
+	keySource, keyFile, err := resolveKey(ctx, cfg, db, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	// The keys are derived in the background: the server listens at once,
+	// and only what needs a key waits for it.
+	vault, err := credential.OpenVault(ctx, db, cfg.EncryptionKey.Reveal(), previous, o.KDF, func(v *credential.Vault, err error) {
+		if err != nil {
+			o.Logger.Error("deriving the encryption key failed: stored provider keys cannot be used", "error", err)
+			return
+		}
+		// Deriving keys with Argon2id allocates 64 MiB each; give it back
+		// now rather than carrying it while idle.
+		debug.FreeOSMemory()
+		if v.Configured() && !v.Matches() {
+			o.Logger.Error("OPEN_NOTEBOOK_ENCRYPTION_KEY does not match the key that encrypted the stored credentials: " +
+				"stored keys cannot be read and new keys are refused until the right key is configured " +
+				"(or given in OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS and rotated with 'open-notebook rotate-key')")
+		}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("encryption key ring: %w", err)
 	}
-	// Deriving keys with Argon2id allocates 64 MiB each; give it back now
-	// rather than carrying it while idle.
-	debug.FreeOSMemory()
-	if vault.Configured() && !vault.Matches() {
-		o.Logger.Error("OPEN_NOTEBOOK_ENCRYPTION_KEY does not match the key that encrypted the stored credentials: " +
-			"stored keys cannot be read and new keys are refused until the right key is configured " +
-			"(or given in OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS and rotated with 'open-notebook rotate-key')")
-	}
+	vault.Describe(keySource, keyFile)
 
 	now := o.Now
 	env := provider.Env(o.Env)
@@ -169,7 +185,11 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 	jobs := lazyJobs{&queue}
 	vectors := notebook.NewEmbeddings(db, aiSvc, db, jobs)
 	vectors.SetChunking(notebook.Chunking{Size: cfg.ChunkSize, Overlap: cfg.ChunkOverlap, Min: cfg.MinChunkSize})
-	search := notebook.NewSearch(db, vectors)
+	// One index serves every search of this process; it loads in the
+	// background (LoadVectors) or at the first search.
+	index := vector.New(db, vector.Options{})
+	vectors.SetIndex(index)
+	search := notebook.NewSearch(db, vectors, index)
 	settingsSvc := settings.NewService(db, log)
 	notes := notebook.NewNotes(db, db, vectors, jobs, db, now)
 	transformations := notebook.NewTransformations(notebook.TransformationsDeps{Store: db, Sources: db, Insights: db,
@@ -182,7 +202,21 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 				return "ask"
 			}
 			return *c.DefaultEmbeddingOption
-		}})
+		},
+		LinkSettings: func(ctx context.Context) notebook.LinkSettings {
+			c, err := settingsSvc.Get(ctx)
+			if err != nil {
+				c = settings.Defaults()
+			}
+			out := notebook.LinkSettings{Engine: notebook.EngineAuto, YouTubeLanguages: c.YoutubePreferredLanguages}
+			if c.DefaultContentProcessingEngineURL != nil {
+				out.Engine = *c.DefaultContentProcessingEngineURL
+			}
+			return out
+		},
+		Speech: aiSvc,
+		LinkEngines: notebook.LinkEngines{FirecrawlKey: cfg.FirecrawlAPIKey, FirecrawlURL: cfg.FirecrawlAPIURL,
+			JinaKey: cfg.JinaAPIKey, JinaURL: cfg.JinaAPIURL, YouTubeURL: cfg.YouTubeURL}})
 	queue, err = newQueue(cfg, o, db, sources, transformations, vectors)
 	if err != nil {
 		return nil, err
@@ -204,6 +238,7 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 		Notes:           notes,
 		Embeddings:      vectors,
 		Search:          search,
+		Vectors:         index,
 		Ask:             notebook.NewAsker(search, vectors, aiSvc),
 		Transformations: transformations,
 		Insights:        notebook.NewInsights(db, db, db, notes, jobs),
@@ -283,6 +318,23 @@ func adapt[T job.Args](run func(context.Context, T, notebook.Reporter) error) fu
 
 // Start runs the background workers (none on an API-only replica).
 func (a *App) Start(ctx context.Context) error { return a.Jobs.Start(ctx) }
+
+// LoadVectors loads the vector index from the database in the background,
+// so start-up does not wait for it; a vector search that comes first waits
+// for the load to finish. A load that fails is logged and tried again by
+// the next search.
+func (a *App) LoadVectors(ctx context.Context) {
+	go func() {
+		start := time.Now()
+		if err := a.Vectors.Sync(ctx); err != nil {
+			a.Logger.Warn("loading the vector index", "error", err)
+			return
+		}
+		st := a.Vectors.Stats()
+		a.Logger.Info("vector index loaded", "chunks", st.Chunks, "owners", st.Owners, "spaces", st.Spaces,
+			"mb", st.Bytes>>20, "dropped", st.Dropped, "took", time.Since(start).Round(time.Millisecond).String())
+	}()
+}
 
 // HTTPClient is the egress-guarded client with a timeout, for the few
 // outbound calls that are not a provider's (the version check).

@@ -35,7 +35,8 @@ var audited = map[string]struct {
 	"credential": {reflect.TypeFor[*credential.Service](), []string{"Get", "List", "Status", "EnvStatus", "ProviderConfig", "Vault"}},
 	"model":      {reflect.TypeFor[*model.Service](), []string{"Get", "List", "ByProvider", "Count", "Defaults", "ResolveDefault"}},
 	"ai": {reflect.TypeFor[*ai.Service](), []string{"Chat", "Embed", "Speak", "Transcribe", "Model", "DiscoverProvider",
-		"TestModel", "Providers", "EmbeddingModel", "EmbedWith", "LanguageModel", "ChatWith", "DefaultModel", "ChatStream", "ChatStreamWith"}},
+		"TestModel", "Providers", "EmbeddingModel", "EmbedWith", "LanguageModel", "ChatWith", "DefaultModel", "ChatStream", "ChatStreamWith",
+		"TranscribeWith"}},
 	"auth":     {reflect.TypeFor[*auth.Service](), []string{"Enabled", "Options", "PasswordRuns", "CheckLockout", "IdleExpires", "Tokens"}},
 	"settings": {reflect.TypeFor[*settings.Service](), []string{"Get"}},
 }
@@ -239,7 +240,8 @@ func rawDB(t *testing.T, url, dir string) *sql.DB {
 	t.Helper()
 	driver, dsn := "pgx", url
 	if url == "" {
-		driver, dsn = "sqlite", filepath.Join(dir, store.FileName)
+		// The application holds the file too: wait for its locks.
+		driver, dsn = "sqlite", "file:"+filepath.Join(dir, store.FileName)+"?_pragma=busy_timeout(10000)"
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {

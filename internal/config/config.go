@@ -74,6 +74,16 @@ type Config struct {
 	// at least 100), OPEN_NOTEBOOK_CHUNK_OVERLAP (15% of the size),
 	// OPEN_NOTEBOOK_MIN_CHUNK_SIZE (5).
 	ChunkSize, ChunkOverlap, MinChunkSize int
+
+	// Hosted readers for links (the original's variables): used when the
+	// URL engine setting chooses them, or by auto, only with a key.
+	FirecrawlAPIKey secret.String // FIRECRAWL_API_KEY
+	FirecrawlAPIURL string        // FIRECRAWL_API_URL: a self-hosted instance
+	JinaAPIKey      secret.String // JINA_API_KEY
+	// JinaAPIURL and YouTubeURL are the services' addresses; only tests
+	// point them elsewhere, so no variable sets them.
+	JinaAPIURL string
+	YouTubeURL string
 }
 
 // DefaultWorkers is how many background jobs a server runs at once: jobs
@@ -107,6 +117,11 @@ func Load(env Env, logger *slog.Logger) (*Config, error) {
 		Egress:          strings.ToLower(get("OPEN_NOTEBOOK_EGRESS")),
 		VersionCheckURL: orDefault(get("OPEN_NOTEBOOK_VERSION_CHECK_URL"), "https://raw.githubusercontent.com/lfnovo/open-notebook/main/pyproject.toml"),
 		ShutdownTimeout: 30 * time.Second,
+		FirecrawlAPIKey: secret.New(SecretFromEnv(env, "FIRECRAWL_API_KEY", logger)),
+		FirecrawlAPIURL: orDefault(get("FIRECRAWL_API_URL"), "https://api.firecrawl.dev"),
+		JinaAPIKey:      secret.New(SecretFromEnv(env, "JINA_API_KEY", logger)),
+		JinaAPIURL:      "https://r.jina.ai",
+		YouTubeURL:      "https://www.youtube.com",
 	}
 	for _, p := range strings.Split(SecretFromEnv(env, "OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS", logger), ",") {
 		if p = strings.TrimSpace(p); p != "" {

@@ -332,6 +332,12 @@ type Status struct {
 	Source               map[string]string `json:"source"`
 	EncryptionConfigured bool              `json:"encryption_configured"`
 	EncryptionKeyMatches bool              `json:"encryption_key_matches"`
+	// EncryptionKeySource says where the key comes from: "environment",
+	// "file" (generated in the data directory) or "none".
+	// EncryptionKeyFile is the key file's path when the key is, or should
+	// be (a missing file), in the data directory.
+	EncryptionKeySource string  `json:"encryption_key_source"`
+	EncryptionKeyFile   *string `json:"encryption_key_file"`
 }
 
 // Status reports, per provider, whether it is configured and from where,
@@ -343,6 +349,7 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 	}
 	st := Status{Configured: map[string]bool{}, Source: map[string]string{},
 		EncryptionConfigured: s.vault.Configured(), EncryptionKeyMatches: s.vault.Matches()}
+	st.EncryptionKeySource, st.EncryptionKeyFile = s.vault.Source()
 	for _, p := range provider.Names() {
 		db, env := counts[p] > 0, provider.EnvConfigured(p, s.env)
 		st.Configured[p] = db || env

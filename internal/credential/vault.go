@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/crypto/keyring"
@@ -38,18 +39,28 @@ const (
 // what it can but refuses to seal anything new (a locked vault), so keys
 // are never mixed under a key that cannot read the rest.
 type Vault struct {
-	ring  *keyring.Ring // nil: no key configured
-	store VaultStore
+	// keys is the key ring, derived in the background (Argon2id takes most
+	// of a second): whatever needs it waits for it, nothing else does.
+	keys       *keyring.Ring // nil: no key configured, or its derivation failed
+	ready      chan struct{} // closed once keys and the checks below are settled
+	configured bool
+	store      VaultStore
+	// source says where the key comes from ("environment", "file" or
+	// "none"), and file is the generated key file's path.
+	source, file string
 
 	mu       sync.RWMutex // guards checkKID and matches, which a rotation moves
 	checkKID string
 	matches  bool
 }
 
-// OpenVault loads (or creates) the ring's state, derives the configured
-// keys and checks them against the stored key check value. current may be
-// empty (no key configured).
-func OpenVault(ctx context.Context, store VaultStore, current string, previous []string, params keyring.KDFParams) (*Vault, error) {
+// OpenVault loads (or creates) the ring's state and starts deriving the
+// configured keys; once derived they are checked against the stored key
+// check value. It returns at once: what needs the keys waits for them
+// (Ready). current may be empty (no key configured). onDerived, when not
+// nil, runs once the keys are ready (the application logs a mismatch and
+// gives Argon2id's memory back).
+func OpenVault(ctx context.Context, store VaultStore, current string, previous []string, params keyring.KDFParams, onDerived ...func(v *Vault, err error)) (*Vault, error) {
 	salt, err := keyring.NewSalt()
 	if err != nil {
 		return nil, err
@@ -58,32 +69,85 @@ func OpenVault(ctx context.Context, store VaultStore, current string, previous [
 	if err != nil {
 		return nil, fmt.Errorf("key ring state: %w", err)
 	}
-	v := &Vault{store: store, checkKID: st.CheckKID}
-	if current != "" {
-		if v.ring, err = keyring.New(current, previous, st.Salt, st.Params); err != nil {
-			return nil, err
-		}
-	}
+	v := &Vault{store: store, checkKID: st.CheckKID, configured: current != "", ready: make(chan struct{})}
 	sealed, err := store.SealedKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if v.ring == nil {
+	if current == "" {
 		v.matches = len(sealed) == 0
+		close(v.ready)
+		for _, f := range onDerived {
+			f(v, nil)
+		}
 		return v, nil
 	}
+	go func() {
+		err := v.derive(current, previous, st, sealed)
+		close(v.ready)
+		for _, f := range onDerived {
+			f(v, err)
+		}
+	}()
+	return v, nil
+}
+
+// derive builds the key ring and settles whether it matches the stored
+// data; a ring that matches nothing sealed adopts the check value.
+func (v *Vault) derive(current string, previous []string, st KeyringState, sealed []Sealed) error {
+	ring, err := keyring.New(current, previous, st.Salt, st.Params)
+	if err != nil {
+		return err
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.keys = ring
 	switch {
-	case slices.Contains(v.ring.KIDs(), st.CheckKID):
+	case slices.Contains(ring.KIDs(), st.CheckKID):
 		v.matches = true
 	case st.CheckKID == "" || !anyEnvelope(sealed):
 		// Nothing is sealed under another key: adopt the configured one.
-		if err := store.SetCheckKID(ctx, v.ring.CurrentKID()); err != nil {
-			return nil, err
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := v.store.SetCheckKID(ctx, ring.CurrentKID()); err != nil {
+			return err
 		}
-		v.checkKID, v.matches = v.ring.CurrentKID(), true
+		v.checkKID, v.matches = ring.CurrentKID(), true
 	}
-	return v, nil
+	return nil
 }
+
+// ring waits for the key ring and returns it (nil without a key).
+func (v *Vault) ring() *keyring.Ring {
+	<-v.ready
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.keys
+}
+
+// Describe records where the key comes from, for the status to show.
+func (v *Vault) Describe(source, file string) { v.source, v.file = source, file }
+
+// Source returns where the key comes from ("environment", "file" or
+// "none") and the key file's path, when the key is, or should be, in the
+// data directory.
+func (v *Vault) Source() (source string, file *string) {
+	source = v.source
+	if source == "" {
+		source = "none"
+		if v.configured {
+			source = "environment"
+		}
+	}
+	if v.file != "" {
+		f := v.file
+		file = &f
+	}
+	return source, file
+}
+
+// Ready is closed once the configured keys are derived and checked.
+func (v *Vault) Ready() <-chan struct{} { return v.ready }
 
 func anyEnvelope(sealed []Sealed) bool {
 	for _, s := range sealed {
@@ -95,16 +159,19 @@ func anyEnvelope(sealed []Sealed) bool {
 }
 
 // Configured reports whether an encryption key is configured.
-func (v *Vault) Configured() bool { return v.ring != nil }
+func (v *Vault) Configured() bool { return v.configured }
 
-// Matches reports whether the configured key can read the stored data.
+// Matches reports whether the configured key can read the stored data
+// (waiting for the keys).
 func (v *Vault) Matches() bool {
+	<-v.ready
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	return v.matches
 }
 
 func (v *Vault) check() (kid string, matches bool) {
+	<-v.ready
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	return v.checkKID, v.matches
@@ -119,13 +186,13 @@ func (v *Vault) Seal(credentialID, plaintext string) (string, error) {
 	if err := v.CheckWritable(); err != nil {
 		return "", err
 	}
-	return v.ring.Seal(plaintext, aad(credentialID))
+	return v.ring().Seal(plaintext, aad(credentialID))
 }
 
 // CheckWritable returns the error Seal would return, so a request that
 // needs to seal can be refused before anything else happens.
 func (v *Vault) CheckWritable() error {
-	if v.ring == nil {
+	if v.ring() == nil {
 		return apperr.New(apperr.Invalid, noKeyMessage)
 	}
 	checkKID, matches := v.check()
@@ -142,7 +209,7 @@ func (v *Vault) CheckWritable() error {
 // returned as is; anything that does not open is an error, never mistaken
 // for plaintext.
 func (v *Vault) Open(credentialID, sealed string) (string, error) {
-	pt, _, err := v.ring.Open(sealed, aad(credentialID))
+	pt, _, err := v.ring().Open(sealed, aad(credentialID))
 	if err != nil {
 		return "", apperr.Wrap(apperr.Locked, decryptionMessage, err)
 	}
@@ -158,7 +225,7 @@ func (v *Vault) Readable(credentialID, sealed string) bool {
 	case keyring.Plaintext:
 		return true
 	case keyring.Envelope:
-		return v.ring != nil && slices.Contains(v.ring.KIDs(), info.KID)
+		return v.ring() != nil && slices.Contains(v.ring().KIDs(), info.KID)
 	}
 	_, err := v.Open(credentialID, sealed)
 	return err == nil
@@ -178,6 +245,10 @@ type EncryptionStatus struct {
 	Undecryptable     int            `json:"undecryptable_rows"`
 	NeedingRotation   int            `json:"rows_needing_rotation"`
 	RotationAvailable bool           `json:"rotation_available"`
+	// KeySource says where the key comes from: "environment", "file" (the
+	// key file generated in the data directory, KeyFile) or "none".
+	KeySource string  `json:"key_source"`
+	KeyFile   *string `json:"key_file"`
 }
 
 // Status counts the stored secrets per key id, Fernet tokens, legacy
@@ -188,13 +259,13 @@ func (v *Vault) Status(ctx context.Context) (EncryptionStatus, error) {
 		return EncryptionStatus{}, err
 	}
 	checkKID, matches := v.check()
-	st := EncryptionStatus{Configured: v.ring != nil, KeyMatches: matches, KeyIDs: v.ring.KIDs(),
+	st := EncryptionStatus{Configured: v.ring() != nil, KeyMatches: matches, KeyIDs: v.ring().KIDs(),
 		Total: len(sealed), ByKeyID: map[string]int{}}
 	if st.KeyIDs == nil {
 		st.KeyIDs = []string{}
 	}
-	if v.ring != nil {
-		kid := v.ring.CurrentKID()
+	if v.ring() != nil {
+		kid := v.ring().CurrentKID()
 		st.CurrentKeyID = &kid
 	}
 	if checkKID != "" {
@@ -212,11 +283,12 @@ func (v *Vault) Status(ctx context.Context) (EncryptionStatus, error) {
 		}
 		if !v.Readable(s.ID, s.Value) {
 			st.Undecryptable++
-		} else if v.ring != nil && (info.Kind != keyring.Envelope || info.KID != v.ring.CurrentKID()) {
+		} else if v.ring() != nil && (info.Kind != keyring.Envelope || info.KID != v.ring().CurrentKID()) {
 			st.NeedingRotation++
 		}
 	}
-	st.RotationAvailable = v.ring != nil
+	st.RotationAvailable = v.ring() != nil
+	st.KeySource, st.KeyFile = v.Source()
 	return st, nil
 }
 
@@ -234,14 +306,14 @@ type RotateResult struct {
 // the key check value moves to it. progress is called after each row.
 func (v *Vault) rotate(ctx context.Context, progress func(done, total int)) (RotateResult, error) {
 	var res RotateResult
-	if v.ring == nil {
+	if v.ring() == nil {
 		return res, apperr.New(apperr.Invalid, "No encryption key configured: set OPEN_NOTEBOOK_ENCRYPTION_KEY to the new key and OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS to the old one")
 	}
 	sealed, err := v.store.SealedKeys(ctx)
 	if err != nil {
 		return res, err
 	}
-	current := v.ring.CurrentKID()
+	current := v.ring().CurrentKID()
 	for i, s := range sealed {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -249,10 +321,10 @@ func (v *Vault) rotate(ctx context.Context, progress func(done, total int)) (Rot
 		info := keyring.Inspect(s.Value)
 		if info.Kind == keyring.Envelope && info.KID == current {
 			res.AlreadyCurrent++
-		} else if pt, _, err := v.ring.Open(s.Value, aad(s.ID)); err != nil {
+		} else if pt, _, err := v.ring().Open(s.Value, aad(s.ID)); err != nil {
 			res.Undecryptable++
 		} else {
-			next, err := v.ring.Seal(pt, aad(s.ID))
+			next, err := v.ring().Seal(pt, aad(s.ID))
 			if err != nil {
 				return res, err
 			}

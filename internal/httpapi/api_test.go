@@ -130,6 +130,7 @@ func (e *env) start(opts ...option) {
 	if err := a.Start(context.WithoutCancel(t.Context())); err != nil {
 		t.Fatal(err)
 	}
+	<-a.Credentials.Vault().Ready() // tests start from a settled key ring
 	api, err := httpapi.New(a, httpapi.Options{Version: "9.9.9"})
 	if err != nil {
 		t.Fatal(err)
@@ -295,6 +296,17 @@ func TestOpenAPIDocumentCoversEveryRoute(t *testing.T) {
 	if a := e.do("GET", "/static/vendor/swagger-ui/swagger-ui-bundle.js", ""); a.status != 200 || len(a.body) < 100000 {
 		t.Fatalf("docs asset: %d %d bytes", a.status, len(a.body))
 	}
+	t.Run("the docs page names its icon and leads back to the web UI", func(t *testing.T) {
+		d := e.do("GET", "/docs", "")
+		if !strings.Contains(d.body, `rel="icon" href="/ui/assets/icon.svg"`) || !strings.Contains(d.body, `href="/ui/"`) {
+			t.Fatalf("docs page: %s", d.body)
+		}
+		for _, path := range []string{"/favicon.ico", "/static/docs.css"} {
+			if r := e.do("GET", path, ""); r.status != 200 || r.body == "" {
+				t.Errorf("%s: %d", path, r.status)
+			}
+		}
+	})
 }
 
 func TestABrowserOpeningTheRootIsSentToTheUI(t *testing.T) {

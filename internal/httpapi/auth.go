@@ -16,6 +16,26 @@ import (
 // (scripts cannot read it), SameSite=Lax, and Secure over HTTPS.
 const sessionCookie = "onb_session"
 
+// signedInCookie tells the web UI's scripts that a session cookie was
+// set, so that a page without one goes to sign in rather than asking the
+// server and logging a 401. It carries no secret: the session cookie
+// alone authenticates.
+const signedInCookie = "onb_signed_in"
+
+// setSessionCookies sets (maxAge > 0) or clears (maxAge < 0) the session
+// cookie and its hint.
+func setSessionCookies(w http.ResponseWriter, r *http.Request, secret string, maxAge int) {
+	https := clientOf(r).https
+	hint := "1"
+	if maxAge < 0 {
+		hint = ""
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: https})
+	http.SetCookie(w, &http.Cookie{Name: signedInCookie, Value: hint, Path: "/", MaxAge: maxAge,
+		SameSite: http.SameSiteLaxMode, Secure: https})
+}
+
 const loginPath = "/api/auth/login"
 
 type principalKey struct{}
@@ -111,8 +131,7 @@ func (s *Server) checkLockout(r *http.Request) error {
 }
 
 func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: clientOf(r).https})
+	setSessionCookies(w, r, "", -1)
 }
 
 type loginIn struct {
@@ -137,8 +156,7 @@ type loginOut struct {
 
 // respond sets the session cookie beside the JSON, which is never cached.
 func (o loginOut) respond(w http.ResponseWriter, r *http.Request, status int) error {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: o.Token, Path: "/",
-		MaxAge: int(o.lifetime / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: clientOf(r).https})
+	setSessionCookies(w, r, o.Token, int(o.lifetime/time.Second))
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, status, o)
 	return nil
@@ -166,8 +184,7 @@ type signedOut[T any] struct {
 
 func (o signedOut[T]) respond(w http.ResponseWriter, r *http.Request, status int) error {
 	if o.clear {
-		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-			SameSite: http.SameSiteLaxMode, Secure: clientOf(r).https})
+		setSessionCookies(w, r, "", -1)
 	}
 	writeJSON(w, status, o.body)
 	return nil

@@ -63,8 +63,8 @@ func (e *env) rawDB() *sql.DB {
 	e.t.Helper()
 	driver, dsn := "pgx", e.dbURL
 	if e.engine == store.SQLite {
-		// Wait for the server's own writes (the job queue writes in the
-		// background) as the server does, instead of failing at once.
+		// The server holds the file too (its workers write in the
+		// background): wait for its locks rather than fail.
 		driver, dsn = "sqlite", "file:"+filepath.Join(e.dbDir, store.FileName)+"?_pragma=busy_timeout(10000)"
 	}
 	db, err := sql.Open(driver, dsn)
@@ -547,4 +547,26 @@ func (e *env) securityRows() string {
 		e.t.Fatal("nothing read from the security tables")
 	}
 	return b.String()
+}
+
+func TestOneWrongPasswordWritesOneAuditEntry(t *testing.T) {
+	e := newEnv(t, store.SQLite, withPassword(password))
+	for _, tc := range []struct {
+		name   string
+		do     func()
+		action string
+	}{
+		{"on the login form", func() { e.login("wrong-1") }, "auth.login"},
+		{"as a bearer", func() { e.do("GET", "/api/notebooks", "", bearer("wrong-2")...) }, "auth.failure"},
+		{"as a stale session cookie", func() { e.do("GET", "/api/auth/session", "", "Cookie", "onb_session=onbs_stale") }, "auth.failure"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(e.auditEntries())
+			tc.do()
+			es := e.auditEntries()
+			if len(es) != before+1 || es[len(es)-1].Action != tc.action {
+				t.Fatalf("%d new entries (want 1 %s): %+v", len(es)-before, tc.action, es[before:])
+			}
+		})
+	}
 }

@@ -71,7 +71,7 @@ func TestSourcesNotesAndSearch(t *testing.T) {
 				t.Fatalf("download %d %v %q", dl.status, dl.header, dl.body)
 			}
 			pdf := obj(t, e.upload(map[string]string{"type": "upload", "notebook_id": nb}, "scan.pdf", []byte("%PDF-1.4 binary\x00\x01")))
-			if pdf["status"] != "failed" || !strings.Contains(fmt.Sprint(pdf["processing_info"]), "PDF files is not supported") {
+			if pdf["status"] != "failed" || !strings.Contains(fmt.Sprint(pdf["processing_info"]), "The PDF file is damaged and could not be read.") {
 				t.Fatalf("pdf %v", pdf)
 			}
 

@@ -180,23 +180,72 @@ func TestCreateCredentialRejectsBadInput(t *testing.T) {
 	})
 }
 
-func TestCredentialWritesNeedAnEncryptionKey(t *testing.T) {
+func TestAFirstStartGeneratesAKeyFileAndAMissingOneLocksTheVault(t *testing.T) {
 	e := newEnv(t, store.SQLite)
-	const noKey = `{"detail":"Encryption key not configured. Set OPEN_NOTEBOOK_ENCRYPTION_KEY to enable storing API keys."}`
-	for _, tc := range []struct{ method, path, body string }{
-		{"POST", "/api/credentials", `{"name":"x","provider":"openai","api_key":"sk"}`},
-		{"PUT", "/api/credentials/credential:x", `{"name":"y"}`},
-		{"POST", "/api/credentials/migrate-from-env", ``},
-		{"POST", "/api/credentials/migrate-from-provider-config", `{"credentials":{}}`},
-	} {
-		if r := e.do(tc.method, tc.path, tc.body); r.status != 400 || r.body != noKey {
-			t.Errorf("%s %s: %d %s", tc.method, tc.path, r.status, r.body)
-		}
-	}
+	keyFile := filepath.Join(e.dbDir, "encryption.key")
 	st := obj(t, e.do("GET", "/api/credentials/status", ""))
-	if st["encryption_configured"] != false {
-		t.Fatalf("status: %v", st)
+	if st["encryption_configured"] != true || st["encryption_key_source"] != "file" || st["encryption_key_file"] != keyFile {
+		t.Fatalf("with no key set, the first start should make and use %s: %v", keyFile, st)
 	}
+	fi, err := os.Stat(keyFile)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the key file must be readable by its owner only: %v %v", fi, err)
+	}
+	raw, _ := os.ReadFile(keyFile)
+	key := strings.TrimSpace(string(raw))
+	if len(key) < 40 {
+		t.Fatalf("the generated key is too short: %d characters", len(key))
+	}
+	id := e.createCredential(`{"name":"k","provider":"openai","api_key":"` + secretKey + `"}`)["id"].(string)
+	if strings.Contains(e.logs.String(), key) {
+		t.Fatal("the generated key appears in the log")
+	}
+
+	t.Run("a restart uses the same key file", func(t *testing.T) {
+		e.start()
+		if st := obj(t, e.do("GET", "/api/credentials/"+id, "")); st["decryption_error"] != nil {
+			t.Fatalf("the credential cannot be read after a restart: %v", st)
+		}
+		if again, _ := os.ReadFile(keyFile); string(again) != string(raw) {
+			t.Fatal("the key file changed on restart")
+		}
+	})
+
+	t.Run("an explicit key wins over the file", func(t *testing.T) {
+		e.start(withKey(key))
+		st := obj(t, e.do("GET", "/api/credentials/status", ""))
+		if st["encryption_key_source"] != "environment" || st["encryption_key_file"] != nil || st["encryption_key_matches"] != true {
+			t.Fatalf("status: %v", st)
+		}
+	})
+
+	t.Run("a missing key file with stored keys locks the vault and makes no new key", func(t *testing.T) {
+		if err := os.Remove(keyFile); err != nil {
+			t.Fatal(err)
+		}
+		e.start()
+		if _, err := os.Stat(keyFile); !os.IsNotExist(err) {
+			t.Fatalf("a new key file was made while keys sealed under the old one are stored: %v", err)
+		}
+		if !strings.Contains(e.logs.String(), "restore the key file") {
+			t.Fatalf("the log does not say how to restore the key: %s", e.logs.String())
+		}
+		const noKey = `{"detail":"Encryption key not configured. Set OPEN_NOTEBOOK_ENCRYPTION_KEY to enable storing API keys."}`
+		for _, tc := range []struct{ method, path, body string }{
+			{"POST", "/api/credentials", `{"name":"x","provider":"openai","api_key":"sk"}`},
+			{"PUT", "/api/credentials/" + id, `{"name":"y"}`},
+			{"POST", "/api/credentials/migrate-from-env", ``},
+			{"POST", "/api/credentials/migrate-from-provider-config", `{"credentials":{}}`},
+		} {
+			if r := e.do(tc.method, tc.path, tc.body); r.status != 400 || r.body != noKey {
+				t.Errorf("%s %s: %d %s", tc.method, tc.path, r.status, r.body)
+			}
+		}
+		st := obj(t, e.do("GET", "/api/credentials/status", ""))
+		if st["encryption_configured"] != false || st["encryption_key_source"] != "none" || st["encryption_key_file"] != keyFile {
+			t.Fatalf("status: %v", st)
+		}
+	})
 }
 
 func TestUpdateCredentialPresenceRules(t *testing.T) {

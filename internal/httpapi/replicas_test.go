@@ -2,9 +2,13 @@ package httpapi_test
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/open-notebook/open-notebook/internal/provider"
+	"github.com/open-notebook/open-notebook/internal/provider/providertest"
 	"github.com/open-notebook/open-notebook/internal/store/storetest"
 )
 
@@ -86,6 +90,74 @@ func TestTwoReplicasShareSecurityState(t *testing.T) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// TestVectorSearchAcrossReplicas writes through one replica and searches
+// through the other: each keeps its own in-memory vector index and must
+// pick up what the other wrote and removed (on PostgreSQL the real case).
+func TestVectorSearchAcrossReplicas(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			a := newEnv(t, engine, withKey(encKey))
+			b := a.replica(withKey(encKey))
+			up := providertest.NewUpstream(t, provider.FamilyOpenAI)
+			r := a.do("POST", "/api/credentials", `{"name":"Local","provider":"openai_compatible","api_key":"`+
+				providertest.GoodKey+`","base_url":"`+up.BaseURL("")+`"}`)
+			if r.status != 201 {
+				t.Fatalf("credential: %d %s", r.status, r.body)
+			}
+			emb := a.createModel("text-embedding-3-small", "openai_compatible", "embedding", obj(t, r)["id"].(string))
+			if r := a.do("PUT", "/api/models/defaults", `{"default_embedding_model":"`+emb+`"}`); r.status != 200 {
+				t.Fatalf("defaults: %d %s", r.status, r.body)
+			}
+			found := func(srv *env) []string {
+				t.Helper()
+				r := srv.do("POST", "/api/search", `{"query":"singing whales","type":"vector","limit":50}`)
+				if r.status != 200 {
+					t.Fatalf("search: %d %s", r.status, r.body)
+				}
+				var ids []string
+				for _, h := range obj(t, r)["results"].([]any) {
+					ids = append(ids, h.(map[string]any)["id"].(string))
+				}
+				return ids
+			}
+			// b loads its (empty) index before a writes anything.
+			if ids := found(b); len(ids) != 0 {
+				t.Fatalf("found before any write: %v", ids)
+			}
+			r = a.do("POST", "/api/sources/json", `{"type":"text","content":"Humpback whales sing in the breeding season.","embed":true}`)
+			if r.status != 200 {
+				t.Fatalf("source: %d %s", r.status, r.body)
+			}
+			src := obj(t, r)["id"].(string)
+			if ids := found(b); !slices.Equal(ids, []string{src}) {
+				t.Fatalf("b does not find the source a embedded: %v", ids)
+			}
+			// A note is embedded by a background job on either replica.
+			r = a.do("POST", "/api/notes", `{"title":"Songs","content":"Whales sing long songs."}`)
+			if r.status != 200 {
+				t.Fatalf("note: %d %s", r.status, r.body)
+			}
+			note := obj(t, r)["id"].(string)
+			deadline := time.Now().Add(20 * time.Second)
+			for !slices.Contains(found(b), note) {
+				if time.Now().After(deadline) {
+					t.Fatalf("b never finds the note a wrote")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if r := a.do("DELETE", "/api/sources/"+src, ""); r.status != 200 {
+				t.Fatalf("delete: %d %s", r.status, r.body)
+			}
+			if ids := found(b); !slices.Equal(ids, []string{note}) {
+				t.Fatalf("b still finds the source a deleted: %v", ids)
+			}
+			if ids := found(a); !slices.Equal(ids, []string{note}) {
+				t.Fatalf("a: %v", ids)
+			}
 		})
 	}
 }

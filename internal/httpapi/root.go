@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/auth"
+	"github.com/open-notebook/open-notebook/internal/extract"
 	"github.com/open-notebook/open-notebook/internal/lang"
 	"github.com/open-notebook/open-notebook/internal/update"
 	"github.com/open-notebook/open-notebook/internal/web"
@@ -35,13 +36,26 @@ type languageOut struct {
 func toLanguageOut(l *lang.Language) languageOut { return languageOut{Code: l.Code, Name: l.Name} }
 
 // capabilitiesOut answers the original frontend's question about external
-// extraction runtimes (Docling, Crawl4AI). This server reads documents and
+// extraction runtimes (Docling, Crawl4AI): this server reads documents and
 // pages itself, so it has none, and the frontend offers its default
-// processing.
+// processing. Extraction says what it reads instead.
 type capabilitiesOut struct {
-	DoclingAvailable        bool `json:"docling_available"`
-	Crawl4AIAvailable       bool `json:"crawl4ai_available"`
-	Crawl4AIRemoteConfigure bool `json:"crawl4ai_remote_configured"`
+	DoclingAvailable        bool          `json:"docling_available"`
+	Crawl4AIAvailable       bool          `json:"crawl4ai_available"`
+	Crawl4AIRemoteConfigure bool          `json:"crawl4ai_remote_configured"`
+	Extraction              extractionOut `json:"extraction"`
+}
+
+// extractionOut lists what sources this server can read.
+type extractionOut struct {
+	Documents  []extract.FormatInfo `json:"documents"`
+	Media      []extract.FormatInfo `json:"media" description:"audio and video, transcribed by the default speech-to-text model"`
+	URLEngines []string             `json:"url_engines" description:"content engines for links usable now"`
+}
+
+func (s *Server) capabilities(ctx context.Context, _ struct{}) (capabilitiesOut, error) {
+	return capabilitiesOut{Extraction: extractionOut{Documents: extract.Documents, Media: extract.Media,
+		URLEngines: s.app.Sources.URLEngines()}}, nil
 }
 
 type configOut struct {
@@ -64,8 +78,8 @@ func (s *Server) rootRoutes() []route {
 			func(context.Context, struct{}) (healthOut, error) { return healthOut{"healthy"}, nil }),
 		endpoint(op{Method: "GET", Path: "/api/auth/status", Summary: "Whether a password is required", Tag: "auth", Access: Public},
 			s.authStatus),
-		endpoint(op{Method: "GET", Path: "/api/capabilities", Summary: "Optional extraction runtimes (none: every format is read in-process)", Tag: "system", Access: Read},
-			func(context.Context, struct{}) (capabilitiesOut, error) { return capabilitiesOut{}, nil }),
+		endpoint(op{Method: "GET", Path: "/api/capabilities", Summary: "What this server can extract (documents, link engines); optional runtimes (none: every format is read in-process)", Tag: "system", Access: Read},
+			s.capabilities),
 		endpoint(op{Method: "GET", Path: "/api/languages", Summary: "Languages generated content can be written in, by name", Tag: "system", Access: Read},
 			func(context.Context, struct{}) ([]languageOut, error) {
 				return mapSlice(lang.List(), toLanguageOut), nil
@@ -74,6 +88,11 @@ func (s *Server) rootRoutes() []route {
 			s.getConfig),
 		raw(op{Method: "GET", Path: "/openapi.json", Summary: "This OpenAPI document", Tag: "system", Access: Public},
 			func(w http.ResponseWriter, r *http.Request) {
+				<-s.specReady
+				if s.specErr != nil {
+					writeError(w, r, s.specErr)
+					return
+				}
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write(s.spec)
 			}),

@@ -34,7 +34,12 @@ type Server struct {
 	// sharedPatterns are the mux patterns several routes share.
 	sharedPatterns map[string][]*route
 	chain          http.Handler
-	spec           []byte
+	// spec is the OpenAPI document, generated in the background at start
+	// (reflection over every route takes a noticeable share of start-up);
+	// specReady is closed once spec or specErr is set.
+	spec      []byte
+	specErr   error
+	specReady chan struct{}
 }
 
 // New builds the API over the application.
@@ -47,11 +52,11 @@ func New(a *app.App, o Options) (*Server, error) {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
 	s.mux = mux
-	spec, err := buildSpec(s.routes, o.Version)
-	if err != nil {
-		return nil, err
-	}
-	s.spec = spec
+	s.specReady = make(chan struct{})
+	go func() {
+		defer close(s.specReady)
+		s.spec, s.specErr = buildSpec(s.routes, o.Version)
+	}()
 	s.chain = chain(mux,
 		requestLog(a.Logger),
 		securityHeaders,

@@ -174,6 +174,18 @@ type sourceFormIn struct {
 	File            *multipart.FileHeader `formData:"file"`
 }
 
+// sourceUploadIn is the upload the original's security guide shows
+// (curl -F "file=@document.pdf" …/api/sources/upload): a file, optionally
+// for a notebook, read in the background.
+type sourceUploadIn struct {
+	File            *multipart.FileHeader `formData:"file" required:"true"`
+	NotebookID      string                `formData:"notebook_id"`
+	Title           string                `formData:"title"`
+	Transformations string                `formData:"transformations" description:"JSON array of transformation ids"`
+	Embed           string                `formData:"embed"`
+	DeleteSource    string                `formData:"delete_source"`
+}
+
 type sourceIDIn struct {
 	ID string `path:"source_id"`
 }
@@ -252,6 +264,27 @@ func (s *Server) sourceRoutes() []route {
 					add.File, add.FileName = f, in.File.Filename
 				}
 				return render(toSourceOut)(srcs.Add(ctx, add))
+			}),
+		endpoint(op{Method: "POST", Path: "/api/sources/upload", Summary: "Upload a file as a source, read in the background (multipart `file`, optional `notebook_id`)", Tag: "sources", Access: Write, Failure: "Error creating source"},
+			func(ctx context.Context, in sourceUploadIn) (sourceOut, error) {
+				var nbs, transformations []string
+				if in.NotebookID != "" {
+					nbs = []string{in.NotebookID}
+				}
+				if err := formList(in.Transformations, "transformations", &transformations); err != nil {
+					return sourceOut{}, err
+				}
+				if in.File == nil {
+					return sourceOut{}, apperr.New(apperr.Invalid, "File upload or file_path is required for upload type")
+				}
+				f, err := in.File.Open()
+				if err != nil {
+					return sourceOut{}, err
+				}
+				defer f.Close()
+				return render(toSourceOut)(srcs.Add(ctx, notebook.NewSource{Kind: notebook.KindUpload, Notebooks: nbs, Title: in.Title,
+					File: f, FileName: in.File.Filename, Embed: formBool(in.Embed), Transformations: transformations,
+					Async: true, DeleteSource: formBool(in.DeleteSource)}))
 			}),
 		endpoint(op{Method: "POST", Path: "/api/sources/json", Summary: "Add a source (JSON)", Tag: "sources", Access: Write, Failure: "Error creating source"},
 			func(ctx context.Context, in sourceJSONIn) (sourceOut, error) {

@@ -30,6 +30,7 @@ var uiPages = []struct{ path, file string }{
 	{"/ui/login", "login.html"},
 	{"/ui/settings", "settings.html"},
 	{"/ui/transformations", "transformations.html"},
+	{"/ui/search", "search.html"},
 	{"/ui/notebooks/{notebook_id}", "notebook.html"},
 }
 
@@ -135,6 +136,11 @@ func (s *Server) uiRoutes() []route {
 			serve(w, r, f, http.StatusOK)
 		}),
 		raw(page("/ui/"), notFound),
+		// Browsers ask for /favicon.ico on pages that name no icon (and some
+		// always do): the product's icon answers instead of a 404.
+		raw(page("/favicon.ico"), func(w http.ResponseWriter, r *http.Request) {
+			serve(w, r, files["assets/icon.svg"], http.StatusOK)
+		}),
 	}
 	for _, p := range uiPages {
 		f := files[p.file]

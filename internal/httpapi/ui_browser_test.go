@@ -53,6 +53,7 @@ type browser struct {
 
 	mu       sync.Mutex
 	problems []string // console errors and exceptions the pages raised
+	network  []string // failed requests the browser logged
 }
 
 // stepTimeout bounds every single browser action.
@@ -91,11 +92,14 @@ func newBrowser(t *testing.T, base string) *browser {
 			// A failed request is logged by the browser under "network"
 			// (the expected 401 before signing in, for one); anything else
 			// at error level is a fault of the page.
-			if m.IsException() || (m.Type == chromedp.ConsoleError && m.Source != "network") {
-				b.mu.Lock()
+			b.mu.Lock()
+			switch {
+			case m.IsException() || (m.Type == chromedp.ConsoleError && m.Source != "network"):
 				b.problems = append(b.problems, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line+1))
-				b.mu.Unlock()
+			case m.Source == "network":
+				b.network = append(b.network, fmt.Sprintf("%s (%s)", m, m.URL))
 			}
+			b.mu.Unlock()
 		}
 	}()
 	return b
@@ -270,6 +274,15 @@ func TestWebUIEndToEnd(t *testing.T) {
 		b.until("the next page is kept", `new URLSearchParams(location.search).get('next') === '/ui/'`)
 		b.do("the form is shown", chromedp.WaitVisible(chromedp.ID("password")))
 		b.screenshot("login")
+		b.mu.Lock()
+		failed := append([]string(nil), b.network...)
+		b.mu.Unlock()
+		if len(failed) > 0 {
+			t.Errorf("the pages logged failed requests before anyone signed in: %q", failed)
+		}
+		if !eval[bool](b, "a username for password managers", `(u => u && u.autocomplete === 'username' && u.form === document.querySelector('#login'))(document.querySelector('input[name="username"]'))`) {
+			t.Error("the login form has no username field for password managers")
+		}
 	})
 
 	step("a wrong password is refused on the page", func(t *testing.T) {
@@ -283,8 +296,8 @@ func TestWebUIEndToEnd(t *testing.T) {
 		b.do("type it", chromedp.SendKeys(chromedp.ID("password"), uiPassword+"\n"))
 		b.path("back where the visitor wanted to go", "/ui/")
 		b.until("the notebooks load", textOf("#notebooks")+`.includes('No notebooks yet')`)
-		if got := eval[string](b, "scripts see no cookie", `document.cookie`); got != "" {
-			t.Errorf("document.cookie = %q: the session cookie must be HttpOnly", got)
+		if got := eval[string](b, "scripts see no session cookie", `document.cookie`); got != "onb_signed_in=1" {
+			t.Errorf("document.cookie = %q: the session cookie must be HttpOnly, only the hint beside it readable", got)
 		}
 		stored := eval[string](b, "browser storage", `JSON.stringify([localStorage.length, sessionStorage.length])`)
 		if stored != "[0,0]" {
@@ -347,6 +360,8 @@ func TestWebUIEndToEnd(t *testing.T) {
 		b.do("open the form", chromedp.Click(chromedp.CSS(card+` [data-action="add"]`)))
 		b.do("the form", chromedp.WaitVisible(chromedp.CSS(`dialog[open] input[name="base_url"]`)))
 		b.clear(`dialog[open] input[name="name"]`)
+		b.do("save it nameless", chromedp.Click(chromedp.CSS(`dialog[open] [data-action="save"]`)))
+		b.until("the error is tied to the name field", `(i => i.getAttribute('aria-invalid') === 'true' && (i.getAttribute('aria-describedby') || '').split(' ').some(id => document.getElementById(id) && document.getElementById(id).textContent.includes('name')))(document.querySelector('dialog[open] input[name="name"]'))`)
 		b.do("fill it",
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="name"]`), "Gateway"),
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="base_url"]`), up.BaseURL("")),
@@ -407,6 +422,9 @@ func TestWebUIEndToEnd(t *testing.T) {
 		spareID = eval[string](b, "its id", `[...document.querySelectorAll('`+card+` .cred')].map(c => c.dataset.credential).find(id => id !== `+js(gatewayID)+`)`)
 		b.do("discover with it", chromedp.Click(chromedp.CSS(`[data-credential="`+spareID+`"] [data-action="discover"]`)))
 		b.until("the provider's refusal", textOf(`dialog[open] .alert`)+`.includes('Could not list the models')`)
+		if eval[bool](b, "sentences run together", `/[^.!?…] You can still/.test(`+textOf(`dialog[open] .alert`)+`)`) {
+			t.Errorf("the refusal runs into the next sentence: %s", eval[string](b, "the alert", textOf(`dialog[open] .alert`)))
+		}
 		b.do("close", chromedp.KeyEvent(kb.Escape))
 		b.do("test it", chromedp.Click(chromedp.CSS(`[data-credential="`+spareID+`"] [data-action="test"]`)))
 		b.until("a failed test", textOf(`[data-credential="`+spareID+`"] [data-test-result="failure"]`)+`.includes('Key rejected')`)
@@ -459,6 +477,9 @@ func TestWebUIEndToEnd(t *testing.T) {
 		embed := eval[string](b, "the embedding slot", `(s => s.options[s.selectedIndex].text)(document.querySelector('select[data-slot="default_embedding_model"]'))`)
 		if !strings.HasPrefix(chat, "gpt-4o-mini") || !strings.HasPrefix(embed, "text-embedding-3-small") {
 			t.Errorf("defaults shown: chat %q, embedding %q", chat, embed)
+		}
+		if eval[bool](b, "a filled slot still says Required", `(s => s.closest('.field').textContent.includes('Required.'))(document.querySelector('select[data-slot="default_chat_model"]'))`) {
+			t.Error("a chosen default still shows Required.")
 		}
 		b.screenshot("models")
 	})
@@ -513,6 +534,9 @@ func TestWebUIEndToEnd(t *testing.T) {
 		b.do("close", chromedp.KeyEvent(kb.Escape))
 		b.until("the dialog is gone", `!document.querySelector('dialog')`)
 		b.until("it is listed", textOf(tokens+` table`)+`.includes('backup script')`)
+		b.until("focus lands on the new token's row, not the page", `document.activeElement && document.activeElement.closest('[data-token-id]') !== null`)
+		b.until("its expiry reads like the other dates", textOf(tokens+` table`)+`.includes('in 30 days')`)
+		b.until("the audit table shows the creation without a reload", textOf(`[data-card="audit"] table`)+`.includes('token.create')`)
 		if eval[bool](b, "the token in the page", `document.documentElement.outerHTML.includes(`+js(secret)+`)`) {
 			t.Error("the token is still in the page after its dialog closed")
 		}
@@ -543,6 +567,9 @@ func TestWebUIEndToEnd(t *testing.T) {
 		b.visit("/ui/settings")
 		b.do("the mismatch", chromedp.WaitVisible(chromedp.CSS(`[data-banner="key-mismatch"]`)))
 		b.until("the key shows its decryption error", textOf(`[data-credential="`+spareID+`"]`)+`.includes('Decryption error')`)
+		if eval[bool](b, "an earlier test result", textOf(`[data-credential="`+spareID+`"]`)+`.includes('last tested')`) {
+			t.Error("a key that cannot be opened still shows its earlier test result")
+		}
 		if !eval[bool](b, "test is disabled", `document.querySelector('[data-credential="`+spareID+`"] [data-action="test"]').disabled`) {
 			t.Error("an undecryptable key can still be tested")
 		}
@@ -555,6 +582,7 @@ func TestWebUIEndToEnd(t *testing.T) {
 		b.base = e.srv.URL
 		b.visit("/ui/settings")
 		b.do("no key", chromedp.WaitVisible(chromedp.CSS(`[data-banner="no-encryption-key"]`)))
+		b.until("the banner says which key file to restore", textOf(`[data-banner="no-encryption-key"]`)+`.includes('encryption.key is missing')`)
 		if !eval[bool](b, "adding is disabled", `[...document.querySelectorAll('[data-action="add"]')].every(b => b.disabled)`) {
 			t.Error("keys can be added with no encryption key")
 		}

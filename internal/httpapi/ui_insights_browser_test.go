@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,6 +104,48 @@ func TestWebUITransformationsAndInsights(t *testing.T) {
 		b.until("the note is listed", textOf("#notes")+`.includes(' from source Reef census')`)
 		b.do("close", chromedp.KeyEvent(kb.Escape))
 		b.until("the count", textOf(`#sources li`)+`.includes('3 insights')`)
+	})
+
+	step("with embedding set to never, a source is added unembedded and embedded from its row", func(t *testing.T) {
+		if r := e.do("PUT", "/api/settings", `{"default_embedding_option":"never"}`); r.status != 200 {
+			t.Fatalf("settings: %d %s", r.status, r.body)
+		}
+		b.visit("/ui/notebooks/" + strings.TrimPrefix(nb, "notebook:"))
+		b.do("open the form", chromedp.Click(chromedp.CSS(`#add-source-box summary`)))
+		b.until("the checkbox follows the setting", `document.querySelector('#src-embed').disabled && !document.querySelector('#src-embed').checked`)
+		b.do("add it", chromedp.SendKeys(chromedp.ID("src-title"), "Mangrove notes"),
+			chromedp.SendKeys(chromedp.ID("src-content"), "Mangroves store carbon in their roots."),
+			chromedp.Click(chromedp.CSS(`#add-source button[type="submit"]`)))
+		row := `[...document.querySelectorAll('#sources li')].find(li => li.textContent.includes('Mangrove notes'))`
+		b.until("it is listed as not embedded", `(li => li && li.textContent.includes('Not embedded') && li.querySelector('[data-action="embed"]'))(`+row+`)`)
+		b.do("embed it", chromedp.Click(chromedp.CSS(`#sources li [data-action="embed"]`)))
+		b.until("it shows embedded", `(li => li && li.textContent.includes('Embedded') && !li.querySelector('[data-action="embed"]'))(`+row+`)`)
+		if r := e.do("PUT", "/api/settings", `{"default_embedding_option":"ask"}`); r.status != 200 {
+			t.Fatalf("settings: %d %s", r.status, r.body)
+		}
+	})
+
+	step("adding a link says what it is doing while it waits", func(t *testing.T) {
+		b.visit("/ui/notebooks/" + strings.TrimPrefix(nb, "notebook:"))
+		b.do("open the form", chromedp.Click(chromedp.CSS(`#add-source-box summary`)),
+			chromedp.Click(chromedp.CSS(`#add-source input[value="link"]`)),
+			chromedp.SendKeys(chromedp.ID("src-url"), "https://slow.example.org/article"))
+		eval[chromedp.Void](b, "watch the button", `(btn => { window.labels = []; new MutationObserver(() => window.labels.push(btn.textContent)).observe(btn, {childList: true, characterData: true, subtree: true}) })(document.querySelector('#add-source button[type="submit"]'))`)
+		b.do("add it", chromedp.Click(chromedp.CSS(`#add-source button[type="submit"]`)))
+		b.until("the button said what was happening, then went back", `window.labels.includes('Adding the link…') && document.querySelector('#add-source button[type="submit"]').textContent === 'Add source'`)
+		// The link leads nowhere; it is removed so the next step sees only
+		// its own failure.
+		var list []map[string]any
+		if err := json.Unmarshal([]byte(e.do("GET", "/api/sources?notebook_id="+nb, "").body), &list); err != nil {
+			t.Fatal(err)
+		}
+		for _, src := range list {
+			if asset, _ := src["asset"].(map[string]any); asset != nil && asset["url"] == "https://slow.example.org/article" {
+				if r := e.do("DELETE", "/api/sources/"+src["id"].(string), ""); r.status != 200 {
+					t.Fatalf("delete the link: %d %s", r.status, r.body)
+				}
+			}
+		}
 	})
 
 	step("a file with no text fails with the reason and can be retried", func(t *testing.T) {

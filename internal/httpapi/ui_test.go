@@ -23,6 +23,7 @@ func TestUIRoutesServeStaticPagesWithAStrictPolicy(t *testing.T) {
 		{"the notebooks page is a page", "/ui/", 200, "text/html; charset=utf-8", `src="/ui/assets/js/notebooks.js"`},
 		{"the login page is a page", "/ui/login", 200, "text/html; charset=utf-8", `autocomplete="current-password"`},
 		{"the settings page is a page", "/ui/settings", 200, "text/html; charset=utf-8", `src="/ui/assets/js/settings.js"`},
+		{"the ask and search page is a page", "/ui/search", 200, "text/html; charset=utf-8", `src="/ui/assets/js/search.js"`},
 		{"a notebook's page is the same page for any id", "/ui/notebooks/notebook:abc123", 200, "text/html; charset=utf-8", `src="/ui/assets/js/notebook.js"`},
 		{"the stylesheet is CSS", "/ui/assets/app.css", 200, "text/css; charset=utf-8", "--accent"},
 		{"a script is JavaScript", "/ui/assets/js/api.js", 200, "text/javascript; charset=utf-8", "export async function api"},
@@ -137,7 +138,7 @@ func uiURLs(t *testing.T) []string {
 	t.Helper()
 	pages := map[string]string{"index.html": "/ui/", "login.html": "/ui/login", "settings.html": "/ui/settings",
 		"notebook.html": "/ui/notebooks/notebook:any", "notfound.html": "/ui/missing",
-		"transformations.html": "/ui/transformations"}
+		"transformations.html": "/ui/transformations", "search.html": "/ui/search"}
 	var urls []string
 	err := fs.WalkDir(web.UI(), ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -2,8 +2,7 @@ package notebook
 
 import (
 	"context"
-	"math"
-	"sort"
+	"errors"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/record"
+	"github.com/open-notebook/open-notebook/internal/vector"
 )
 
 // Embedder turns texts into vectors (the AI layer implements it).
@@ -32,6 +32,26 @@ type Embeddings struct {
 	embedder Embedder // nil: nothing is embedded and vector search is unavailable
 	content  ContentReader
 	jobs     Jobs
+	index    Refresher // nil: no index to keep current
+}
+
+// Refresher keeps a vector index current after a write.
+type Refresher interface {
+	// Refresh applies the store's new changes if the index has loaded.
+	Refresh(ctx context.Context) error
+}
+
+// SetIndex names the vector index to refresh after each write of chunks
+// (the one vector search uses); it is called once, before use.
+func (c *Embeddings) SetIndex(ix Refresher) { c.index = ix }
+
+// refresh brings the index up to date after a write, so the next search's
+// own sync finds nothing to do. A failure is left to that sync, which
+// reports it: the write itself succeeded.
+func (c *Embeddings) refresh(ctx context.Context) {
+	if c.index != nil {
+		_ = c.index.Refresh(ctx)
+	}
 }
 
 // ContentReader reads what is embedded.
@@ -65,7 +85,11 @@ func (c *Embeddings) Available(ctx context.Context) (bool, error) {
 
 // Replace stores an owner's chunks in place of any it had.
 func (c *Embeddings) Replace(ctx context.Context, ownerID string, chunks []Chunk) error {
-	return c.store.ReplaceEmbeddings(ctx, ownerID, chunks)
+	if err := c.store.ReplaceEmbeddings(ctx, ownerID, chunks); err != nil {
+		return err
+	}
+	c.refresh(ctx)
+	return nil
 }
 
 // embed embeds texts with the default embedding model and returns its id,
@@ -100,8 +124,6 @@ type EmbeddingStore interface {
 	// ReplaceEmbeddings stores an owner's chunks in place of any it had,
 	// and reports the NotFound of an owner that no longer exists.
 	ReplaceEmbeddings(ctx context.Context, ownerID string, chunks []Chunk) error
-	// Embeddings returns every stored chunk of the given kinds.
-	Embeddings(ctx context.Context, kinds []string) ([]Chunk, error)
 }
 
 // Chunking is how text is cut for embedding, in o200k tokens as the
@@ -208,10 +230,18 @@ type VectorQuery struct {
 	Sources      bool
 	Notes        bool
 	MinimumScore float64
+	// Notebook, when set, keeps only that notebook's sources, their
+	// insights and its notes.
+	Notebook string
 }
 
-// VectorSearch embeds the query and ranks stored chunks by cosine
-// similarity, keeping each source or note's best chunk.
+// staleRetries bounds how often a vector search starts again because an
+// owner was embedded anew between ranking and reading its excerpt.
+const staleRetries = 2
+
+// Vector embeds the query and ranks stored chunks by cosine similarity,
+// keeping each source, insight or note's best chunk. The index scores
+// exactly as a scan of every stored vector would: same scores, same order.
 func (c *Search) Vector(ctx context.Context, q VectorQuery) ([]SearchHit, error) {
 	if strings.TrimSpace(q.Text) == "" {
 		return nil, apperr.New(apperr.Invalid, "Search keyword cannot be empty")
@@ -223,7 +253,7 @@ func (c *Search) Vector(ctx context.Context, q VectorQuery) ([]SearchHit, error)
 	if q.Notes {
 		kinds = append(kinds, "note")
 	}
-	if len(kinds) == 0 {
+	if len(kinds) == 0 || q.Limit < 1 {
 		return []SearchHit{}, nil
 	}
 	vectors, modelID, err := c.vectors.embed(ctx, []string{q.Text})
@@ -233,37 +263,60 @@ func (c *Search) Vector(ctx context.Context, q VectorQuery) ([]SearchHit, error)
 	if len(vectors) != 1 {
 		return nil, apperr.New(apperr.Upstream, "The embedding model returned no vector for the query")
 	}
-	chunks, err := c.store.Embeddings(ctx, kinds)
-	if err != nil {
-		return nil, err
-	}
-	best := map[string]SearchHit{}
-	for _, ch := range chunks {
-		if ch.ModelID != modelID || len(ch.Vector) != len(vectors[0]) {
-			continue // embedded by another model: not comparable
+	vq := vector.Query{Model: modelID, Vector: vectors[0], Limit: min(q.Limit, vector.MaxLimit),
+		MinScore: q.MinimumScore, Kinds: kinds}
+	if q.Notebook != "" {
+		if vq.Owners, err = c.store.NotebookOwners(ctx, q.Notebook); err != nil {
+			return nil, err
 		}
-		score := cosine(vectors[0], ch.Vector)
-		if score < q.MinimumScore {
+		if vq.Owners == nil {
+			vq.Owners = []string{} // an empty notebook has nothing to find
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		found, err := c.index.Search(ctx, vq)
+		if errors.Is(err, vector.ErrInvalid) {
+			return nil, apperr.Wrap(apperr.Upstream, "The embedding model returned an unusable vector for the query", err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		hits, stale, err := c.excerpts(ctx, found, attempt == staleRetries)
+		if err != nil {
+			return nil, err
+		}
+		if !stale {
+			return c.titled(ctx, hits)
+		}
+		if err := c.index.Sync(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// excerpts reads the text of each hit's chunk. When an owner was embedded
+// anew or removed after the index ranked it, the result is stale: the
+// search runs again after a sync, and on the last attempt (last) a removed
+// owner is left out and a re-embedded one shows its chunk's new text.
+func (c *Search) excerpts(ctx context.Context, found []vector.Hit, last bool) ([]SearchHit, bool, error) {
+	hits := make([]SearchHit, 0, len(found))
+	for _, f := range found {
+		content, seq, err := c.store.ChunkContent(ctx, f.Owner, f.Chunk)
+		if apperr.IsNotFound(err) {
+			if !last {
+				return nil, true, nil
+			}
 			continue
 		}
-		if h, ok := best[ch.OwnerID]; !ok || score > h.Relevance {
-			best[ch.OwnerID] = SearchHit{ID: ch.OwnerID, ParentID: ch.OwnerID, Relevance: score, Matches: []string{excerpt(ch.Content)}}
+		if err != nil {
+			return nil, false, err
 		}
-	}
-	hits := make([]SearchHit, 0, len(best))
-	for _, h := range best {
-		hits = append(hits, h)
-	}
-	sort.Slice(hits, func(i, j int) bool {
-		if hits[i].Relevance != hits[j].Relevance {
-			return hits[i].Relevance > hits[j].Relevance
+		if seq != f.Seq && !last {
+			return nil, true, nil
 		}
-		return hits[i].ID < hits[j].ID
-	})
-	if len(hits) > q.Limit {
-		hits = hits[:q.Limit]
+		hits = append(hits, SearchHit{ID: f.Owner, ParentID: f.Owner, Relevance: f.Score, Matches: []string{excerpt(content)}})
 	}
-	return c.titled(ctx, hits)
+	return hits, false, nil
 }
 
 // titled fills in the titles of hits, and an insight's source as its
@@ -314,19 +367,6 @@ func excerpt(s string) string {
 		return s
 	}
 	return string([]rune(s)[:300]) + "…"
-}
-
-func cosine(a, b []float64) float64 {
-	var dot, na, nb float64
-	for i := range a {
-		dot += a[i] * b[i]
-		na += a[i] * a[i]
-		nb += b[i] * b[i]
-	}
-	if na == 0 || nb == 0 {
-		return 0
-	}
-	return dot / (math.Sqrt(na) * math.Sqrt(nb))
 }
 
 // queueEmbedding queues an embedding job when an embedding model is
@@ -380,7 +420,7 @@ func (c *Embeddings) EmbedOwner(ctx context.Context, kind, id string) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	if err := c.store.ReplaceEmbeddings(ctx, id, chunks); err != nil {
+	if err := c.Replace(ctx, id, chunks); err != nil {
 		return 0, err
 	}
 	return len(chunks), nil

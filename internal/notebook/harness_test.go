@@ -9,6 +9,7 @@ import (
 	"github.com/open-notebook/open-notebook/internal/notebook"
 	"github.com/open-notebook/open-notebook/internal/store"
 	"github.com/open-notebook/open-notebook/internal/store/storetest"
+	"github.com/open-notebook/open-notebook/internal/vector"
 )
 
 // content is the notebook services over db, embedding with emb (nil: no
@@ -37,6 +38,8 @@ func newContent(t *testing.T, db *store.DB, emb *wordsEmbedder, chat ...notebook
 	var q *job.Queue
 	jobs := queueRef{&q}
 	vectors := notebook.NewEmbeddings(db, e, db, jobs)
+	index := vector.New(db, vector.Options{})
+	vectors.SetIndex(index)
 	notes := notebook.NewNotes(db, db, vectors, jobs, db, time.Now)
 	tr := notebook.NewTransformations(notebook.TransformationsDeps{Store: db, Sources: db, Insights: db, Chat: writer,
 		Jobs: jobs, Tx: db, Vectors: vectors, Now: time.Now})
@@ -64,7 +67,7 @@ func newContent(t *testing.T, db *store.DB, emb *wordsEmbedder, chat ...notebook
 		defer cancel()
 		_ = q.Stop(ctx)
 	})
-	return content{sources: sources, notes: notes, search: notebook.NewSearch(db, vectors), vectors: vectors,
+	return content{sources: sources, notes: notes, search: notebook.NewSearch(db, vectors, index), vectors: vectors,
 		transformations: tr, insights: notebook.NewInsights(db, db, db, notes, jobs), queue: q}
 }
 

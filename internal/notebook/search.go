@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/vector"
 )
 
 // SearchQuery is a full-text search over sources and notes.
@@ -28,22 +29,37 @@ type SearchHit struct {
 // SearchStore finds sources and notes.
 type SearchStore interface {
 	Search(ctx context.Context, q SearchQuery) ([]SearchHit, error)
-	// Embeddings returns every stored chunk of the given kinds.
-	Embeddings(ctx context.Context, kinds []string) ([]Chunk, error)
+	// ChunkContent returns the text of an owner's chunk and the change
+	// number it was stored under, or NotFound.
+	ChunkContent(ctx context.Context, ownerID string, index int) (content string, seq int64, err error)
+	// NotebookOwners returns the ids of a notebook's sources, their
+	// insights, and its notes.
+	NotebookOwners(ctx context.Context, notebookID string) ([]string, error)
 	Source(ctx context.Context, id string) (*Source, error)
 	Note(ctx context.Context, id string) (*Note, error)
 	Insight(ctx context.Context, id string) (*Insight, error)
+}
+
+// VectorIndex ranks embedded chunks by similarity to a query vector, kept
+// in step with the store (vector.Index over the store implements it).
+type VectorIndex interface {
+	// Search applies the store's new changes first, so it sees every
+	// write committed before it started.
+	Search(ctx context.Context, q vector.Query) ([]vector.Hit, error)
+	// Sync applies the store's new changes.
+	Sync(ctx context.Context) error
 }
 
 // Search finds sources and notes by keyword or by meaning.
 type Search struct {
 	store   SearchStore
 	vectors *Embeddings
+	index   VectorIndex
 }
 
-// NewSearch returns the search service.
-func NewSearch(store SearchStore, vectors *Embeddings) *Search {
-	return &Search{store: store, vectors: vectors}
+// NewSearch returns the search service; vector search ranks with index.
+func NewSearch(store SearchStore, vectors *Embeddings, index VectorIndex) *Search {
+	return &Search{store: store, vectors: vectors, index: index}
 }
 
 // MaxSearchLimit bounds results.

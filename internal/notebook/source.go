@@ -3,8 +3,8 @@ package notebook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/extract"
 	"github.com/open-notebook/open-notebook/internal/record"
 )
 
@@ -133,7 +134,11 @@ type Sources struct {
 	// embedOption is the default_embedding_option setting: ask, always or
 	// never.
 	embedOption func(ctx context.Context) string
-	now         func() time.Time
+	// settings reads how links are read; engines are the hosted readers.
+	settings func(ctx context.Context) LinkSettings
+	engines  LinkEngines
+	speech   Transcriber
+	now      func() time.Time
 }
 
 // SourcesDeps are what the sources service works with.
@@ -147,13 +152,17 @@ type SourcesDeps struct {
 	Tx              Tx
 	Transformations TransformationStore
 	EmbedOption     func(ctx context.Context) string
+	LinkSettings    func(ctx context.Context) LinkSettings
+	LinkEngines     LinkEngines
+	Speech          Transcriber
 	Now             func() time.Time
 }
 
 // NewSources returns the sources service.
 func NewSources(d SourcesDeps) *Sources {
 	return &Sources{store: d.Store, books: d.Books, fetch: d.Fetch, files: d.Files, vectors: d.Vectors, jobs: d.Jobs,
-		tx: d.Tx, transformations: d.Transformations, embedOption: d.EmbedOption, now: d.Now}
+		tx: d.Tx, transformations: d.Transformations, embedOption: d.EmbedOption, settings: d.LinkSettings,
+		engines: d.LinkEngines, speech: d.Speech, now: d.Now}
 }
 
 // NewSource is a request to add a source.
@@ -374,7 +383,7 @@ func (c *Sources) extract(ctx context.Context, s *Source) error {
 			return Permanent(apperr.New(apperr.Invalid, "The uploaded file is no longer there"))
 		}
 		defer f.Close()
-		return c.extractFile(s, f, s.FilePath)
+		return c.extractFile(ctx, s, f, s.FilePath)
 	}
 	return nil
 }
@@ -583,40 +592,6 @@ func (c *Sources) checkLink(ctx context.Context, raw string) (string, error) {
 	return raw, nil
 }
 
-func (c *Sources) fetchLink(ctx context.Context, s *Source) error {
-	raw := s.URL
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
-	if err != nil {
-		return apperr.Wrap(apperr.Invalid, "Invalid URL", err)
-	}
-	req.Header.Set("User-Agent", "open-notebook (+https://github.com/lfnovo/open-notebook)")
-	req.Header.Set("Accept", "text/html,text/plain,text/markdown;q=0.9,*/*;q=0.5")
-	resp, err := c.fetch.Client().Do(req)
-	if err != nil {
-		return apperr.Wrap(apperr.Upstream, "Could not fetch the URL: "+fetchReason(err), err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		err := apperr.Newf(apperr.Upstream, "Could not fetch the URL: the site answered HTTP %d", resp.StatusCode)
-		if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
-			return Permanent(err) // the page is not there; asking again will not bring it
-		}
-		return err
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFetchBytes+1))
-	if err != nil {
-		return apperr.Wrap(apperr.Upstream, "Could not fetch the URL: "+fetchReason(err), err)
-	}
-	if len(body) > maxFetchBytes {
-		return apperr.Newf(apperr.Upstream, "Could not fetch the URL: the page is larger than %d MB", maxFetchBytes>>20)
-	}
-	title, text, info := extract(resp.Header.Get("Content-Type"), raw, body)
-	c.setText(s, title, text, info)
-	return nil
-}
-
 // setText records an extraction's outcome on s.
 func (c *Sources) setText(s *Source, title, text, info string) {
 	if s.Title == "" || s.Title == processingTitle {
@@ -669,21 +644,16 @@ func (c *Sources) storeUpload(s *Source, in NewSource) error {
 	return nil
 }
 
-// maxExtractBytes bounds the text read from an uploaded file.
-const maxExtractBytes = 50 << 20
-
-func (c *Sources) extractFile(s *Source, f io.Reader, name string) error {
-	body, err := io.ReadAll(io.LimitReader(f, maxExtractBytes))
+func (c *Sources) extractFile(ctx context.Context, s *Source, f io.Reader, name string) error {
+	body, err := readFile(f)
+	if errors.Is(err, errFileTooLarge) {
+		c.setText(s, "", "", fmt.Sprintf("The file is larger than the %d MB this server reads; it is stored and can be downloaded.", extract.DefaultLimits.Input>>20))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	ctype := mime.TypeByExtension(strings.ToLower(filepath.Ext(name)))
-	if ctype == "" {
-		ctype = http.DetectContentType(body)
-	}
-	title, text, info := extract(ctype, name, body)
-	c.setText(s, title, text, info)
-	return nil
+	return c.readDocument(ctx, s, body, name, typeByName(name))
 }
 
 // safeFileName keeps an uploaded file's base name, without path parts or

@@ -84,7 +84,7 @@ func (db *DB) CreateSource(ctx context.Context, s *notebook.Source) error {
 				return err
 			}
 		}
-		if err := insertChunks(ctx, tx, s.Chunks); err != nil {
+		if err := writeChunks(ctx, tx, s.ID, s.Chunks); err != nil {
 			return err
 		}
 		return db.indexDocument(ctx, tx, "source", s.ID, s.Title, s.FullText)
@@ -313,7 +313,7 @@ func (db *DB) DeleteNotebookContent(ctx context.Context, notebookID string, excl
 }
 
 // column runs a query returning one text column.
-func column(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]string, error) {
+func column(ctx context.Context, tx querier, q string, args ...any) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err

@@ -119,7 +119,7 @@ func makeOwners(r *rand.Rand, n int, vec func(i int) []float32) []Change {
 	return out
 }
 
-// bruteForce is notebook.VectorSearch's ranking over every chunk: float64
+// bruteForce is the exact scan's ranking over every chunk: float64
 // cosine, each owner's best chunk (the first of equals), best first and
 // ties by owner.
 func bruteForce(changes []Change, q Query) []Hit {
@@ -165,7 +165,7 @@ func bruteForce(changes []Change, q Query) []Hit {
 	return hits[:min(len(hits), q.Limit)]
 }
 
-// referenceCosine is a copy of internal/notebook's cosine.
+// referenceCosine is the exact scan's cosine.
 func referenceCosine(a, b []float64) float64 {
 	var dot, na, nb float64
 	for i := range a {

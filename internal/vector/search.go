@@ -37,8 +37,8 @@ type Hit struct {
 	// caller can fetch that very chunk's text.
 	Chunk int
 	Seq   int64
-	// Score is the cosine similarity, computed in float64 as
-	// notebook.VectorSearch computes it.
+	// Score is the cosine similarity, computed in float64 as the exact
+	// scan of stored vectors did before this index (see entry.cosine).
 	Score float64
 }
 
@@ -279,9 +279,9 @@ func fastError(d int) float64 {
 	return 2*float64(d+8)*0x1p-24 + 1e-20
 }
 
-// cosine is chunk j's exact score, computed exactly as
-// notebook.VectorSearch computes it over vectors read from the database,
-// so scores stay comparable and identical.
+// cosine is chunk j's exact score, computed exactly as vector search did
+// when it scanned every vector read from the database, so scores stay
+// identical (internal/notebook's vector_test.go compares them).
 func (e *entry) cosine(j int, a []float64) float64 {
 	b := e.vecs[j*len(a) : (j+1)*len(a)]
 	var dot, na, nb float64

@@ -62,6 +62,17 @@ func (ix *Index) Sync(ctx context.Context) error {
 	return ix.syncLocked(ctx)
 }
 
+// Refresh applies the Source's changes once the index has loaded, and
+// does nothing before: a writer (a job worker, say) keeps the index it
+// shares with searches current without being the one to load every vector,
+// and a process that never searches never holds them.
+func (ix *Index) Refresh(ctx context.Context) error {
+	if !ix.loaded.Load() {
+		return nil
+	}
+	return ix.Sync(ctx)
+}
+
 // maybeSync syncs before a search when one is due. A search that finds a
 // sync running goes on with the state it has, except before the first load.
 func (ix *Index) maybeSync(ctx context.Context) error {

@@ -348,3 +348,68 @@ func TestAnIndexPastThePurgeMarkDoesNotReloadAgain(t *testing.T) {
 		t.Errorf("asked after %v, want %v", got, want)
 	}
 }
+
+// TestASearchWaitsForTheFirstLoad starts the load in the background, as
+// the server does at start, and searches while it runs: the search waits
+// for the load and sees everything, rather than finding nothing.
+func TestASearchWaitsForTheFirstLoad(t *testing.T) {
+	src := newFakeSource()
+	src.put("a", "source", vec(1, 0)...)
+	src.put("b", "source", vec(0, 1)...)
+	started, release := make(chan struct{}), make(chan struct{})
+	src.before = func(n int) {
+		if n == 0 {
+			close(started)
+			<-release
+		}
+	}
+	ix := New(src, Options{})
+	loaded := make(chan error, 1)
+	go func() { loaded <- ix.Sync(context.Background()) }()
+	<-started
+	type result struct {
+		hits []Hit
+		err  error
+	}
+	searched := make(chan result, 1)
+	go func() {
+		hits, err := ix.Search(context.Background(), Query{Model: "m", Vector: []float64{1, 1}, Limit: 10})
+		searched <- result{hits, err}
+	}()
+	select {
+	case got := <-searched:
+		t.Fatalf("the search did not wait for the load: %+v", got)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if err := <-loaded; err != nil {
+		t.Fatal(err)
+	}
+	if got := <-searched; got.err != nil || len(got.hits) != 2 {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+// TestRefreshLeavesTheFirstLoadToSearches: a writer's refresh before any
+// search loads nothing; once loaded, it applies what changed.
+func TestRefreshLeavesTheFirstLoadToSearches(t *testing.T) {
+	src := newFakeSource()
+	src.put("a", "source", vec(1, 0)...)
+	ix := New(src, Options{})
+	if err := ix.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls := src.calls(); len(calls) != 0 || ix.Stats().Owners != 0 {
+		t.Fatalf("a refresh before the load asked %v and holds %+v", calls, ix.Stats())
+	}
+	if err := ix.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	src.put("b", "source", vec(0, 1)...)
+	if err := ix.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := ix.Stats(); st.Owners != 2 {
+		t.Fatalf("a refresh after the load did not apply the change: %+v", st)
+	}
+}

@@ -54,6 +54,9 @@ func Open(t testing.TB, engine store.Engine, cfg *config.Config, o app.Options) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
+	// Tests start from a settled key ring (it is derived in the
+	// background).
+	<-a.Credentials.Vault().Ready()
 	// The workers outlive the test's context until Close stops them.
 	if err := a.Start(context.WithoutCancel(t.Context())); err != nil {
 		t.Fatal(err)

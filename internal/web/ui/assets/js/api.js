@@ -27,7 +27,7 @@ function loginURL() {
 
 let leaving = false;
 
-function toLogin() {
+export function toLogin() {
   if (leaving || location.pathname === '/ui/login') return;
   leaving = true;
   location.assign(loginURL());
@@ -159,4 +159,36 @@ export async function stream(path, body, onEvent, signal) {
   } catch (err) {
     if (err.name !== 'AbortError') throw new ApiError(0, 'The answer was cut off.', null);
   }
+}
+
+/**
+ * upload posts a FormData like api, reporting how much of the body has
+ * been sent: onProgress(sent, total) is called as the browser sends it
+ * (fetch cannot tell). It resolves and rejects as api does.
+ */
+export function upload(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.upload.onprogress = (ev) => {
+      if (ev.lengthComputable && onProgress) onProgress(ev.loaded, ev.total);
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'Cannot reach the server. Check that it is running and try again.', null));
+    xhr.onload = () => {
+      let data = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data);
+      if (xhr.status === 401) {
+        toLogin();
+        return reject(new ApiError(401, 'Your session has ended. Sign in again.', data));
+      }
+      reject(new ApiError(xhr.status, messageOf(xhr.status, data, xhr.getResponseHeader('Retry-After')), data));
+    };
+    xhr.send(form);
+  });
 }

@@ -75,16 +75,52 @@ export function field({ label, control, hint, required }) {
     control, hintEl);
 }
 
+/**
+ * markInvalid ties a form's error message to the control it is about
+ * (aria-invalid, aria-describedby) until the control is edited; marks left
+ * on other controls of the form are cleared.
+ */
+export function markInvalid(control, errorEl) {
+  if (!errorEl.id) errorEl.id = nextID('err');
+  const form = control.form || control.closest('form');
+  if (form) {
+    for (const el of form.querySelectorAll('[aria-invalid="true"]')) unmark(el, errorEl.id);
+  }
+  control.setAttribute('aria-invalid', 'true');
+  const ids = (control.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+  if (!ids.includes(errorEl.id)) control.setAttribute('aria-describedby', [...ids, errorEl.id].join(' '));
+  const clear = () => unmark(control, errorEl.id);
+  control.addEventListener('input', clear, { once: true });
+  control.addEventListener('change', clear, { once: true });
+}
+
+function unmark(control, errorID) {
+  control.removeAttribute('aria-invalid');
+  const ids = (control.getAttribute('aria-describedby') || '').split(' ').filter((id) => id && id !== errorID);
+  if (ids.length) control.setAttribute('aria-describedby', ids.join(' '));
+  else control.removeAttribute('aria-describedby');
+}
+
+/** sentence ends a message with a full stop unless it already ends a sentence, so another can follow it. */
+export function sentence(message) {
+  const m = String(message || '').trim();
+  return !m || /[.!?…]["')\]]?$/.test(m) ? m : m + '.';
+}
+
 /** busy disables a button while fn runs and marks it busy for assistive tech. */
-export async function busy(button, fn) {
+export async function busy(button, fn, label) {
   if (!button) return fn();
   const was = button.disabled;
+  const text = button.textContent;
   button.disabled = true;
   button.setAttribute('aria-busy', 'true');
+  // A long wait says what is happening, not only that something is.
+  if (label) button.textContent = label;
   try {
     return await fn();
   } finally {
     button.removeAttribute('aria-busy');
+    if (label) button.textContent = text;
     if (button.isConnected) button.disabled = was;
   }
 }
@@ -111,7 +147,7 @@ export function toast(message, kind = 'info') {
  * kind, onclick, submit}; a submit action submits the form in the body.
  * It returns {dialog, close}.
  */
-export function openDialog({ title, body, actions = [], wide = false, onclose }) {
+export function openDialog({ title, body, actions = [], wide = false, onclose, returnTo }) {
   const titleID = nextID('dlg');
   const opener = document.activeElement;
   const dialog = h('dialog', { class: wide ? 'wide' : null, 'aria-labelledby': titleID });
@@ -137,7 +173,10 @@ export function openDialog({ title, body, actions = [], wide = false, onclose })
   dialog.addEventListener('close', () => {
     dialog.remove();
     if (onclose) onclose();
-    if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+    // Focus goes back where it came from or, when that is gone (the page
+    // re-rendered meanwhile), where the caller says, never to <body>.
+    const back = opener && opener !== document.body && opener.isConnected ? opener : returnTo && returnTo();
+    if (back && typeof back.focus === 'function') back.focus();
   });
   document.body.append(dialog);
   dialog.showModal();
@@ -185,8 +224,9 @@ export function ago(s) {
   if (abs < 45) text = secs <= 0 ? 'just now' : 'in a moment';
   else if (abs < 3600) text = rtf.format(Math.round(secs / 60), 'minute');
   else if (abs < 86400) text = rtf.format(Math.round(secs / 3600), 'hour');
-  else if (abs < 30 * 86400) text = rtf.format(Math.round(secs / 86400), 'day');
-  else text = d.toLocaleDateString();
+  else if (abs < 45 * 86400) text = rtf.format(Math.round(secs / 86400), 'day');
+  else if (abs < 365 * 86400) text = rtf.format(Math.round(secs / (30 * 86400)), 'month');
+  else text = rtf.format(Math.round(secs / (365 * 86400)), 'year');
   return h('time', { datetime: d.toISOString(), title: d.toLocaleString() }, text);
 }
 

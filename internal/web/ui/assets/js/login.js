@@ -4,6 +4,7 @@
 
 import { api, ApiError } from './api.js';
 import { $ } from './dom.js';
+import { signedIn } from './shell.js';
 
 /** nextPath is where to go after signing in: a UI page of this server only. */
 function nextPath() {
@@ -48,6 +49,7 @@ async function submit(ev) {
 
 async function start() {
   $('#login').addEventListener('submit', submit);
+  $('#login-submit').disabled = false;
   try {
     const status = await api('GET', '/api/auth/status');
     if (!status.auth_enabled) {
@@ -58,12 +60,13 @@ async function start() {
     fail(err.message);
     return;
   }
+  if (!signedIn()) return; // no session cookie: ask for the password
   try {
     // Already signed in (a valid cookie): nothing to do here.
     await api('GET', '/api/auth/session');
     location.replace(nextPath());
   } catch {
-    // No session: stay and ask for the password.
+    // The session ended: stay and ask for the password.
   }
 }
 

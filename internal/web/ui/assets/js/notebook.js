@@ -1,7 +1,7 @@
 // notebook.js: one notebook (/ui/notebooks/{id}): its sources and notes,
 // adding both, and keyword search.
 
-import { api, ApiError, pathID } from './api.js';
+import { api, ApiError, pathID, upload } from './api.js';
 import { $, ago, busy, confirmDialog, field, h, highlight, openDialog, plural, safeHref, show, toast } from './dom.js';
 import { reportError, startPage } from './shell.js';
 import { chatPanel } from './chat.js';
@@ -211,7 +211,7 @@ function sourceState(s) {
   }
   if (processing(s)) return [h('span', { class: 'badge' }, p.retry ? 'Queued again' : 'Queued')];
   const out = [];
-  if (s.embedded) out.push(h('span', { class: 'badge badge-ok' }, 'Embedded'), ' ');
+  out.push(s.embedded ? h('span', { class: 'badge badge-ok' }, 'Embedded') : h('span', { class: 'badge', title: 'Vector search and ask do not see this source until it is embedded' }, 'Not embedded'), ' ');
   if (s.insights_count > 0) out.push(h('span', { class: 'badge badge-accent' }, plural(s.insights_count, 'insight')), ' ');
   return out;
 }
@@ -228,6 +228,8 @@ function renderSources() {
       h('button', { type: 'button', class: 'link-button', onclick: () => viewSource(s.id) }, sourceTitle(s)),
       h('div', { class: 'item-actions' },
         s.status === 'failed' ? h('button', { type: 'button', class: 'btn btn-sm', 'aria-label': `Retry ${sourceTitle(s)}`, onclick: (ev) => retrySource(s, ev.currentTarget) }, 'Retry') : null,
+        !s.embedded && !processing(s) && s.status !== 'failed' && s.status !== 'running'
+          ? h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'embed', 'aria-label': `Embed ${sourceTitle(s)}`, onclick: (ev) => embedSource(s, ev.currentTarget) }, 'Embed') : null,
         h('button', { type: 'button', class: 'btn btn-sm btn-quiet', 'aria-label': `Remove ${sourceTitle(s)}`, onclick: () => removeSource(s) }, 'Remove'))),
     h('p', { class: 'item-meta' }, h('span', { class: 'badge' }, sourceKind(s)), ' ', sourceState(s), 'added ', ago(s.created),
       ' ', levelSelect('source', s, sourceTitle(s))),
@@ -266,6 +268,37 @@ async function retrySource(s, btn) {
       reportError(err);
     }
   });
+}
+
+// applyEmbeddingSetting follows Settings' default_embedding_option: with
+// always or never the server decides, and the checkbox says so.
+async function applyEmbeddingSetting() {
+  const settings = await api('GET', '/api/settings');
+  const box = $('#src-embed');
+  const opt = settings.default_embedding_option || 'ask';
+  if (opt === 'always' || opt === 'never') {
+    box.checked = opt === 'always';
+    box.disabled = true;
+    box.parentElement.title = opt === 'always' ? 'Settings embed every new source.' : 'Settings embed no new source; embed one from its row.';
+  }
+}
+
+// embedSource embeds a source for vector search in the background and
+// shows it embedded once the job ends.
+async function embedSource(s, btn) {
+  await busy(btn, async () => {
+    try {
+      const res = await api('POST', '/api/embed', { item_id: s.id, item_type: 'source', async_processing: true });
+      if (res.command_id) {
+        const job = await waitForJob(res.command_id);
+        if (job.status !== 'completed') throw new Error(job.error_message || 'Embedding failed.');
+      }
+      toast(`${sourceTitle(s)} is embedded`);
+      await loadSources();
+    } catch (err) {
+      reportError(err);
+    }
+  }, 'Embedding…');
 }
 
 // ---- insights
@@ -453,9 +486,10 @@ async function addSource(ev) {
   }
   await busy(form.querySelector('button[type="submit"]'), async () => {
     try {
-      const src = await api('POST', body instanceof FormData ? '/api/sources' : '/api/sources/json', body);
+      const src = body instanceof FormData ? await uploadWithProgress(body) : await api('POST', '/api/sources/json', body);
       if (transformations.length) awaited.set(src.id, { count: transformations.length, until: Date.now() + 120000 });
       form.reset();
+      applyEmbeddingSetting().catch(() => {});
       syncSourceFields();
       renderTransformationChoices();
       if (src.status === 'failed') toast(`Source added, but its text could not be read: ${failure(src)}`, 'error');
@@ -464,7 +498,49 @@ async function addSource(ev) {
     } catch (e) {
       fail(e.message);
     }
-  });
+  }, kind === 'link' ? 'Adding the link…' : kind === 'upload' ? 'Uploading…' : 'Adding…');
+}
+
+// uploadWithProgress sends a file showing how much has gone; once it is
+// all sent, the source in the list shows its processing.
+async function uploadWithProgress(body) {
+  const box = $('#src-upload');
+  const bar = $('#src-upload-bar');
+  const text = $('#src-upload-text');
+  const mb = (n) => (n / 1048576).toFixed(n < 10485760 ? 1 : 0);
+  bar.value = 0;
+  text.textContent = 'Uploading…';
+  box.hidden = false;
+  try {
+    return await upload('/api/sources', body, (sent, total) => {
+      const pct = Math.round((sent / total) * 100);
+      bar.value = pct;
+      text.textContent = sent < total ? `Uploading… ${pct}% (${mb(sent)} of ${mb(total)} MB)` : 'Uploaded; reading it…';
+    });
+  } finally {
+    box.hidden = true;
+  }
+}
+
+// describeAccepted lists, under the file field, the kinds of file this
+// server reads (from its capabilities), and lets the picker offer them.
+async function describeAccepted() {
+  let caps;
+  try {
+    caps = await api('GET', '/api/capabilities');
+  } catch {
+    return; // the field still takes any file, and the server says what it cannot read
+  }
+  const ex = caps && caps.extraction;
+  if (!ex) return;
+  const names = { pdf: 'PDF', docx: 'Word', pptx: 'PowerPoint', xlsx: 'Excel', epub: 'EPUB', markdown: 'Markdown', html: 'HTML', text: 'text', audio: 'audio', video: 'video' };
+  const all = [...(ex.documents || []), ...(ex.media || [])];
+  const exts = all.flatMap((f) => f.extensions);
+  $('#src-file').setAttribute('accept', exts.join(','));
+  const docs = (ex.documents || []).map((f) => names[f.format] || f.format).join(', ');
+  const media = (ex.media || []).map((f) => `${names[f.format] || f.format} (${f.extensions.join(' ')})`).join(' and ');
+  $('#src-accepted').textContent = `Accepted: ${docs}${media ? `; ${media}, transcribed by the speech-to-text model` : ''}. ` +
+    'Its text is read in the background; the source shows its progress and, if it fails, why, with Retry.';
 }
 
 // renderTransformationChoices offers the transformations to run on a new
@@ -646,9 +722,14 @@ async function main() {
     loadNotes().catch((err) => { show($('#notes'), h('p', { class: 'form-error' }, err.message)); }),
     loadTransformations().catch(reportError),
     loadModels().catch(() => {}),
+    applyEmbeddingSetting().catch(() => {}),
+    describeAccepted(),
   ]);
   chatPanel($('#chat'), { kind: 'notebook', ownerID: notebookID, models: state.models, onCite: openCited,
     context: () => chatContext || undefined });
+  // Ask and Search link here with the item to open: #source:…, #note:… or #source_insight:….
+  const linked = decodeURIComponent(location.hash.slice(1));
+  if (/^(source|note|source_insight):/.test(linked)) openCited(linked);
 }
 
 main().catch(reportError);

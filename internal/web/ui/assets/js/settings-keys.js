@@ -4,7 +4,7 @@
 // about encryption and keys found in the environment.
 
 import { api, pathID } from './api.js';
-import { $, ago, busy, field, h, nextID, openDialog, plural, safeHref, show, toast } from './dom.js';
+import { $, ago, busy, field, h, markInvalid, nextID, openDialog, plural, safeHref, sentence, show, toast } from './dom.js';
 import { fieldsFor, keyOptional, SLOTS, TYPE_LABELS, TYPES } from './providers.js';
 import { reportError } from './shell.js';
 
@@ -24,7 +24,7 @@ const STATUS_LABELS = {
 /** encryptionState reads the banners' inputs from /api/credentials/status. */
 function encryptionState(ctx) {
   const st = ctx.state.status || {};
-  return { configured: st.encryption_configured !== false, matches: st.encryption_key_matches !== false };
+  return { configured: st.encryption_configured !== false, matches: st.encryption_key_matches !== false, keyFile: st.encryption_key_file };
 }
 
 // ---- banners
@@ -37,7 +37,9 @@ function renderBanners(ctx) {
     out.push(h('div', { class: 'alert alert-danger', 'data-banner': 'no-encryption-key' },
       h('div', { class: 'alert-body' },
         h('strong', null, 'Encryption key not configured'),
-        h('p', null, 'Set the OPEN_NOTEBOOK_ENCRYPTION_KEY environment variable and restart the server to store API keys. Until then keys cannot be added.'))));
+        h('p', null, enc.keyFile
+          ? `Keys are stored encrypted, but the key file ${enc.keyFile} is missing. Restore it from your backup (or set OPEN_NOTEBOOK_ENCRYPTION_KEY to the key) and restart the server. Until then keys cannot be added.`
+          : 'Set the OPEN_NOTEBOOK_ENCRYPTION_KEY environment variable and restart the server to store API keys. Until then keys cannot be added.'))));
   } else if (!enc.matches) {
     out.push(h('div', { class: 'alert alert-danger', 'data-banner': 'key-mismatch' },
       h('div', { class: 'alert-body' },
@@ -98,7 +100,9 @@ function testLine(ctx, c) {
         typeof fresh.latency_ms === 'number' ? h('span', { class: 'muted small' }, `${Math.round(fresh.latency_ms)} ms`) : null),
       fresh.message ? h('p', { class: 'msg' }, fresh.message) : null);
   }
-  if (c.last_test_status) {
+  // A key that cannot be opened is not connected, whatever an earlier
+  // test found; its decryption error says why.
+  if (c.last_test_status && !c.decryption_error) {
     const ok = c.last_test_status === 'ok' || c.last_test_status === 'rate_limited';
     return h('div', { class: 'test-result muted' }, h('div', { class: 'row' },
       testBadge({ success: ok, status: c.last_test_status }), h('span', { class: 'small' }, 'last tested ', ago(c.last_tested_at))));
@@ -346,7 +350,10 @@ function credentialForm(ctx, p, existing, formID) {
 function showFormError(error, err) {
   error.textContent = err.message;
   error.hidden = false;
-  if (err.control) err.control.focus();
+  if (err.control) {
+    markInvalid(err.control, error);
+    err.control.focus();
+  }
 }
 
 function addCredential(ctx, p) {
@@ -611,7 +618,7 @@ function discoverModels(ctx, p, c) {
     if (err.status === 401) return;
     show(status, h('div', { class: 'alert alert-warn', role: 'alert' }, h('div', { class: 'alert-body' },
       h('strong', null, err.missingRoute ? 'Discovery is not available on this server' : 'Could not list the models'),
-      h('p', null, err.missingRoute ? 'Add models by name below.' : `${err.message} You can still add models by name below.`))));
+      h('p', null, err.missingRoute ? 'Add models by name below.' : `${sentence(err.message)} You can still add models by name below.`))));
     custom.focus();
   });
 }

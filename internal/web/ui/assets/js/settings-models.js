@@ -52,7 +52,8 @@ function slotSelect(ctx, slot) {
   }
   const select = h('select', { name: slot.field, 'data-slot': slot.field, 'data-key': 'slot:' + slot.field, disabled: candidates.length === 0 && !current }, options);
   select.addEventListener('change', () => setDefault(ctx, slot, select, current));
-  const hint = slot.advanced ? null : slot.required ? 'Required.' : null;
+  // "Required." is a reminder for an empty choice, not a label for a made one.
+  const hint = !slot.advanced && slot.required && !current ? 'Required.' : null;
   return field({ label: slot.label, control: select, required: slot.required, hint });
 }
 

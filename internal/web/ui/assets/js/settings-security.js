@@ -5,8 +5,15 @@
 // have says so instead of failing.
 
 import { api, ApiError, pathID } from './api.js';
-import { $, ago, busy, confirmDialog, field, h, nextID, openDialog, parseTime, plural, show, toast } from './dom.js';
+import { $, ago, busy, confirmDialog, field, h, markInvalid, nextID, openDialog, parseTime, plural, show, toast } from './dom.js';
 import { reportError } from './shell.js';
+
+// audited tells the audit card that an action on this page wrote to the
+// log, so the table shows it without a reload.
+const AUDITED = 'onb:audited';
+function audited() {
+  document.dispatchEvent(new Event(AUDITED));
+}
 
 function card(key, title, ...body) {
   const id = nextID('sec');
@@ -84,6 +91,9 @@ function tokenState(t) {
 }
 
 function showSecretOnce(secret, t) {
+  // The form that opened this is re-rendered meanwhile: focus goes to the
+  // new token's row.
+  const returnTo = () => document.querySelector(`[data-token-id="${CSS.escape(t.id)}"] button`) || document.querySelector('[data-card="tokens"] summary');
   const copy = h('button', { type: 'button', class: 'btn btn-sm' }, 'Copy');
   const box = h('p', { class: 'secret-once', 'data-secret-once': '' }, secret);
   copy.addEventListener('click', async () => {
@@ -103,6 +113,7 @@ function showSecretOnce(secret, t) {
       h('div', { class: 'row' }, copy),
       h('p', { class: 'muted small' }, 'Send it as “Authorization: Bearer <token>”.')),
     actions: [{ label: 'Done', kind: 'primary' }],
+    returnTo,
   });
 }
 
@@ -137,6 +148,7 @@ async function tokensCard(ctx) {
               try {
                 await api('DELETE', '/api/auth/tokens/' + pathID(t.id));
                 toast('Token revoked');
+                audited();
                 await reload();
               } catch (err) {
                 reportError(err);
@@ -162,11 +174,19 @@ async function tokensCard(ctx) {
       await busy(form.querySelector('button[type="submit"]'), async () => {
         try {
           const res = await api('POST', '/api/auth/tokens', { name: name.value.trim(), scope: scope.value, expires_in: expires.value || null });
-          showSecretOnce(res.token, res);
+          // The list shows the new token first, so that closing the dialog
+          // can put focus on its row.
           await reload();
+          showSecretOnce(res.token, res);
+          audited();
         } catch (err) {
           error.textContent = err.message;
           error.hidden = false;
+          if (err.body && Array.isArray(err.body.detail)) {
+            const f = (err.body.detail[0].loc || []).at(-1);
+            const control = f && form.elements[f === 'expires_in' ? 'expires' : f];
+            if (control) markInvalid(control, error);
+          }
         }
       });
     });
@@ -217,6 +237,15 @@ async function auditCard() {
     return card('audit', 'Audit log', unavailable(err));
   }
   more.addEventListener('click', () => busy(more, () => load(true).catch(reportError)));
+  const onAudited = () => {
+    // A re-rendered tab has its own card; this one stops listening.
+    if (!body.isConnected) {
+      document.removeEventListener(AUDITED, onAudited);
+      return;
+    }
+    load(false).catch(reportError);
+  };
+  document.addEventListener(AUDITED, onAudited);
   const filter = h('form', { class: 'search-form audit-filter', role: 'search' },
     h('label', { class: 'visually-hidden', for: action.id }, 'Filter by action'), action,
     h('button', { type: 'submit', class: 'btn btn-sm' }, 'Filter'));
@@ -263,6 +292,7 @@ async function encryptionCard() {
         try {
           const res = await api('POST', '/api/admin/encryption/rotate');
           toast(`Re-encrypted ${plural(res.resealed, 'key')}${res.undecryptable ? `; ${res.undecryptable} could not be opened` : ''}`, res.undecryptable ? 'error' : 'info');
+          audited();
           render(await api('GET', '/api/admin/encryption/status'));
         } catch (err) {
           reportError(err);
@@ -271,9 +301,13 @@ async function encryptionCard() {
     });
     const byKey = Object.entries(s.rows_by_key_id || {});
     show(body,
-      !s.configured ? h('div', { class: 'alert alert-danger' }, h('div', { class: 'alert-body' }, h('strong', null, 'No encryption key'), h('p', null, 'Set OPEN_NOTEBOOK_ENCRYPTION_KEY to store API keys.'))) : null,
+      !s.configured ? h('div', { class: 'alert alert-danger' }, h('div', { class: 'alert-body' }, h('strong', null, 'No encryption key'), h('p', null, 'Set OPEN_NOTEBOOK_ENCRYPTION_KEY, or restore the key file, to store API keys.'))) : null,
+      s.key_source === 'file' ? h('p', { class: 'muted', 'data-key-file': '' },
+        'The key was generated on first start and is kept in ', h('code', null, s.key_file),
+        ', apart from the database: a copy of the database alone does not reveal your provider keys. Back this file up with the database (without it the stored keys cannot be opened), or set OPEN_NOTEBOOK_ENCRYPTION_KEY to use a key of your own.') : null,
       s.configured && !s.key_matches ? h('div', { class: 'alert alert-danger' }, h('div', { class: 'alert-body' }, h('strong', null, 'The key does not match the stored data'), h('p', null, 'Set the previous key in OPEN_NOTEBOOK_ENCRYPTION_KEY_PREVIOUS, restart, then re-encrypt.'))) : null,
       kv([
+        ['Key from', { environment: 'OPEN_NOTEBOOK_ENCRYPTION_KEY', file: 'Key file in the data directory', none: 'Not set' }[s.key_source] || '—'],
         ['Current key id', s.current_key_id ? h('code', null, s.current_key_id) : '—'],
         ['Stored keys', String(s.total)],
         byKey.length ? ['By key id', byKey.map(([k, n]) => `${k}: ${n}`).join(' · ')] : null,

@@ -2,7 +2,7 @@
 // server wants a password, make sure there is a session when it does, and
 // wire the top bar.
 
-import { api, ApiError } from './api.js';
+import { api, ApiError, toLogin } from './api.js';
 import { $, h, toast } from './dom.js';
 
 /** banner shows a page-wide alert above the content. */
@@ -28,6 +28,11 @@ async function signOut(button) {
   location.assign('/ui/login');
 }
 
+/** signedIn reports whether the server set a session cookie (its HttpOnly value is not readable; a hint beside it is). */
+export function signedIn() {
+  return document.cookie.split(';').some((c) => c.trim() === 'onb_signed_in=1');
+}
+
 /**
  * startPage checks the server and the session. It resolves to
  * {authEnabled, session} and, when a session is needed but missing, sends
@@ -44,6 +49,11 @@ export async function startPage() {
   const authEnabled = !!status.auth_enabled;
   let session = null;
   if (authEnabled) {
+    // Without the sign-in hint cookie there is no session to ask about.
+    if (!signedIn()) {
+      toLogin();
+      return new Promise(() => {});
+    }
     try {
       session = await api('GET', '/api/auth/session');
     } catch (err) {
