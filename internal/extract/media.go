@@ -123,8 +123,8 @@ func AudioPieces(data []byte, kind MediaKind, name string, maxBytes int) (pieces
 		}
 		return track.pieces(base, maxBytes)
 	case OGG, FLAC, WebM:
-		if kind == WebM && bytes.Contains(data[:min(len(data), 64<<10)], []byte("V_")) {
-			return nil, unsupported("Video in WebM or Matroska files cannot be read on this server: only MP4, M4V and MOV video with AAC audio. Upload the audio track (MP3, M4A, WAV) instead.")
+		if kind == WebM && hasVideoTrack(data) {
+			return nil, unsupported(noWebMVideo)
 		}
 		if len(data) <= maxBytes {
 			ext := "." + string(kind)
@@ -132,9 +132,38 @@ func AudioPieces(data []byte, kind MediaKind, name string, maxBytes int) (pieces
 		}
 		return nil, unsupported("The %s audio is larger than the %d MB the speech-to-text model accepts, and only WAV, MP3 and M4A audio can be cut into pieces here; convert it to MP3 or M4A.", strings.ToUpper(string(kind)), maxBytes>>20)
 	case AVI:
-		return nil, unsupported("Video in AVI files cannot be read on this server: only MP4, M4V and MOV video with AAC audio. Upload the audio track (MP3, M4A, WAV) instead.")
+		return nil, unsupported(noAVI)
 	}
 	return nil, unsupported("This audio or video format is not supported.")
+}
+
+// The reasons for the video containers no pure-Go code here can take the
+// audio out of.
+const (
+	noWebMVideo = "Video in WebM or Matroska files cannot be read on this server: only MP4, M4V and MOV video with AAC audio. Upload the audio track (MP3, M4A, WAV) instead."
+	noAVI       = "Video in AVI files cannot be read on this server: only MP4, M4V and MOV video with AAC audio. Upload the audio track (MP3, M4A, WAV) instead."
+)
+
+// RefuseMedia is a Failure for a file whose first bytes (at least
+// HeadSize of them, when the file has that many) show video this server
+// can never read, so an upload can be refused before it is stored.
+func RefuseMedia(head []byte) error {
+	switch kind, _ := SniffMedia(head); {
+	case kind == AVI:
+		return unsupported(noAVI)
+	case kind == WebM && hasVideoTrack(head):
+		return unsupported(noWebMVideo)
+	}
+	return nil
+}
+
+// HeadSize is how much of a file RefuseMedia needs to see.
+const HeadSize = 64 << 10
+
+// hasVideoTrack reports a Matroska video codec id ("V_...") among the
+// track entries, which come before the first cluster.
+func hasVideoTrack(data []byte) bool {
+	return bytes.Contains(data[:min(len(data), HeadSize)], []byte("V_"))
 }
 
 // splitWAV cuts a PCM WAV file into WAV files of whole sample frames.

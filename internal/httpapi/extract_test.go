@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -281,13 +282,38 @@ func TestTranscribeAudioAndVideo(t *testing.T) {
 			if !strings.HasPrefix(fmt.Sprint(mov["full_text"]), "heard lecture.m4a (m4a, ") {
 				t.Fatalf("video: %v %v", mov["full_text"], mov["processing_info"])
 			}
-			webm := e.settled(obj(t, e.uploadFile(nb, "clip.webm", append([]byte{0x1A, 0x45, 0xDF, 0xA3}, []byte("webm V_VP9 A_OPUS")...)))["id"].(string))
-			if webm["status"] != "failed" || !strings.Contains(fmt.Sprint(webm["processing_info"]), "Video in WebM or Matroska files cannot be read") {
-				t.Fatalf("webm: %v", webm)
+			// Video whose audio cannot be taken out here is refused at once.
+			if webm := e.uploadFile(nb, "clip.webm", append([]byte{0x1A, 0x45, 0xDF, 0xA3}, []byte("webm V_VP9 A_OPUS")...)); webm.status != 415 ||
+				!strings.Contains(webm.body, "Video in WebM or Matroska files cannot be read") {
+				t.Fatalf("webm: %d %s", webm.status, webm.body)
 			}
 			caps := e.do("GET", "/api/capabilities", "")
 			if !strings.Contains(caps.body, `"media":[{"format":"audio"`) {
 				t.Fatalf("capabilities %s", caps.body)
+			}
+		})
+	}
+}
+
+func TestVideoNoCodeHereReadsIsRefusedAtUpload(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			e := newEnv(t, engine)
+			nb := obj(t, e.do("POST", "/api/notebooks", `{"name":"Films"}`))["id"].(string)
+			avi := append([]byte("RIFF\x00\x10\x00\x00AVI LIST"), bytes.Repeat([]byte{0}, 2048)...)
+			mkv := append([]byte{0x1A, 0x45, 0xDF, 0xA3}, []byte("....matroska....\x86\x8fV_MPEG4/ISO/AVC")...)
+			for name, content := range map[string][]byte{"clip.avi": avi, "clip.mkv": mkv} {
+				r := e.uploadFile(nb, name, content)
+				if r.status != 415 || !strings.Contains(r.body, "cannot be read on this server: only MP4, M4V and MOV video with AAC audio") {
+					t.Errorf("%s: %d %s", name, r.status, r.body)
+				}
+			}
+			if list := e.do("GET", "/api/sources?notebook_id="+nb, ""); list.body != "[]" {
+				t.Fatalf("a refused upload left a source behind: %s", list.body)
+			}
+			entries, _ := os.ReadDir(e.uploads)
+			if len(entries) != 0 {
+				t.Fatalf("a refused upload left files behind: %v", entries)
 			}
 		})
 	}

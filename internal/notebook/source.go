@@ -1,6 +1,7 @@
 package notebook
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -633,7 +634,21 @@ func (c *Sources) storeUpload(s *Source, in NewSource) error {
 		s.FilePath = rel
 		return nil
 	}
-	rel, err := c.files.Create(strings.TrimPrefix(s.ID, SourceTable+":"), safeFileName(in.FileName), in.File)
+	// Video no code here can read is refused now, with the reason, rather
+	// than stored only to fail in the background.
+	file := bufio.NewReaderSize(in.File, extract.HeadSize)
+	head, err := file.Peek(extract.HeadSize)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		if isBodyFailure(err) {
+			return err
+		}
+		return apperr.Wrap(apperr.Invalid, "File upload failed", err)
+	}
+	if err := extract.RefuseMedia(head); err != nil {
+		f, _ := extract.AsFailure(err)
+		return apperr.New(apperr.Unsupported, f.Reason)
+	}
+	rel, err := c.files.Create(strings.TrimPrefix(s.ID, SourceTable+":"), safeFileName(in.FileName), file)
 	if err != nil {
 		if isBodyFailure(err) {
 			return err
