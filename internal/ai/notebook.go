@@ -68,3 +68,8 @@ func (s *Service) ChatStreamWith(ctx context.Context, modelID string, messages [
 	}
 	return resp.Content, nil
 }
+
+// SpeakWith synthesizes text with the text-to-speech model id and voice.
+func (s *Service) SpeakWith(ctx context.Context, modelID, voice, text string) (provider.Speech, error) {
+	return s.Speak(ctx, ModelID(modelID), provider.SpeechRequest{Voice: voice, Text: text})
+}

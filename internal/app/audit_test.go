@@ -35,7 +35,7 @@ var audited = map[string]struct {
 	"credential": {reflect.TypeFor[*credential.Service](), []string{"Get", "List", "Status", "EnvStatus", "ProviderConfig", "Vault"}},
 	"model":      {reflect.TypeFor[*model.Service](), []string{"Get", "List", "ByProvider", "Count", "Defaults", "ResolveDefault"}},
 	"ai": {reflect.TypeFor[*ai.Service](), []string{"Chat", "Embed", "Speak", "Transcribe", "Model", "DiscoverProvider",
-		"TestModel", "Providers", "EmbeddingModel", "EmbedWith", "LanguageModel", "ChatWith", "DefaultModel", "ChatStream", "ChatStreamWith"}},
+		"TestModel", "Providers", "EmbeddingModel", "EmbedWith", "LanguageModel", "ChatWith", "DefaultModel", "ChatStream", "ChatStreamWith", "SpeakWith"}},
 	"auth":     {reflect.TypeFor[*auth.Service](), []string{"Enabled", "Options", "PasswordRuns", "CheckLockout", "IdleExpires", "Tokens"}},
 	"settings": {reflect.TypeFor[*settings.Service](), []string{"Get"}},
 }
