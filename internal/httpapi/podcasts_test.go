@@ -319,3 +319,60 @@ func TestPodcastProfiles(t *testing.T) {
 		})
 	}
 }
+
+// A model that does not answer with the JSON asked for is asked once more;
+// a second bad answer fails the episode with the reason.
+func TestPodcastMalformedOutline(t *testing.T) {
+	e := newEnv(t, store.SQLite, withKey("podcast-test-key"))
+	fake := e.withPodcastModels()
+	fake.BadOutlines = 1
+	job, _ := e.waitPodcast(e.generate(reefEpisode)["job_id"].(string))
+	if job["status"] != "completed" {
+		t.Fatalf("one bad outline should be asked again: %v", job)
+	}
+	fake.BadOutlines = 2
+	job, _ = e.waitPodcast(e.generate(reefEpisode)["job_id"].(string))
+	if job["status"] != "failed" || !strings.Contains(fmt.Sprint(job["error_message"]), "The outline model's answer was not the JSON asked for, twice (it holds no JSON object)") {
+		t.Fatalf("two bad outlines: %v", job)
+	}
+}
+
+// Deleting what an episode is made from while it is made fails it, with
+// the reason; nothing stays running.
+func TestPodcastDeletedDuringGeneration(t *testing.T) {
+	for _, tt := range []struct {
+		name, reason string
+		remove       func(e *env, nb string)
+	}{
+		{"the episode profile", "Episode profile 'tech_discussion' was deleted during generation", func(e *env, _ string) {
+			e.do("DELETE", "/api/episode-profiles/episode_profile:tech_discussion", "")
+		}},
+		{"the speaker profile", "Speaker profile 'tech_experts' was deleted during generation", func(e *env, _ string) {
+			e.do("DELETE", "/api/speaker-profiles/speaker_profile:tech_experts", "")
+		}},
+		{"the notebook", "was deleted during generation", func(e *env, nb string) {
+			e.do("DELETE", "/api/notebooks/"+nb, "")
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, store.SQLite, withKey("podcast-test-key"))
+			fake := e.withPodcastModels()
+			fake.HangSpeech = 2
+			nb := obj(t, e.do("POST", "/api/notebooks", `{"name":"Reefs"}`))["id"].(string)
+			if r := e.do("POST", "/api/notes", `{"title":"Reefs","content":"Coral reefs shelter a quarter of marine species.","notebook_id":"`+nb+`"}`); r.status != 200 {
+				t.Fatalf("note: %d %s", r.status, r.body)
+			}
+			sub := e.generate(`{"episode_profile":"tech_discussion","speaker_profile":"tech_experts","episode_name":"Reefs","notebook_id":"` + nb + `"}`)
+			<-fake.Hung
+			tt.remove(e, nb)
+			close(fake.Release)
+			job, _ := e.waitPodcast(sub["job_id"].(string))
+			if job["status"] != "failed" || !strings.Contains(fmt.Sprint(job["error_message"]), tt.reason) {
+				t.Fatalf("job: %v", job)
+			}
+			if n := fake.Speeches.Load(); n != 2 {
+				t.Fatalf("lines spoken: %d", n)
+			}
+		})
+	}
+}

@@ -31,16 +31,17 @@ type Fake struct {
 	// BrokenSpeech, when > 0, is the speech call (1-based, counting every
 	// call) answered once with audio that is neither WAV nor MP3.
 	BrokenSpeech int
-	// HangSpeech, when > 0, is the speech call that never answers (until
-	// the client goes away).
+	// HangSpeech, when > 0, is the speech call that is held until Release
+	// is closed (then answered) or the client goes away.
 	HangSpeech  int
 	speechCalls int
-	// Hung is closed when the hanging call arrives.
-	Hung chan struct{}
+	// Hung is closed when the held call arrives.
+	Hung    chan struct{}
+	Release chan struct{}
 }
 
 // New returns a fake.
-func New() *Fake { return &Fake{Hung: make(chan struct{})} }
+func New() *Fake { return &Fake{Hung: make(chan struct{}), Release: make(chan struct{})} }
 
 // ClipSeconds is how long the clip of a line is.
 func ClipSeconds(text string) float64 { return 0.2 + 0.05*float64(len(strings.Fields(text))) }
@@ -103,8 +104,11 @@ func (f *Fake) speak(w http.ResponseWriter, r *http.Request, body []byte) {
 	f.mu.Unlock()
 	if hang {
 		close(f.Hung)
-		<-r.Context().Done()
-		return
+		select {
+		case <-r.Context().Done():
+			return
+		case <-f.Release:
+		}
 	}
 	if broken {
 		w.Header().Set("Content-Type", "audio/ogg")
