@@ -207,6 +207,8 @@ type episodeOut struct {
 	Created        *string        `json:"created"`
 	JobStatus      *string        `json:"job_status" description:"new, queued, running, completed, failed or unknown"`
 	ErrorMessage   *string        `json:"error_message"`
+	// JobID is the job making the episode, for its progress (new).
+	JobID *string `json:"job_id"`
 }
 
 type episodeDeletedOut struct {
@@ -273,7 +275,7 @@ func (s *Server) episodeOuts(ctx context.Context, list []podcast.Episode, all bo
 		o := episodeOut{ID: e.ID, Name: e.Name, Briefing: e.Briefing, AudioFile: optional(e.AudioFile),
 			EpisodeProfile: snapshotOut(e.EpisodeProfile, models, episodeModelFields),
 			SpeakerProfile: snapshotOut(e.SpeakerProfile, models, speakerModelFields),
-			Created:        optionalTime(&e.Created), JobStatus: &state, ErrorMessage: optional(errMsg)}
+			Created:        optionalTime(&e.Created), JobStatus: &state, ErrorMessage: optional(errMsg), JobID: optional(e.CommandID)}
 		if e.Transcript != nil {
 			o.Transcript = e.Transcript
 		}
