@@ -31,9 +31,9 @@ const (
 	maxEpisodeSamples = 1 << 30
 )
 
-// errUnreadableAudio marks a clip whose format is neither WAV (16-bit PCM)
-// nor MP3.
-var errUnreadableAudio = errors.New("the speech model's audio is neither 16-bit PCM WAV nor MP3")
+// errUnreadableAudio marks a clip that cannot be read: neither WAV (16-bit
+// PCM) nor MP3, or broken.
+var errUnreadableAudio = errors.New("the speech model's audio cannot be used")
 
 // decodeClip returns a clip's samples, mono at SampleRate.
 func decodeClip(data []byte) ([]int16, error) {
@@ -49,7 +49,7 @@ func decodeClip(data []byte) ([]int16, error) {
 	case looksLikeMP3(data):
 		samples, rate, channels, err = decodeMP3(data)
 	default:
-		return nil, errUnreadableAudio
+		return nil, fmt.Errorf("%w: it is neither 16-bit PCM WAV nor MP3", errUnreadableAudio)
 	}
 	if err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func decodeWAV(data []byte) (samples []int16, rate, channels int, err error) {
 			channels, rate = int(binary.LittleEndian.Uint16(body[2:4])), int(binary.LittleEndian.Uint32(body[4:8]))
 			// 0xFFFE is WAVE_FORMAT_EXTENSIBLE, PCM in the sub-format.
 			if (format != 1 && format != 0xFFFE) || bits != 16 || channels < 1 || channels > 8 || rate < 1000 || rate > 384_000 {
-				return nil, 0, 0, fmt.Errorf("%w (format %d, %d bits, %d channels, %d Hz)", errUnreadableAudio, format, bits, channels, rate)
+				return nil, 0, 0, fmt.Errorf("%w: a WAV that is not 16-bit PCM (format %d, %d bits, %d channels, %d Hz)", errUnreadableAudio, format, bits, channels, rate)
 			}
 			fmtSeen = true
 		case "data":
@@ -108,11 +108,11 @@ func decodeWAV(data []byte) (samples []int16, rate, channels int, err error) {
 func decodeMP3(data []byte) ([]int16, int, int, error) {
 	d, err := mp3.NewDecoder(bytes.NewReader(data))
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("the speech model's MP3 cannot be decoded: %w", err)
+		return nil, 0, 0, fmt.Errorf("%w: its MP3 cannot be decoded (%v)", errUnreadableAudio, err)
 	}
 	pcm, err := io.ReadAll(io.LimitReader(d, maxClip*16))
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("the speech model's MP3 cannot be decoded: %w", err)
+		return nil, 0, 0, fmt.Errorf("%w: its MP3 cannot be decoded (%v)", errUnreadableAudio, err)
 	}
 	samples := make([]int16, len(pcm)/2)
 	for i := range samples {
