@@ -238,12 +238,16 @@ func (l lazyJobs) Enqueue(ctx context.Context, args notebook.JobArgs) (string, e
 // podcastJobs tells the podcasts which state their jobs are in.
 type podcastJobs struct{ lazyJobs }
 
-func (p podcastJobs) State(ctx context.Context, id string) (string, string, error) {
-	s, err := (*p.q).Get(ctx, id)
-	if apperr.IsNotFound(err) {
-		return "unknown", "", nil
+func (p podcastJobs) States(ctx context.Context, ids []string) (map[string]podcast.JobState, error) {
+	found, err := (*p.q).GetMany(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
-	return s.State, s.Error, err
+	out := make(map[string]podcast.JobState, len(found))
+	for id, s := range found {
+		out[id] = podcast.JobState{State: s.State, Error: s.Error}
+	}
+	return out, nil
 }
 
 // modelLookup finds the models podcast profiles name.

@@ -262,13 +262,14 @@ func (s *Server) episodeOuts(ctx context.Context, list []podcast.Episode, all bo
 	if err != nil {
 		return nil, err
 	}
+	states, err := s.app.Podcasts.States(ctx, list)
+	if err != nil {
+		return nil, err
+	}
 	out := []episodeOut{}
 	for i := range list {
 		e := &list[i]
-		state, errMsg, err := s.app.Podcasts.State(ctx, e)
-		if err != nil {
-			return nil, err
-		}
+		state, errMsg := states[e.ID].State, states[e.ID].Error
 		if !all && e.CommandID == "" && e.AudioFile == "" {
 			continue // as the original: a list shows only episodes being made or made
 		}

@@ -79,12 +79,15 @@ type Content interface {
 	Content(ctx context.Context, notebookID string, limit int) (string, error)
 }
 
-// Jobs reports on the jobs that make episodes.
+// JobState is where a job is (new, queued, running, completed, failed or
+// canceled), and its error.
+type JobState struct{ State, Error string }
+
+// Jobs queues the jobs that make episodes and reports on them.
 type Jobs interface {
 	notebook.Jobs
-	// State is a job's status (new, queued, running, completed, failed or
-	// canceled) and its error; a missing job is "unknown".
-	State(ctx context.Context, id string) (state, errorMessage string, err error)
+	// States returns the state of each of the jobs ids that exists.
+	States(ctx context.Context, ids []string) (map[string]JobState, error)
 }
 
 // Generate makes an episode; its args are the episode's id.
@@ -284,16 +287,33 @@ func (e *Episodes) Delete(ctx context.Context, id string) error {
 	return os.RemoveAll(filepath.Join(e.dir, folder(ep.ID)))
 }
 
-// State is the status of the job that makes an episode: its state and
-// error, or "unknown" when the job no longer exists.
-func (e *Episodes) State(ctx context.Context, ep *Episode) (string, string, error) {
-	if ep.CommandID == "" {
-		if ep.AudioFile != "" {
-			return "completed", "", nil
+// States returns the status of the job that makes each episode, by
+// episode id, in one query: "unknown" when the job no longer exists, and,
+// for an episode without a job, "completed" when it has audio.
+func (e *Episodes) States(ctx context.Context, eps []Episode) (map[string]JobState, error) {
+	var ids []string
+	for _, ep := range eps {
+		if ep.CommandID != "" {
+			ids = append(ids, ep.CommandID)
 		}
-		return "unknown", "", nil
 	}
-	return e.jobs.State(ctx, ep.CommandID)
+	jobs, err := e.jobs.States(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]JobState, len(eps))
+	for _, ep := range eps {
+		s, ok := jobs[ep.CommandID]
+		switch {
+		case ok:
+		case ep.CommandID == "" && ep.AudioFile != "":
+			s = JobState{State: "completed"}
+		default:
+			s = JobState{State: "unknown"}
+		}
+		out[ep.ID] = s
+	}
+	return out, nil
 }
 
 // Retry runs a failed episode's generation again, from the stage that
@@ -304,10 +324,11 @@ func (e *Episodes) Retry(ctx context.Context, id string) (*Episode, error) {
 	if err != nil {
 		return nil, err
 	}
-	state, _, err := e.State(ctx, ep)
+	states, err := e.States(ctx, []Episode{*ep})
 	if err != nil {
 		return nil, err
 	}
+	state := states[ep.ID].State
 	if state != "failed" && state != "canceled" && state != "error" {
 		return nil, apperr.Newf(apperr.Invalid, "Episode is not in a failed state (current: %s)", state)
 	}
