@@ -192,7 +192,7 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 	podcastModels := modelLookup{models}
 	profiles := podcast.NewProfiles(db, podcastModels, now)
 	podcasts := podcast.NewEpisodes(podcast.EpisodesDeps{Store: db, Profiles: profiles, Models: podcastModels, AI: aiSvc,
-		Content: chats, Jobs: podcastJobs{lazyJobs{&queue}}, Tx: db, Dir: filepath.Join(cfg.DataDir, "podcasts"), Now: now})
+		Content: chats, Books: db, Jobs: podcastJobs{lazyJobs{&queue}}, Tx: db, Dir: filepath.Join(cfg.DataDir, "podcasts"), Now: now})
 	queue, err = newQueue(cfg, o, db, sources, transformations, vectors, podcasts)
 	if err != nil {
 		return nil, err

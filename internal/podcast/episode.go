@@ -105,6 +105,7 @@ type Episodes struct {
 	models   Models
 	ai       AI
 	content  Content
+	books    notebook.NotebookReader
 	jobs     Jobs
 	tx       notebook.Tx
 	dir      string // the podcasts folder
@@ -118,6 +119,7 @@ type EpisodesDeps struct {
 	Models   Models
 	AI       AI
 	Content  Content
+	Books    notebook.NotebookReader
 	Jobs     Jobs
 	Tx       notebook.Tx
 	// Dir is the podcasts folder: each episode's clips and audio live in
@@ -128,7 +130,7 @@ type EpisodesDeps struct {
 
 // NewEpisodes returns the episodes service.
 func NewEpisodes(d EpisodesDeps) *Episodes {
-	return &Episodes{store: d.Store, profiles: d.Profiles, models: d.Models, ai: d.AI, content: d.Content, jobs: d.Jobs,
+	return &Episodes{store: d.Store, profiles: d.Profiles, models: d.Models, ai: d.AI, content: d.Content, books: d.Books, jobs: d.Jobs,
 		tx: d.Tx, dir: d.Dir, now: d.Now}
 }
 
@@ -184,10 +186,18 @@ func (e *Episodes) Submit(ctx context.Context, r Request) (*Episode, error) {
 			return nil, apperr.New(apperr.Invalid, "Content or notebook_id is required")
 		}
 		// The notebook must exist now; the job reads it.
-		if _, err := e.content.Content(ctx, r.NotebookID, 1); err != nil {
-			return nil, err
+		id, ok := record.Normalize(notebook.Table, r.NotebookID)
+		if ok {
+			_, err := e.books.Notebook(ctx, id)
+			if err != nil && !apperr.IsNotFound(err) {
+				return nil, err
+			}
+			ok = err == nil
 		}
-		notebookID, _ = record.Normalize(notebook.Table, r.NotebookID)
+		if !ok {
+			return nil, apperr.Newf(apperr.NotFound, "Notebook %s not found", r.NotebookID)
+		}
+		notebookID = id
 	}
 	briefing := ep.DefaultBriefing
 	if s := strings.TrimSpace(r.BriefingSuffix); s != "" {

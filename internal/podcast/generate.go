@@ -216,7 +216,7 @@ func (e *Episodes) stillThere(ctx context.Context, ep *Episode) error {
 		return err
 	}
 	if ep.NotebookID != "" {
-		if _, err := e.content.Content(ctx, ep.NotebookID, 1); err != nil {
+		if _, err := e.books.Notebook(ctx, ep.NotebookID); err != nil {
 			if apperr.IsNotFound(err) {
 				return apperr.Newf(apperr.NotFound, "Notebook %s was deleted during generation", ep.NotebookID)
 			}
