@@ -92,3 +92,35 @@ func TestAudioPathsStayInTheFolder(t *testing.T) {
 		}
 	}
 }
+
+// MP3, what most speech APIs send by default, is decoded and resampled
+// like WAV, and mixes with WAV clips in one episode.
+func TestMP3ClipsAreDecoded(t *testing.T) {
+	mp3, err := os.ReadFile("testdata/speech.mp3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := decodeClip(mp3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seconds := float64(len(samples)) / SampleRate
+	if seconds < 1.9 || seconds > 2.1 {
+		t.Fatalf("the two-second MP3 lasts %.3f s", seconds)
+	}
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if err := os.WriteFile(a, mp3, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, podcasttest.WAV(16_000, 1, 0.5), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n, err := combine(filepath.Join(dir, "audio.wav"), []string{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := float64(n) / SampleRate; got < seconds+0.499 || got > seconds+0.501 {
+		t.Fatalf("MP3 and WAV together last %.3f s, want %.3f", got, seconds+0.5)
+	}
+}
