@@ -144,7 +144,7 @@ func TestPodcastGeneration(t *testing.T) {
 				!strings.Contains(r.header.Get("Content-Disposition"), `filename=audio.wav`) {
 				t.Fatalf("audio: %d %v", r.status, r.header)
 			}
-			got, err := podcast.Duration([]byte(r.body))
+			got, err := podcasttest.Duration([]byte(r.body))
 			if err != nil {
 				t.Fatal(err)
 			}

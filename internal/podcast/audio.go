@@ -176,15 +176,6 @@ func wavHeader(n int) []byte {
 	return h
 }
 
-// EncodeWAV returns samples (mono, SampleRate) as a WAV file.
-func EncodeWAV(samples []int16) []byte {
-	out := wavHeader(len(samples))
-	for _, v := range samples {
-		out = binary.LittleEndian.AppendUint16(out, uint16(v))
-	}
-	return out
-}
-
 // combine decodes each clip file in order and writes them as one WAV at
 // dst, through a temporary file so that dst is whole or absent. It
 // returns the episode's length in samples.
@@ -242,13 +233,4 @@ func readClip(path string) ([]byte, error) {
 	}
 	defer f.Close()
 	return io.ReadAll(io.LimitReader(f, maxClip))
-}
-
-// Duration is the length of a WAV file made here, from its header.
-func Duration(wav []byte) (float64, error) {
-	samples, rate, channels, err := decodeWAV(wav)
-	if err != nil {
-		return 0, err
-	}
-	return float64(len(samples)/channels) / float64(rate), nil
 }

@@ -43,7 +43,7 @@ func TestClipsAreConvertedAndCombined(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Duration(wav)
+	got, err := podcasttest.Duration(wav)
 	if err != nil {
 		t.Fatal(err)
 	}

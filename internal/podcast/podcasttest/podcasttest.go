@@ -82,6 +82,21 @@ func WAV(rate, channels int, seconds float64) []byte {
 	return append(h, data...)
 }
 
+// Duration is the length of a 16-bit PCM WAV file whose data chunk
+// follows its 16-byte format chunk, as the episode's audio does.
+func Duration(wav []byte) (float64, error) {
+	if len(wav) < 44 || string(wav[:4]) != "RIFF" || string(wav[8:16]) != "WAVEfmt " || string(wav[36:40]) != "data" ||
+		binary.LittleEndian.Uint16(wav[20:22]) != 1 || binary.LittleEndian.Uint16(wav[34:36]) != 16 {
+		return 0, fmt.Errorf("not a plain 16-bit PCM WAV (%d bytes)", len(wav))
+	}
+	channels, rate := int(binary.LittleEndian.Uint16(wav[22:24])), int(binary.LittleEndian.Uint32(wav[24:28]))
+	size := int(binary.LittleEndian.Uint32(wav[40:44]))
+	if size != len(wav)-44 {
+		return 0, fmt.Errorf("the header counts %d bytes of data, the file has %d", size, len(wav)-44)
+	}
+	return float64(size/2/channels) / float64(rate), nil
+}
+
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	switch {
