@@ -250,6 +250,11 @@ func (p podcastJobs) States(ctx context.Context, ids []string) (map[string]podca
 	return out, nil
 }
 
+func (p podcastJobs) Cancel(ctx context.Context, id string) error {
+	_, err := (*p.q).Cancel(ctx, id)
+	return err
+}
+
 // modelLookup finds the models podcast profiles name.
 type modelLookup struct{ models *model.Service }
 

@@ -342,17 +342,24 @@ func TestPodcastMalformedOutline(t *testing.T) {
 func TestPodcastDeletedDuringGeneration(t *testing.T) {
 	for _, tt := range []struct {
 		name, reason string
-		remove       func(e *env, nb string)
+		remove       func(e *env, nb, episode string)
+		status       string
+		spoken       int32 // the held line is answered, unless its job is cancelled
 	}{
-		{"the episode profile", "Episode profile 'tech_discussion' was deleted during generation", func(e *env, _ string) {
+		{"the episode profile", "Episode profile 'tech_discussion' was deleted during generation", func(e *env, _, _ string) {
 			e.do("DELETE", "/api/episode-profiles/episode_profile:tech_discussion", "")
-		}},
-		{"the speaker profile", "Speaker profile 'tech_experts' was deleted during generation", func(e *env, _ string) {
+		}, "failed", 2},
+		{"the speaker profile", "Speaker profile 'tech_experts' was deleted during generation", func(e *env, _, _ string) {
 			e.do("DELETE", "/api/speaker-profiles/speaker_profile:tech_experts", "")
-		}},
-		{"the notebook", "was deleted during generation", func(e *env, nb string) {
+		}, "failed", 2},
+		{"the notebook", "was deleted during generation", func(e *env, nb, _ string) {
 			e.do("DELETE", "/api/notebooks/"+nb, "")
-		}},
+		}, "failed", 2},
+		{"the episode itself, which cancels its job", "", func(e *env, _, episode string) {
+			if r := e.do("DELETE", "/api/podcasts/episodes/"+episode, ""); r.status != 200 {
+				e.t.Fatalf("delete: %d %s", r.status, r.body)
+			}
+		}, "canceled", 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, store.SQLite, withKey("podcast-test-key"))
@@ -364,13 +371,15 @@ func TestPodcastDeletedDuringGeneration(t *testing.T) {
 			}
 			sub := e.generate(`{"episode_profile":"tech_discussion","speaker_profile":"tech_experts","episode_name":"Reefs","notebook_id":"` + nb + `"}`)
 			<-fake.Hung
-			tt.remove(e, nb)
-			close(fake.Release)
+			tt.remove(e, nb, sub["episode_id"].(string))
+			if tt.status != "canceled" {
+				close(fake.Release) // the job then finds what is gone at its next step
+			}
 			job, _ := e.waitPodcast(sub["job_id"].(string))
-			if job["status"] != "failed" || !strings.Contains(fmt.Sprint(job["error_message"]), tt.reason) {
+			if job["status"] != tt.status || !strings.Contains(fmt.Sprint(job["error_message"]), tt.reason) {
 				t.Fatalf("job: %v", job)
 			}
-			if n := fake.Speeches.Load(); n != 2 {
+			if n := fake.Speeches.Load(); n != tt.spoken {
 				t.Fatalf("lines spoken: %d", n)
 			}
 		})

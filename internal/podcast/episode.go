@@ -88,6 +88,8 @@ type Jobs interface {
 	notebook.Jobs
 	// States returns the state of each of the jobs ids that exists.
 	States(ctx context.Context, ids []string) (map[string]JobState, error)
+	// Cancel stops a job that has not finished.
+	Cancel(ctx context.Context, id string) error
 }
 
 // Generate makes an episode; its args are the episode's id.
@@ -292,8 +294,14 @@ func (e *Episodes) Delete(ctx context.Context, id string) error {
 	if err := e.store.DeleteEpisode(ctx, ep.ID); err != nil {
 		return err
 	}
-	// The row is gone, so nothing points at the files any more; a job
-	// still running sees the row gone and stops.
+	// A job still making it is stopped at once rather than at its next
+	// step, so no more lines are paid for.
+	if ep.CommandID != "" {
+		if err := e.jobs.Cancel(ctx, ep.CommandID); err != nil && !apperr.IsNotFound(err) {
+			return err
+		}
+	}
+	// The row is gone, so nothing points at the files any more.
 	return os.RemoveAll(filepath.Join(e.dir, folder(ep.ID)))
 }
 
