@@ -63,7 +63,9 @@ func (e *env) rawDB() *sql.DB {
 	e.t.Helper()
 	driver, dsn := "pgx", e.dbURL
 	if e.engine == store.SQLite {
-		driver, dsn = "sqlite", filepath.Join(e.dbDir, store.FileName)
+		// The server's workers write too: wait for them as the server's
+		// own connections do, instead of failing with SQLITE_BUSY.
+		driver, dsn = "sqlite", "file:"+filepath.Join(e.dbDir, store.FileName)+"?_pragma=busy_timeout(10000)"
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
