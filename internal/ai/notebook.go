@@ -73,3 +73,8 @@ func (s *Service) ChatStreamWith(ctx context.Context, modelID string, messages [
 func (s *Service) TranscribeWith(ctx context.Context, modelID string, req provider.TranscriptionRequest) (string, error) {
 	return s.Transcribe(ctx, ModelID(modelID), req)
 }
+
+// SpeakWith synthesizes text with the text-to-speech model id and voice.
+func (s *Service) SpeakWith(ctx context.Context, modelID, voice, text string) (provider.Speech, error) {
+	return s.Speak(ctx, ModelID(modelID), provider.SpeechRequest{Voice: voice, Text: text})
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/ai"
+	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/auth"
 	"github.com/open-notebook/open-notebook/internal/config"
@@ -26,6 +27,7 @@ import (
 	"github.com/open-notebook/open-notebook/internal/model"
 	"github.com/open-notebook/open-notebook/internal/netguard"
 	"github.com/open-notebook/open-notebook/internal/notebook"
+	"github.com/open-notebook/open-notebook/internal/podcast"
 	"github.com/open-notebook/open-notebook/internal/provider"
 	"github.com/open-notebook/open-notebook/internal/provider/factory"
 	"github.com/open-notebook/open-notebook/internal/ratelimit"
@@ -86,6 +88,8 @@ type App struct {
 	Transformations *notebook.Transformations
 	Insights        *notebook.Insights
 	Chats           *notebook.Chats
+	Profiles        *podcast.Profiles
+	Podcasts        *podcast.Episodes
 	// Jobs is the background queue; Start runs its workers.
 	Jobs *job.Queue
 
@@ -223,7 +227,13 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 		Speech: aiSvc,
 		LinkEngines: notebook.LinkEngines{FirecrawlKey: cfg.FirecrawlAPIKey, FirecrawlURL: cfg.FirecrawlAPIURL,
 			JinaKey: cfg.JinaAPIKey, JinaURL: cfg.JinaAPIURL, YouTubeURL: cfg.YouTubeURL}})
-	queue, err = newQueue(cfg, o, db, sources, transformations, vectors)
+	chats := notebook.NewChats(notebook.ChatsDeps{Store: db, Books: db, Sources: db, Insights: db, Notes: db,
+		Model: aiSvc, Now: now})
+	podcastModels := modelLookup{models}
+	profiles := podcast.NewProfiles(db, podcastModels, now)
+	podcasts := podcast.NewEpisodes(podcast.EpisodesDeps{Store: db, Profiles: profiles, Models: podcastModels, AI: aiSvc,
+		Content: chats, Books: db, Jobs: podcastJobs{lazyJobs{&queue}}, Tx: db, Dir: filepath.Join(cfg.DataDir, "podcasts"), Now: now})
+	queue, err = newQueue(cfg, o, db, sources, transformations, vectors, podcasts)
 	if err != nil {
 		return nil, err
 	}
@@ -248,9 +258,10 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 		Ask:             notebook.NewAsker(search, vectors, aiSvc),
 		Transformations: transformations,
 		Insights:        notebook.NewInsights(db, db, db, notes, jobs),
-		Chats: notebook.NewChats(notebook.ChatsDeps{Store: db, Books: db, Sources: db, Insights: db, Notes: db,
-			Model: aiSvc, Now: now}),
-		Jobs: queue,
+		Chats:           chats,
+		Profiles:        profiles,
+		Podcasts:        podcasts,
+		Jobs:            queue,
 	}, nil
 }
 
@@ -265,6 +276,47 @@ func (l lazyJobs) Enqueue(ctx context.Context, args notebook.JobArgs) (string, e
 	return (*l.q).Enqueue(ctx, args)
 }
 
+// podcastJobs tells the podcasts which state their jobs are in.
+type podcastJobs struct{ lazyJobs }
+
+func (p podcastJobs) States(ctx context.Context, ids []string) (map[string]podcast.JobState, error) {
+	found, err := (*p.q).GetMany(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]podcast.JobState, len(found))
+	for id, s := range found {
+		out[id] = podcast.JobState{State: s.State, Error: s.Error}
+	}
+	return out, nil
+}
+
+func (p podcastJobs) Cancel(ctx context.Context, id string) error {
+	_, err := (*p.q).Cancel(ctx, id)
+	return err
+}
+
+// modelLookup finds the models podcast profiles name.
+type modelLookup struct{ models *model.Service }
+
+func (m modelLookup) Models(ctx context.Context, ids []string) (map[string]podcast.Model, error) {
+	out := map[string]podcast.Model{}
+	for _, id := range ids {
+		if _, seen := out[id]; seen || id == "" {
+			continue
+		}
+		found, err := m.models.Get(ctx, id)
+		if apperr.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = podcast.Model{ID: found.ID, Provider: found.Provider, Name: found.Name, Type: found.Type}
+	}
+	return out, nil
+}
+
 // Retry and time policies of each kind of job: extraction and embedding
 // meet flaky networks and rate limits, so they are retried with growing
 // waits; a rebuild walks everything once and reports what failed.
@@ -273,11 +325,14 @@ var (
 	transformPolicy = job.Policy{MaxAttempts: 5, Base: 10 * time.Second, Max: 5 * time.Minute, Timeout: 10 * time.Minute}
 	embedPolicy     = job.Policy{MaxAttempts: 5, Base: 5 * time.Second, Max: 2 * time.Minute, Timeout: 10 * time.Minute}
 	rebuildPolicy   = job.Policy{MaxAttempts: 1, Timeout: time.Hour}
+	// A podcast resumes where it stopped, so a retry after a provider's
+	// hiccup costs only the call that failed.
+	podcastPolicy = job.Policy{MaxAttempts: 3, Base: 15 * time.Second, Max: 2 * time.Minute, Timeout: time.Hour}
 )
 
 // newQueue registers every kind of job and builds the queue.
 func newQueue(cfg *config.Config, o Options, db *store.DB, sources *notebook.Sources, tr *notebook.Transformations,
-	vectors *notebook.Embeddings) (*job.Queue, error) {
+	vectors *notebook.Embeddings, podcasts *podcast.Episodes) (*job.Queue, error) {
 	longest := time.Duration(0)
 	limit := func(p job.Policy) job.Policy {
 		if cfg.JobTimeout > 0 {
@@ -293,6 +348,7 @@ func newQueue(cfg *config.Config, o Options, db *store.DB, sources *notebook.Sou
 	job.Register(reg, limit(embedPolicy), adapt(vectors.EmbedNoteJob))
 	job.Register(reg, limit(embedPolicy), adapt(vectors.EmbedInsightJob))
 	job.Register(reg, limit(rebuildPolicy), adapt(vectors.Rebuild))
+	job.Register(reg, limit(podcastPolicy), adapt(podcasts.Run))
 	rescue := cfg.JobRescueAfter
 	if rescue == 0 {
 		rescue = longest + longest/10 + time.Second

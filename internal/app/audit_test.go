@@ -36,7 +36,7 @@ var audited = map[string]struct {
 	"model":      {reflect.TypeFor[*model.Service](), []string{"Get", "List", "ByProvider", "Count", "Defaults", "ResolveDefault"}},
 	"ai": {reflect.TypeFor[*ai.Service](), []string{"Chat", "Embed", "Speak", "Transcribe", "Model", "DiscoverProvider",
 		"TestModel", "Providers", "EmbeddingModel", "EmbedWith", "LanguageModel", "ChatWith", "DefaultModel", "ChatStream", "ChatStreamWith",
-		"TranscribeWith"}},
+		"TranscribeWith", "SpeakWith"}},
 	"auth":     {reflect.TypeFor[*auth.Service](), []string{"Enabled", "Options", "PasswordRuns", "CheckLockout", "IdleExpires", "Tokens"}},
 	"settings": {reflect.TypeFor[*settings.Service](), []string{"Get"}},
 }

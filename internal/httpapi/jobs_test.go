@@ -389,7 +389,7 @@ func TestCommandsAndEmbeddingAPI(t *testing.T) {
 				t.Fatalf("cancel a finished job: %v", done)
 			}
 			reg := obj(t, e.do("GET", "/api/commands/registry/debug", ""))
-			if reg["total_commands"] != 6.0 {
+			if reg["total_commands"] != 7.0 {
 				t.Fatalf("registry: %v", reg)
 			}
 

@@ -77,7 +77,7 @@ func (s *Server) allRoutes() []route {
 	var rs []route
 	for _, group := range [][]route{
 		s.rootRoutes(), s.uiRoutes(), s.settingsRoutes(), s.notebookRoutes(), s.sourceRoutes(), s.noteRoutes(),
-		s.searchRoutes(), s.askRoutes(), s.transformationRoutes(), s.insightRoutes(), s.commandRoutes(), s.embeddingRoutes(), s.chatRoutes(), s.sourceChatRoutes(), s.credentialRoutes(), s.modelRoutes(), s.connectRoutes(),
+		s.searchRoutes(), s.askRoutes(), s.transformationRoutes(), s.insightRoutes(), s.commandRoutes(), s.embeddingRoutes(), s.chatRoutes(), s.sourceChatRoutes(), s.podcastRoutes(), s.credentialRoutes(), s.modelRoutes(), s.connectRoutes(),
 		s.adminRoutes(), s.sessionRoutes(), s.tokenRoutes(), s.auditRoutes(),
 	} {
 		rs = append(rs, group...)

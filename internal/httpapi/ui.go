@@ -19,7 +19,7 @@ import (
 // turn off every DOM sink that parses HTML (innerHTML and the like), so
 // whatever the API returns can only ever become text on the page.
 const uiCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
-	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; " +
+	"connect-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; " +
 	"require-trusted-types-for 'script'; trusted-types 'none'"
 
 // uiPages maps the UI's routes to the static page that serves them. Pages
@@ -31,6 +31,7 @@ var uiPages = []struct{ path, file string }{
 	{"/ui/settings", "settings.html"},
 	{"/ui/transformations", "transformations.html"},
 	{"/ui/search", "search.html"},
+	{"/ui/podcasts", "podcasts.html"},
 	{"/ui/notebooks/{notebook_id}", "notebook.html"},
 }
 

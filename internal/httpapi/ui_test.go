@@ -138,7 +138,7 @@ func uiURLs(t *testing.T) []string {
 	t.Helper()
 	pages := map[string]string{"index.html": "/ui/", "login.html": "/ui/login", "settings.html": "/ui/settings",
 		"notebook.html": "/ui/notebooks/notebook:any", "notfound.html": "/ui/missing",
-		"transformations.html": "/ui/transformations", "search.html": "/ui/search"}
+		"transformations.html": "/ui/transformations", "search.html": "/ui/search", "podcasts.html": "/ui/podcasts"}
 	var urls []string
 	err := fs.WalkDir(web.UI(), ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

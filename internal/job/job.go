@@ -368,6 +368,30 @@ func (q *Queue) Get(ctx context.Context, id string) (Status, error) {
 	return status(j), nil
 }
 
+// GetMany returns the status of each of the jobs ids that exists, by id,
+// in one query per thousand.
+func (q *Queue) GetMany(ctx context.Context, ids []string) (map[string]Status, error) {
+	out := map[string]Status{}
+	var ns []int64
+	for _, id := range ids {
+		if n, err := parseID(id); err == nil {
+			ns = append(ns, n)
+		}
+	}
+	for len(ns) > 0 {
+		batch := ns[:min(len(ns), 1000)]
+		ns = ns[len(batch):]
+		res, err := q.client.JobList(ctx, river.NewJobListParams().IDs(batch...).First(len(batch)))
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range res.Jobs {
+			out[idOf(j.ID)] = status(j)
+		}
+	}
+	return out, nil
+}
+
 // Filter selects jobs to list.
 type Filter struct {
 	Kind  string // "" for every kind

@@ -168,6 +168,22 @@ func TestJobsRunOnTheRealQueue(t *testing.T) {
 				t.Fatalf("jobs %+v", all)
 			}
 		})
+		t.Run("many jobs are read at once, unknown ids left out", func(t *testing.T) {
+			all, _ := q.List(ctx, job.Filter{Kind: "count_test", Limit: 100})
+			ids := []string{"command:999999", "nonsense"}
+			for _, s := range all {
+				ids = append(ids, s.ID)
+			}
+			got, err := q.GetMany(ctx, ids)
+			if err != nil || len(got) != len(all) {
+				t.Fatalf("%d of %d jobs, %v", len(got), len(all), err)
+			}
+			for _, s := range all {
+				if got[s.ID].State != s.State || got[s.ID].Error != s.Error {
+					t.Errorf("%s: %+v, want %+v", s.ID, got[s.ID], s)
+				}
+			}
+		})
 		t.Run("an unknown id is not found", func(t *testing.T) {
 			for _, id := range []string{"command:999999", "command:x", "x"} {
 				if _, err := q.Get(ctx, id); err == nil {

@@ -336,3 +336,49 @@ func (c *Chats) sourcePrompt(ctx context.Context, sourceID string) (*chatPrompt,
 		"Answer from the source and its insights below; help them understand it.\n\n", s.Title) + citing
 	return &chatPrompt{intro: intro, context: b.String(), fixed: ind}, nil
 }
+
+// Content is a notebook's sources (full text and insights) and notes as
+// Markdown, the material a podcast is made from, cut at limit runes. A
+// missing notebook is NotFound.
+func (c *Chats) Content(ctx context.Context, notebookID string, limit int) (string, error) {
+	id, ok := record.Normalize(Table, notebookID)
+	if !ok {
+		return "", apperr.Newf(apperr.NotFound, "Notebook %s not found", notebookID)
+	}
+	if _, err := c.books.Notebook(ctx, id); err != nil {
+		if apperr.IsNotFound(err) {
+			return "", apperr.Newf(apperr.NotFound, "Notebook %s not found", notebookID)
+		}
+		return "", err
+	}
+	sources, err := c.sources.ListSources(ctx, SourceFilter{NotebookID: id, Limit: maxContextSources, SortBy: "created"})
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, s := range sources {
+		sc, err := c.sourceContext(ctx, s.ID, true)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "## Source: %s\n\n%s\n\n", sc.Title, strings.TrimSpace(*sc.FullText))
+		if len(sc.Insights) > 0 {
+			b.WriteString("Insights:\n")
+			for _, in := range sc.Insights {
+				fmt.Fprintf(&b, "- %s: %s\n", in.InsightType, strings.TrimSpace(in.Content))
+			}
+			b.WriteString("\n")
+		}
+		if b.Len() > limit*4 {
+			break
+		}
+	}
+	notes, err := c.notes.ListNotes(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	for _, n := range notes {
+		fmt.Fprintf(&b, "## Note: %s\n\n%s\n\n", noteTitle(&n), strings.TrimSpace(n.Content))
+	}
+	return clip(strings.TrimSpace(b.String()), limit), nil
+}
