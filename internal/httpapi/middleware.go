@@ -3,12 +3,15 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
@@ -65,25 +68,49 @@ func requestLog(base *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			id := newRequestID()
-			w.Header().Set("X-Request-ID", id)
-			l := base.With("request_id", id)
-			ctx := context.WithValue(r.Context(), requestIDKey{}, id)
-			ctx = context.WithValue(ctx, loggerKey{}, l)
+			info := &requestInfo{id: newRequestID(), base: base}
+			w.Header()["X-Request-Id"] = []string{info.id}
 			rec := &statusRecorder{ResponseWriter: w}
-			next.ServeHTTP(rec, r.WithContext(ctx))
+			next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
 			if rec.status == 0 {
 				rec.status = http.StatusOK
 			}
-			l.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			base.Info("request", "request_id", info.id, "method", r.Method, "path", r.URL.Path, "status", rec.status,
 				"bytes", rec.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000, "remote", r.RemoteAddr)
 		})
 	}
 }
 
-func newRequestID() string {
+// requestInfo is what the request log knows of a request: its id, and a
+// logger carrying it, made only when a handler logs something.
+type requestInfo struct {
+	id     string
+	base   *slog.Logger
+	once   sync.Once
+	logger *slog.Logger
+}
+
+func (i *requestInfo) log() *slog.Logger {
+	i.once.Do(func() { i.logger = i.base.With("request_id", i.id) })
+	return i.logger
+}
+
+// Request ids need only be unique, not secret: a random prefix chosen at
+// start and a counter make one without a system call per request.
+var (
+	requestPrefix  = newRequestPrefix()
+	requestCounter atomic.Uint64
+)
+
+func newRequestPrefix() uint64 {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+func newRequestID() string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], requestPrefix+requestCounter.Add(1))
 	return hex.EncodeToString(b[:])
 }
 
@@ -108,12 +135,21 @@ func recoverPanics(next http.Handler) http.Handler {
 }
 
 // securityHeaders sets headers every response carries.
+var (
+	nosniff    = []string{"nosniff"}
+	noReferrer = []string{"no-referrer"}
+	frameDeny  = []string{"DENY"}
+)
+
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The values are shared by every response (a slice of length and
+		// capacity one, so an Add elsewhere copies rather than writes into
+		// it); keys are already canonical.
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
+		h["X-Content-Type-Options"] = nosniff
+		h["Referrer-Policy"] = noReferrer
+		h["X-Frame-Options"] = frameDeny
 		next.ServeHTTP(w, r)
 	})
 }

@@ -169,18 +169,17 @@ func internalMessage(e *apperr.Error) string {
 
 // loggerFrom returns the request's logger, which carries its id.
 func loggerFrom(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
-		return l
+	if i, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
+		return i.log()
 	}
 	return slog.Default()
 }
 
 func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if i, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
+		return i.id
+	}
+	return ""
 }
 
-type (
-	loggerKey    struct{}
-	requestIDKey struct{}
-)
+type requestInfoKey struct{}
