@@ -323,7 +323,9 @@ func status(j *rivertype.JobRow) Status {
 		s.Progress, s.Result = meta.Output.Progress, meta.Output.Result
 	}
 	if n := len(j.Errors); n > 0 {
-		s.Error = j.Errors[n-1].Error
+		// A permanent failure is recorded by the queue as its cancel
+		// error; users see the job's own reason.
+		s.Error = strings.TrimPrefix(j.Errors[n-1].Error, "JobCancelError: ")
 	}
 	switch j.State {
 	case rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStatePending:
