@@ -20,6 +20,7 @@ import (
 	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/audit"
 	"github.com/open-notebook/open-notebook/internal/auth"
+	"github.com/open-notebook/open-notebook/internal/blob"
 	"github.com/open-notebook/open-notebook/internal/config"
 	"github.com/open-notebook/open-notebook/internal/credential"
 	"github.com/open-notebook/open-notebook/internal/crypto/keyring"
@@ -190,7 +191,7 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 		Timeouts: o.AITimeouts, Logger: o.Logger,
 		Clients:       func(c provider.Config) (provider.Client, error) { return factory.New(c, hc) },
 		StreamClients: func(c provider.Config) (provider.Client, error) { return factory.New(c, streamHC) }})
-	files := notebook.NewDir(filepath.Join(cfg.DataDir, "uploads"))
+	files := notebook.NewFiles(fileStore(db, filepath.Join(cfg.DataDir, "uploads"), "uploads/"))
 	var queue *job.Queue // built below, once the services it runs exist
 	jobs := lazyJobs{&queue}
 	vectors := notebook.NewEmbeddings(db, aiSvc, db, jobs)
@@ -232,7 +233,7 @@ func build(ctx context.Context, cfg *config.Config, o Options, db *store.DB, pol
 	podcastModels := modelLookup{models}
 	profiles := podcast.NewProfiles(db, podcastModels, now)
 	podcasts := podcast.NewEpisodes(podcast.EpisodesDeps{Store: db, Profiles: profiles, Models: podcastModels, AI: aiSvc,
-		Content: chats, Books: db, Jobs: podcastJobs{lazyJobs{&queue}}, Tx: db, Dir: filepath.Join(cfg.DataDir, "podcasts"), Now: now})
+		Content: chats, Books: db, Jobs: podcastJobs{lazyJobs{&queue}}, Tx: db, Files: fileStore(db, filepath.Join(cfg.DataDir, "podcasts"), "podcasts/"), Now: now})
 	queue, err = newQueue(cfg, o, db, sources, transformations, vectors, podcasts)
 	if err != nil {
 		return nil, err
@@ -417,4 +418,16 @@ func (a *App) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return errors.Join(a.Jobs.Stop(ctx), a.DB.Close())
+}
+
+// fileStore is where files of one kind (uploads, podcasts) are kept: the
+// data directory on the embedded database, and the database itself on
+// PostgreSQL so that every replica reads them, with what an earlier version
+// left in the data directory still readable.
+func fileStore(db *store.DB, dir, prefix string) blob.Store {
+	local := blob.NewDir(dir)
+	if db.Engine() == store.SQLite {
+		return local
+	}
+	return blob.Layered{Primary: blob.NewDB(db, prefix, store.BlobChunkSize), Fallback: local}
 }

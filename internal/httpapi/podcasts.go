@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
-	"os"
 
 	"github.com/open-notebook/open-notebook/internal/podcast"
 )
@@ -283,7 +282,7 @@ func (s *Server) episodeOuts(ctx context.Context, list []podcast.Episode, all bo
 		if e.Outline != nil {
 			o.Outline = e.Outline
 		}
-		if s.app.Podcasts.HasAudio(e) {
+		if s.app.Podcasts.HasAudio(ctx, e) {
 			u := "/api/podcasts/episodes/" + e.ID + "/audio"
 			o.AudioURL = &u
 		}
@@ -298,15 +297,12 @@ type episodeAudio struct{ a *podcast.Audio }
 func (episodeAudio) opaque() {}
 
 func (d episodeAudio) respond(w http.ResponseWriter, r *http.Request, _ int) error {
-	f, err := os.Open(d.a.Path)
-	if err != nil {
-		return err
-	}
+	f := d.a.File
 	defer f.Close()
 	w.Header().Set("Content-Type", podcast.AudioType)
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.a.Name}))
 	w.Header().Set("Content-Security-Policy", "sandbox")
-	http.ServeContent(w, r, d.a.Name, d.a.Modified, f)
+	http.ServeContent(w, r, d.a.Name, f.ModTime(), f)
 	return nil
 }
 

@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/open-notebook/open-notebook/internal/provider"
 	"github.com/open-notebook/open-notebook/internal/provider/providertest"
+	"github.com/open-notebook/open-notebook/internal/store"
 	"github.com/open-notebook/open-notebook/internal/store/storetest"
 )
 
@@ -159,5 +162,42 @@ func TestVectorSearchAcrossReplicas(t *testing.T) {
 				t.Fatalf("a: %v", ids)
 			}
 		})
+	}
+}
+
+// TestReplicasServeEachOthersFiles runs two replicas on one PostgreSQL
+// database with data directories of their own, as on two machines: a file
+// uploaded through one is downloaded through the other, and deleting the
+// source through the other removes it.
+func TestReplicasServeEachOthersFiles(t *testing.T) {
+	if !slices.Contains(storetest.Engines(), store.Postgres) {
+		t.Skip("replicas share PostgreSQL; set " + storetest.PostgresURLVar)
+	}
+	a := newEnv(t, store.Postgres)
+	b := &env{t: t, dbURL: a.dbURL, logs: &syncBuffer{}, vars: testEnv{}, engine: store.Postgres, uploads: t.TempDir()}
+	b.start()
+	content := bytes.Repeat([]byte("Kelp forests grow fast. "), 100_000) // 2.4 MB: several chunks
+	r := a.upload(map[string]string{"type": "upload", "async_processing": "false"}, "kelp.txt", content)
+	if r.status != 200 {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	id := obj(t, r)["id"].(string)
+	if entries, _ := os.ReadDir(a.uploads); len(entries) != 0 {
+		t.Fatalf("on PostgreSQL the upload went to the local disk: %v", entries)
+	}
+	got := b.do("GET", "/api/sources/"+id+"/download", "")
+	if got.status != 200 || got.body != string(content) {
+		t.Fatalf("download through the other replica: %d, %d bytes", got.status, len(got.body))
+	}
+	part := b.do("GET", "/api/sources/"+id+"/download", "", "Range", "bytes=1048570-1048599")
+	if part.status != 206 || part.body != string(content[1048570:1048600]) {
+		t.Fatalf("a range across chunks: %d %q", part.status, part.body)
+	}
+	if r := b.do("DELETE", "/api/sources/"+id, ""); r.status != 200 {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	var n int
+	if err := a.rawDB().QueryRow(`SELECT count(*) FROM blobs`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("files left after the delete: %d %v", n, err)
 	}
 }

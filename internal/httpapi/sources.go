@@ -6,7 +6,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/blob"
 	"github.com/open-notebook/open-notebook/internal/notebook"
 )
 
@@ -380,7 +380,7 @@ func formBool(v string) bool {
 // download serves a source's file as an attachment, never rendered in
 // the API's origin.
 type download struct {
-	f    *os.File
+	f    blob.File
 	name string
 }
 
@@ -388,12 +388,8 @@ func (download) opaque() {}
 
 func (d download) respond(w http.ResponseWriter, r *http.Request, _ int) error {
 	defer d.f.Close()
-	info, err := d.f.Stat()
-	if err != nil {
-		return err
-	}
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.name}))
 	w.Header().Set("Content-Security-Policy", "sandbox")
-	http.ServeContent(w, r, d.name, info.ModTime(), d.f)
+	http.ServeContent(w, r, d.name, d.f.ModTime(), d.f)
 	return nil
 }

@@ -75,6 +75,9 @@ func newContent(t *testing.T, db *store.DB, emb *wordsEmbedder, chat ...notebook
 func (c content) settle(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
+	// A job may move between the states while they are listed one after
+	// the other (running to queued for a retry): idle must be seen twice.
+	idle := 0
 	for time.Now().Before(deadline) {
 		busy := 0
 		for _, state := range []string{"new", "queued", "running"} {
@@ -85,7 +88,11 @@ func (c content) settle(t *testing.T) {
 			busy += len(list)
 		}
 		if busy == 0 {
-			return
+			if idle++; idle == 2 {
+				return
+			}
+		} else {
+			idle = 0
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

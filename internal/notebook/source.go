@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/blob"
 	"github.com/open-notebook/open-notebook/internal/extract"
 	"github.com/open-notebook/open-notebook/internal/record"
 )
@@ -688,7 +688,7 @@ func safeFileName(name string) string {
 }
 
 // OpenUpload opens a source's file for download.
-func (c *Sources) OpenUpload(s *Source) (*os.File, error) { return c.files.Open(s.FilePath) }
+func (c *Sources) OpenUpload(s *Source) (blob.File, error) { return c.files.Open(s.FilePath) }
 
 // GetSource returns a source.
 func (c *Sources) Get(ctx context.Context, id string) (*Source, error) {

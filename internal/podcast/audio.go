@@ -3,15 +3,16 @@ package podcast
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 
 	"github.com/hajimehoshi/go-mp3"
+	"github.com/open-notebook/open-notebook/internal/blob"
 )
 
 // An episode's audio is one WAV file: 16-bit PCM, mono, 24,000 samples a
@@ -176,11 +177,11 @@ func wavHeader(n int) []byte {
 	return h
 }
 
-// combine decodes each clip file in order and writes them as one WAV at
-// dst, through a temporary file so that dst is whole or absent. It
-// returns the episode's length in samples.
-func combine(dst string, clips []string) (int, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".audio-*")
+// combine decodes each stored clip in order and stores them as one WAV at
+// dst, whole or not at all, made in a temporary local file first (the
+// header needs the length). It returns the episode's length in samples.
+func combine(ctx context.Context, files blob.Store, dst string, clips []string) (int, error) {
+	tmp, err := os.CreateTemp("", ".audio-*")
 	if err != nil {
 		return 0, err
 	}
@@ -191,8 +192,8 @@ func combine(dst string, clips []string) (int, error) {
 		return 0, err
 	}
 	n := 0
-	for i, path := range clips {
-		data, err := readClip(path)
+	for i, clip := range clips {
+		data, err := readClip(ctx, files, clip)
 		if err != nil {
 			return 0, err
 		}
@@ -217,17 +218,14 @@ func combine(dst string, clips []string) (int, error) {
 	if _, err := tmp.WriteAt(wavHeader(n), 0); err != nil {
 		return 0, err
 	}
-	if err := tmp.Sync(); err != nil {
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return 0, err
 	}
-	if err := tmp.Close(); err != nil {
-		return 0, err
-	}
-	return n, os.Rename(tmp.Name(), dst)
+	return n, files.Put(ctx, dst, tmp)
 }
 
-func readClip(path string) ([]byte, error) {
-	f, err := os.Open(path)
+func readClip(ctx context.Context, files blob.Store, path string) ([]byte, error) {
+	f, err := files.Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,13 @@
 package podcast
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/open-notebook/open-notebook/internal/blob"
 	"github.com/open-notebook/open-notebook/internal/podcast/podcasttest"
 )
 
@@ -32,10 +34,10 @@ func TestClipsAreConvertedAndCombined(t *testing.T) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		clips, want = append(clips, path), want+c.seconds
+		clips, want = append(clips, filepath.Base(path)), want+c.seconds
 	}
 	dst := filepath.Join(dir, "audio.wav")
-	n, err := combine(dst, clips)
+	n, err := combine(context.Background(), blob.NewDir(dir), "audio.wav", clips)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +80,6 @@ func TestUnreadableClipsAreRefused(t *testing.T) {
 
 // Only paths inside the podcasts folder are served.
 func TestAudioPathsStayInTheFolder(t *testing.T) {
-	e := &Episodes{dir: "/data/podcasts"}
 	for rel, ok := range map[string]bool{
 		"episodes/abc/audio.wav": true,
 		"../secrets":             false,
@@ -87,7 +88,7 @@ func TestAudioPathsStayInTheFolder(t *testing.T) {
 		"episodes/../../x":       false,
 		"":                       false,
 	} {
-		if _, got := e.contained(rel); got != ok {
+		if _, got := contained(rel); got != ok {
 			t.Errorf("%q: contained = %v", rel, got)
 		}
 	}
@@ -116,7 +117,7 @@ func TestMP3ClipsAreDecoded(t *testing.T) {
 	if err := os.WriteFile(b, podcasttest.WAV(16_000, 1, 0.5), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	n, err := combine(filepath.Join(dir, "audio.wav"), []string{a, b})
+	n, err := combine(context.Background(), blob.NewDir(dir), "audio.wav", []string{filepath.Base(a), filepath.Base(b)})
 	if err != nil {
 		t.Fatal(err)
 	}

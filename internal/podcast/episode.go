@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/blob"
 	"github.com/open-notebook/open-notebook/internal/notebook"
 	"github.com/open-notebook/open-notebook/internal/provider"
 	"github.com/open-notebook/open-notebook/internal/record"
@@ -110,7 +111,7 @@ type Episodes struct {
 	books    notebook.NotebookReader
 	jobs     Jobs
 	tx       notebook.Tx
-	dir      string // the podcasts folder
+	files    blob.Store // outlines' clips and episodes' audio
 	now      func() time.Time
 }
 
@@ -124,16 +125,15 @@ type EpisodesDeps struct {
 	Books    notebook.NotebookReader
 	Jobs     Jobs
 	Tx       notebook.Tx
-	// Dir is the podcasts folder: each episode's clips and audio live in
-	// episodes/<key>/ under it.
-	Dir string
-	Now func() time.Time
+	// Files keeps each episode's clips and audio, under episodes/<key>/.
+	Files blob.Store
+	Now   func() time.Time
 }
 
 // NewEpisodes returns the episodes service.
 func NewEpisodes(d EpisodesDeps) *Episodes {
 	return &Episodes{store: d.Store, profiles: d.Profiles, models: d.Models, ai: d.AI, content: d.Content, books: d.Books, jobs: d.Jobs,
-		tx: d.Tx, dir: d.Dir, now: d.Now}
+		tx: d.Tx, files: d.Files, now: d.Now}
 }
 
 // Request asks for an episode.
@@ -302,7 +302,7 @@ func (e *Episodes) Delete(ctx context.Context, id string) error {
 		}
 	}
 	// The row is gone, so nothing points at the files any more.
-	return os.RemoveAll(filepath.Join(e.dir, folder(ep.ID)))
+	return e.files.RemoveDir(ctx, folder(ep.ID))
 }
 
 // States returns the status of the job that makes each episode, by
@@ -361,14 +361,13 @@ func (e *Episodes) Retry(ctx context.Context, id string) (*Episode, error) {
 	return ep, err
 }
 
-// Audio is an episode's audio file.
+// Audio is an episode's audio file, open.
 type Audio struct {
-	Path     string
-	Name     string
-	Modified time.Time
+	File blob.File
+	Name string
 }
 
-// AudioFile finds an episode's audio on disk.
+// AudioFile opens an episode's audio.
 func (e *Episodes) AudioFile(ctx context.Context, id string) (*Audio, error) {
 	ep, err := e.Get(ctx, id)
 	if err != nil {
@@ -377,39 +376,36 @@ func (e *Episodes) AudioFile(ctx context.Context, id string) (*Audio, error) {
 	if ep.AudioFile == "" {
 		return nil, apperr.New(apperr.NotFound, "Episode has no audio file")
 	}
-	path, ok := e.contained(ep.AudioFile)
+	rel, ok := contained(ep.AudioFile)
 	if !ok {
 		return nil, apperr.New(apperr.Forbidden, "Access to file denied")
 	}
-	info, err := os.Stat(path)
+	f, err := e.files.Open(ctx, rel)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, apperr.New(apperr.NotFound, "Audio file not found on disk")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &Audio{Path: path, Name: filepath.Base(path), Modified: info.ModTime()}, nil
+	return &Audio{File: f, Name: path.Base(rel)}, nil
 }
 
-// HasAudio reports whether an episode's audio is on disk, which is when
+// HasAudio reports whether an episode's audio is stored, which is when
 // its audio_url is shown.
-func (e *Episodes) HasAudio(ep *Episode) bool {
-	if ep.AudioFile == "" {
-		return false
-	}
-	path, ok := e.contained(ep.AudioFile)
+func (e *Episodes) HasAudio(ctx context.Context, ep *Episode) bool {
+	rel, ok := contained(ep.AudioFile)
 	if !ok {
 		return false
 	}
-	_, err := os.Stat(path)
-	return err == nil
+	exists, err := blob.Exists(ctx, e.files, rel)
+	return err == nil && exists
 }
 
-// contained resolves a stored relative path inside the podcasts folder,
-// refusing absolute paths and paths that leave it.
-func (e *Episodes) contained(rel string) (string, bool) {
-	if rel == "" || filepath.IsAbs(rel) || strings.Contains(rel, "://") || !filepath.IsLocal(rel) {
+// contained checks a stored relative path inside the podcasts' files,
+// refusing absolute paths, URLs and paths that leave them.
+func contained(rel string) (string, bool) {
+	if strings.Contains(rel, "://") {
 		return "", false
 	}
-	return filepath.Join(e.dir, rel), true
+	return blob.Clean(rel)
 }

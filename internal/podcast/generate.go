@@ -1,17 +1,17 @@
 package podcast
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
+	"path"
 	"regexp"
 	"strings"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
+	"github.com/open-notebook/open-notebook/internal/blob"
 	"github.com/open-notebook/open-notebook/internal/notebook"
 	"github.com/open-notebook/open-notebook/internal/provider"
 )
@@ -130,17 +130,14 @@ func (e *Episodes) run(ctx context.Context, ep *Episode, rep notebook.Reporter) 
 
 	lines := ep.Transcript.Lines
 	clips := make([]string, len(lines))
-	dir := filepath.Join(e.dir, folder(ep.ID), "clips")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
+	dir := path.Join(folder(ep.ID), "clips")
 	voices := voicesOf(&ep.SpeakerProfile)
 	for i, l := range lines {
-		clips[i] = filepath.Join(dir, fmt.Sprintf("%05d.audio", i))
-		if _, err := os.Stat(clips[i]); err == nil {
-			continue // spoken by an earlier run
-		} else if !errors.Is(err, fs.ErrNotExist) {
+		clips[i] = path.Join(dir, fmt.Sprintf("%05d.audio", i))
+		if spoken, err := blob.Exists(ctx, e.files, clips[i]); err != nil {
 			return err
+		} else if spoken {
+			continue // spoken by an earlier run
 		}
 		rep.Progress(StageSpeech, i, len(lines))
 		if err := e.stillThere(ctx, ep); err != nil {
@@ -159,7 +156,9 @@ func (e *Episodes) run(ctx context.Context, ep *Episode, rep notebook.Reporter) 
 		if _, err := decodeClip(speech.Audio); err != nil {
 			return fmt.Errorf("line %d (%s): %w", i+1, speech.ContentType, err)
 		}
-		if err := writeFile(clips[i], speech.Audio); err != nil {
+		// A clip is stored whole or not at all: one that exists is a line
+		// fully spoken.
+		if err := e.files.Put(ctx, clips[i], bytes.NewReader(speech.Audio)); err != nil {
 			return err
 		}
 	}
@@ -169,12 +168,12 @@ func (e *Episodes) run(ctx context.Context, ep *Episode, rep notebook.Reporter) 
 	if err := e.stillThere(ctx, ep); err != nil {
 		return err
 	}
-	rel := filepath.Join(folder(ep.ID), "audio.wav")
-	samples, err := combine(filepath.Join(e.dir, rel), clips)
+	rel := path.Join(folder(ep.ID), "audio.wav")
+	samples, err := combine(ctx, e.files, rel, clips)
 	if err != nil {
 		return err
 	}
-	ep.AudioFile = filepath.ToSlash(rel)
+	ep.AudioFile = rel
 	if err := e.save(ctx, ep); err != nil {
 		return err
 	}
@@ -238,28 +237,6 @@ func voicesOf(sp *SpeakerProfile) map[string]voice {
 		out[strings.ToLower(s.Name)] = voice{model: m, voice: s.VoiceID}
 	}
 	return out
-}
-
-// writeFile writes data at path whole or not at all: a clip that exists
-// is a line fully spoken.
-func writeFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".clip-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // outline asks the outline model for the episode's plan.
