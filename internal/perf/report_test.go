@@ -82,6 +82,10 @@ func BenchmarkReport(b *testing.B) {
 	}
 }
 
+// production measures the application as it runs by default: tests poll
+// for jobs every 20 ms to finish quickly, the product every second.
+var production = app.Options{JobPollInterval: time.Second}
+
 // serve runs the real API of a over a loopback test server.
 func serve(b *testing.B, a *app.App) *httptest.Server {
 	b.Helper()
@@ -101,7 +105,7 @@ func serve(b *testing.B, a *app.App) *httptest.Server {
 // requests and the SQL statements each one runs.
 func listLatency(b *testing.B, r *report, engine store.Engine) {
 	ctx := context.Background()
-	a := apptest.Open(b, engine, nil, app.Options{})
+	a := apptest.Open(b, engine, nil, production)
 	srv := serve(b, a)
 	client := srv.Client()
 	have := 0
@@ -152,7 +156,7 @@ func throughput(b *testing.B, r *report) {
 	const password = "perf-password"
 	cfg := apptest.Config(b, store.SQLite)
 	cfg.Password = secret.New(password)
-	a := apptest.Open(b, store.SQLite, cfg, app.Options{})
+	a := apptest.Open(b, store.SQLite, cfg, production)
 	c, err := a.Credentials.Create(context.Background(), credential.Input{Name: "bench", Provider: "openai", APIKey: "sk-perf-throughput-0000"})
 	if err != nil {
 		b.Fatal(err)
