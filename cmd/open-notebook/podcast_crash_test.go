@@ -1,15 +1,7 @@
 package main
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,10 +17,7 @@ func TestPodcastSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary twice per engine")
 	}
-	bin := filepath.Join(t.TempDir(), "open-notebook")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	for _, engine := range storetest.Engines() {
 		t.Run(string(engine), func(t *testing.T) {
 			t.Parallel()
@@ -37,51 +26,10 @@ func TestPodcastSurvivesSIGKILL(t *testing.T) {
 			model := httptest.NewServer(fake)
 			defer model.Close()
 
-			url, dir := storetest.URL(t, engine)
-			if dir == "" {
-				dir = t.TempDir()
-			}
-			addr := freeAddr(t)
-			base := "http://" + addr
-			logs := &syncLog{}
-			defer func() {
-				if t.Failed() {
-					t.Logf("server log:\n%s", logs.String())
-				}
-			}()
-			start := func() *exec.Cmd {
-				cmd := exec.Command(bin)
-				cmd.Env = append(os.Environ(), "OPEN_NOTEBOOK_LISTEN="+addr, "OPEN_NOTEBOOK_DATA_DIR="+dir,
-					"OPEN_NOTEBOOK_DATABASE_URL="+url, "OPEN_NOTEBOOK_ENCRYPTION_KEY=crash-test",
-					"OPEN_NOTEBOOK_JOB_TIMEOUT=4s", "OPEN_NOTEBOOK_JOB_RESCUE_AFTER=5s")
-				cmd.Stderr = logs
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				waitHealthy(t, base+"/health")
-				return cmd
-			}
-			call := func(method, path, body string) map[string]any {
-				t.Helper()
-				req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
-				var v any
-				raw, _ := io.ReadAll(resp.Body)
-				if resp.StatusCode >= 300 || json.Unmarshal(raw, &v) != nil {
-					t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
-				}
-				if m, ok := v.(map[string]any); ok {
-					return m
-				}
-				return map[string]any{"list": v}
-			}
+			p := newProcess(t, bin, engine)
+			call := p.call
 
-			server := start()
+			p.start()
 			cred := call("POST", "/api/credentials", `{"name":"m","provider":"openai_compatible","api_key":"sk-test","base_url":"`+model.URL+`/v1"}`)["id"].(string)
 			llm := call("POST", "/api/models", `{"name":"gpt-4o-mini","provider":"openai_compatible","type":"language","credential":"`+cred+`"}`)["id"].(string)
 			tts := call("POST", "/api/models", `{"name":"tts-1","provider":"openai_compatible","type":"text_to_speech","credential":"`+cred+`"}`)["id"].(string)
@@ -100,19 +48,10 @@ func TestPodcastSurvivesSIGKILL(t *testing.T) {
 			if st := call("GET", "/api/podcasts/jobs/"+jobID, ""); st["status"] != "running" || st["progress"].(map[string]any)["stage"] != "speech" {
 				t.Fatalf("job while its fourth line is spoken: %v", st)
 			}
-			if err := server.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			server.Wait()
-
-			server = start()
-			defer func() { server.Process.Signal(syscall.SIGTERM); server.Wait() }()
-			var job map[string]any
-			for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-				if job = call("GET", "/api/podcasts/jobs/"+jobID, ""); job["status"] == "completed" || job["status"] == "failed" {
-					break
-				}
-			}
+			p.kill()
+			p.start()
+			defer p.stop()
+			job := p.waitJob("/api/podcasts/jobs/" + jobID)
 			if job["status"] != "completed" {
 				t.Fatalf("the killed job did not finish: %v", job)
 			}
