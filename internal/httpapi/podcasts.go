@@ -282,7 +282,7 @@ func (s *Server) episodeOuts(ctx context.Context, list []podcast.Episode, all bo
 		if e.Outline != nil {
 			o.Outline = e.Outline
 		}
-		if s.app.Podcasts.HasAudio(ctx, e) {
+		if s.app.Podcasts.HasAudio(e) {
 			u := "/api/podcasts/episodes/" + e.ID + "/audio"
 			o.AudioURL = &u
 		}
