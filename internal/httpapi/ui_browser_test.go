@@ -167,6 +167,12 @@ func (b *browser) until(step, cond string) {
 	}
 }
 
+// dialogsGone holds once every dialog has run its close handler, which
+// removes the dialog and then gives focus back to what opened it. A dialog
+// that is merely no longer [open] has not done so yet: keys sent at that
+// moment can land in the field and then in the opener.
+const dialogsGone = `!document.querySelector('dialog')`
+
 // textOf is a JavaScript expression for the text of the first element
 // matching a CSS selector ("" when there is none).
 func textOf(sel string) string {
@@ -350,7 +356,7 @@ func TestWebUIEndToEnd(t *testing.T) {
 		b.until("its text", textOf("dialog[open] .source-text")+`.includes('breeding season')`)
 		b.screenshot("notebook")
 		b.do("close it with Escape", chromedp.KeyEvent(kb.Escape))
-		b.until("closed", `!document.querySelector('dialog[open]')`)
+		b.until("closed", dialogsGone)
 	})
 
 	var gatewayID string
@@ -461,7 +467,7 @@ func TestWebUIEndToEnd(t *testing.T) {
 		b.until("the stored context size is shown", `document.querySelector('dialog[open] input[name="num_ctx"]')?.value === '8192'`)
 		b.clear(`dialog[open] input[name="num_ctx"]`)
 		b.do("save", chromedp.Click(chromedp.CSS(`dialog[open] [data-action="save"]`)))
-		b.until("closed", `!document.querySelector('dialog[open]')`)
+		b.until("closed", dialogsGone)
 		ollama := apiJSON[map[string]any](t, e, "GET", "/api/credentials/"+ollamaID)
 		if ollama["num_ctx"] != nil || ollama["base_url"] != "http://127.0.0.1:11434" {
 			t.Errorf("after clearing num_ctx: num_ctx %v, base_url %v", ollama["num_ctx"], ollama["base_url"])

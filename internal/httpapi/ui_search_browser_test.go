@@ -162,7 +162,7 @@ func TestWebUIAskAndSearch(t *testing.T) {
 			t.Errorf("the note's Markdown is not rendered: <em> is %q", got)
 		}
 		b.do("close it", chromedp.KeyEvent(kb.Escape))
-		b.until("closed", `!document.querySelector('dialog[open]')`)
+		b.until("closed", dialogsGone)
 	})
 
 	step("an insight found by keyword opens, and leads to its source", func(t *testing.T) {
@@ -174,7 +174,7 @@ func TestWebUIAskAndSearch(t *testing.T) {
 		b.do("open its source", chromedp.Click(chromedp.CSS(`dialog[open] .item-meta .link-button`)))
 		b.until("the source opens over it", `[...document.querySelectorAll('dialog[open] h2')].some(e => e.textContent === 'Whale song')`)
 		b.do("close both", chromedp.KeyEvent(kb.Escape), chromedp.KeyEvent(kb.Escape))
-		b.until("closed", `!document.querySelector('dialog[open]')`)
+		b.until("closed", dialogsGone)
 	})
 
 	step("search by meaning finds the embedded source", func(t *testing.T) {
