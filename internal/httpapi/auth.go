@@ -43,6 +43,9 @@ type principalKey struct{}
 // principalFrom returns who the request was authenticated as; ok is false
 // when authentication is off or the endpoint is public.
 func principalFrom(ctx context.Context) (auth.Principal, bool) {
+	if i := infoFrom(ctx); i != nil && i.principal != nil {
+		return *i.principal, true
+	}
 	p, ok := ctx.Value(principalKey{}).(auth.Principal)
 	return p, ok
 }
@@ -54,7 +57,11 @@ func (s *Server) withPrincipal(r *http.Request, p *auth.Principal) *http.Request
 	ctx := r.Context()
 	actor := "anonymous"
 	if p != nil {
-		ctx = context.WithValue(ctx, principalKey{}, *p)
+		if i := infoFrom(ctx); i != nil {
+			i.principal = p
+		} else {
+			ctx = context.WithValue(ctx, principalKey{}, *p)
+		}
 		actor = p.Actor()
 	}
 	return r.WithContext(audit.WithActor(ctx, actor, clientOf(r).String()))

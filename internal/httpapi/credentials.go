@@ -57,7 +57,11 @@ func optional(s string) *string {
 	if s == "" {
 		return nil
 	}
-	return &s
+	// A copy, not &s: taking the parameter's address would put it on the
+	// heap on every call, set or not.
+	p := new(string)
+	*p = s
+	return p
 }
 
 func toCredentialOut(c *credential.Credential) credentialOut {
@@ -130,7 +134,9 @@ func positive(n int) *int {
 	if n == 0 {
 		return nil
 	}
-	return &n
+	p := new(int)
+	*p = n
+	return p
 }
 
 // keepOnNull maps an Opt whose null means "keep" (name, modalities, key).

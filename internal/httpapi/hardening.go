@@ -40,14 +40,22 @@ type clientKey struct{}
 // clientFrom returns the client identifyClient found in a request's
 // context.
 func clientFrom(ctx context.Context) client {
-	c, _ := ctx.Value(clientKey{}).(client)
+	c, _ := clientIn(ctx)
 	return c
+}
+
+func clientIn(ctx context.Context) (client, bool) {
+	if i := infoFrom(ctx); i != nil && i.hasClient {
+		return i.client, true
+	}
+	c, ok := ctx.Value(clientKey{}).(client)
+	return c, ok
 }
 
 // clientOf returns the client identifyClient found. Outside that middleware
 // (tests of single handlers) it falls back to the peer address.
 func clientOf(r *http.Request) client {
-	if c, ok := r.Context().Value(clientKey{}).(client); ok {
+	if c, ok := clientIn(r.Context()); ok {
 		return c
 	}
 	return resolveClient(r, nil)
@@ -67,6 +75,11 @@ func identifyClient(trusted []netip.Prefix) func(http.Handler) http.Handler {
 			c := resolveClient(r, trusted)
 			if c.https {
 				w.Header().Set("Strict-Transport-Security", hstsHeader)
+			}
+			if i := infoFrom(r.Context()); i != nil {
+				i.client, i.hasClient = c, true
+				next.ServeHTTP(w, r)
+				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, c)))
 		})

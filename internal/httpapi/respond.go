@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/open-notebook/open-notebook/internal/apperr"
@@ -19,18 +20,37 @@ import (
 // writeJSON writes v as the response body. Like the original (Starlette's
 // JSONResponse) the output is compact and HTML characters are not escaped.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer putJSONBuffer(buf)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		http.Error(w, `{"detail":"Internal Server Error"}`, http.StatusInternalServerError)
 		return
 	}
 	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// jsonType is shared by every JSON response (see securityHeaders).
+var jsonType = []string{"application/json"}
+
+// jsonBuffers keeps response buffers between requests: most responses are
+// small and alike, and a fresh buffer regrows for each one.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putJSONBuffer returns buf to the pool unless a large response grew it,
+// so one big listing does not pin its memory for ever.
+func putJSONBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 64<<10 {
+		return
+	}
+	buf.Reset()
+	jsonBuffers.Put(buf)
 }
 
 // detail is the error envelope of every error response.

@@ -90,8 +90,10 @@ func (s *Server) allRoutes() []route {
 // without the fraction when it is zero.
 func formatTime(t time.Time) string {
 	t = t.UTC()
+	layout := "2006-01-02 15:04:05.000000+00:00"
 	if t.Nanosecond()/1000 == 0 {
-		return t.Format("2006-01-02 15:04:05") + "+00:00"
+		layout = "2006-01-02 15:04:05+00:00"
 	}
-	return t.Format("2006-01-02 15:04:05.000000") + "+00:00"
+	var b [len("2006-01-02 15:04:05.000000+00:00")]byte
+	return string(t.AppendFormat(b[:0], layout))
 }

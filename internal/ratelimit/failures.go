@@ -71,11 +71,11 @@ func (f *Failures) Limit() (int, time.Duration) { return f.limit, f.window }
 // others when the limit is reached). lockedFor is how long this attempt's
 // failure locked the client out, when it is the one that did.
 func (f *Failures) Attempt(ctx context.Context, client string, check func() (bad bool, err error)) (lockedFor time.Duration, err error) {
-	release, err := f.enter(ctx, client)
+	g, err := f.enter(ctx, client)
 	if err != nil {
 		return 0, err
 	}
-	defer release()
+	defer f.exit(g)
 	if err := f.Check(ctx, client); err != nil {
 		return 0, err
 	}
@@ -112,30 +112,44 @@ func LockedOut(wait time.Duration) error {
 		Message: fmt.Sprintf("Too many failed authentication attempts. Try again in %d seconds.", secs)}
 }
 
-// enter waits for the client's gate, or for ctx to end.
-func (f *Failures) enter(ctx context.Context, client string) (release func(), err error) {
+// enter waits for the client's gate, or for ctx to end. Gates stay in the
+// map between attempts, so a client's steady stream of requests allocates
+// none; idle ones are pruned when the map grows large.
+func (f *Failures) enter(ctx context.Context, client string) (*gate, error) {
 	f.mu.Lock()
 	g := f.gates[client]
 	if g == nil {
+		if len(f.gates) >= 4096 {
+			for c, idle := range f.gates {
+				if idle.waiters == 0 {
+					delete(f.gates, c)
+				}
+			}
+		}
 		g = &gate{slot: make(chan struct{}, 1)}
 		f.gates[client] = g
 	}
 	g.waiters++
 	f.mu.Unlock()
-	leave := func() {
-		f.mu.Lock()
-		if g.waiters--; g.waiters == 0 {
-			delete(f.gates, client)
-		}
-		f.mu.Unlock()
-	}
 	select {
 	case g.slot <- struct{}{}:
-		return func() { <-g.slot; leave() }, nil
+		return g, nil
 	case <-ctx.Done():
-		leave()
+		f.leave(g)
 		return nil, ctx.Err()
 	}
+}
+
+// exit opens the gate enter passed.
+func (f *Failures) exit(g *gate) {
+	<-g.slot
+	f.leave(g)
+}
+
+func (f *Failures) leave(g *gate) {
+	f.mu.Lock()
+	g.waiters--
+	f.mu.Unlock()
 }
 
 // Locked reports whether client is locked out, and if so for how long.

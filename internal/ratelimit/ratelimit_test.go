@@ -196,3 +196,59 @@ func TestACleanClientCostsOneReadPerSecond(t *testing.T) {
 		t.Fatal("another replica's lock-out was not seen after a second")
 	}
 }
+
+// Gates are kept between attempts and pruned when many clients have come
+// and gone; pruning must never drop the gate of an attempt in flight, or a
+// second attempt of that client would be checked beside it.
+func TestFailuresPruneOnlyIdleGates(t *testing.T) {
+	url, dir := storetest.URL(t, store.SQLite)
+	db, err := store.Open(t.Context(), url, dir, storetest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := t.Context()
+	clk := &clock{t: time.Unix(1_700_000_000, 0)}
+	f := ratelimit.NewFailures(db, 5, time.Minute, clk.Now)
+
+	inside, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.Attempt(ctx, "198.51.100.7", func() (bool, error) {
+			close(inside)
+			<-release
+			return false, nil
+		})
+		first <- err
+	}()
+	<-inside
+
+	for i := range 5000 {
+		client := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}).String()
+		if _, err := f.Attempt(ctx, client, func() (bool, error) { return false, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	second := make(chan struct{})
+	go func() {
+		f.Attempt(ctx, "198.51.100.7", func() (bool, error) {
+			close(second)
+			return false, nil
+		})
+	}()
+	select {
+	case <-second:
+		t.Fatal("a second attempt ran while the first was in flight: its gate was pruned")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-second:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second attempt never ran")
+	}
+}

@@ -20,7 +20,11 @@ var errCredentialNotFound = apperr.New(apperr.NotFound, "Credential not found")
 // columns are named as the settings are (provider.SettingNames), and
 // num_ctx lives in the config bag, as in the original.
 var credentialColumns = `id, name, provider, modalities, api_key, api_key_hint, ` +
-	strings.Join(provider.SettingNames(), ", ") + `, config, last_tested_at, last_test_status, created, updated`
+	strings.Join(credentialSettings, ", ") + `, config, last_tested_at, last_test_status, created, updated`
+
+// credentialSettings are the settings' names, listed once: a credential is
+// scanned on every request that names one.
+var credentialSettings = provider.SettingNames()
 
 // credentialSelect reads credentials with their model counts in the same
 // query, so listing never costs a query per credential.
@@ -59,33 +63,41 @@ func credentialArgs(r *credential.Record) ([]any, error) {
 func null(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 func scanCredential(s scanner) (*credential.Record, error) {
-	var (
+	// One allocation holds the record and every scan destination: each
+	// local passed to Scan would otherwise be a heap allocation of its own,
+	// and a credential is read on every request that names one.
+	var v struct {
 		r                         credential.Record
 		modalities                string
 		key, hint, config, status sql.NullString
 		tested                    sql.NullInt64
 		created, updated          int64
-		names                     = provider.SettingNames()
-		settings                  = make([]sql.NullString, len(names))
-	)
-	dst := []any{&r.ID, &r.Name, &r.Provider, &modalities, &key, &hint}
+		dst                       [32]any // room for every column
+	}
+	r := &v.r
+	settings := make([]sql.NullString, len(credentialSettings))
+	dst := append(v.dst[:0], &r.ID, &r.Name, &r.Provider, &v.modalities, &v.key, &v.hint)
 	for i := range settings {
 		dst = append(dst, &settings[i])
 	}
-	dst = append(dst, &config, &tested, &status, &created, &updated, &r.ModelCount)
+	dst = append(dst, &v.config, &v.tested, &v.status, &v.created, &v.updated, &r.ModelCount)
 	if err := s.Scan(dst...); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(modalities), &r.Modalities); err != nil {
+	if v.modalities == "[]" {
+		r.Modalities = []string{}
+	} else if err := json.Unmarshal([]byte(v.modalities), &r.Modalities); err != nil {
 		return nil, err
 	}
-	for i, name := range names {
-		r.Set(name, settings[i].String)
+	for i, name := range credentialSettings {
+		if settings[i].Valid {
+			r.Set(name, settings[i].String)
+		}
 	}
-	r.APIKey, r.APIKeyHint, r.LastTestStatus = key.String, hint.String, status.String
-	r.LastTestedAt, r.Created, r.Updated = fromNullMicros(tested), fromMicros(created), fromMicros(updated)
-	if config.Valid {
-		if err := json.Unmarshal([]byte(config.String), &r.Extra); err != nil {
+	r.APIKey, r.APIKeyHint, r.LastTestStatus = v.key.String, v.hint.String, v.status.String
+	r.LastTestedAt, r.Created, r.Updated = fromNullMicros(v.tested), fromMicros(v.created), fromMicros(v.updated)
+	if v.config.Valid {
+		if err := json.Unmarshal([]byte(v.config.String), &r.Extra); err != nil {
 			return nil, err
 		}
 		if n, ok := r.Extra["num_ctx"].(float64); ok {
@@ -96,7 +108,7 @@ func scanCredential(s scanner) (*credential.Record, error) {
 			r.Extra = nil
 		}
 	}
-	return &r, nil
+	return r, nil
 }
 
 var insertCredential = `INSERT INTO credentials (` + credentialColumns + `) VALUES (` + placeholders(1, 21) + `)`

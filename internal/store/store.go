@@ -70,7 +70,7 @@ func Open(ctx context.Context, url, dataDir string, logger *slog.Logger) (*DB, e
 
 func newDB(e Engine, read, write *sql.DB, isUnique, isForeignKey func(error) bool) *DB {
 	n := new(atomic.Int64)
-	rp := pool{DB: read, n: n, stmts: new(sync.Map)}
+	rp := pool{DB: read, n: n, stmts: new(sync.Map), detachRows: e == SQLite}
 	wp := rp
 	if write != read {
 		wp = pool{DB: write, n: n, stmts: new(sync.Map)}
@@ -86,6 +86,14 @@ type pool struct {
 	*sql.DB
 	n     *atomic.Int64
 	stmts *sync.Map // SQL text → *sql.Stmt
+	// detachRows runs single-row reads without the caller's cancellation.
+	// Set for SQLite's read pool: such a read of a local file takes
+	// microseconds (WAL readers do not wait for the writer, and any wait is
+	// bounded by busy_timeout), while a cancellable context costs two
+	// goroutines per statement (database/sql's and the driver's watchers),
+	// about a fifth of the read. Reads of many rows keep their
+	// cancellation; on PostgreSQL every read does, as a network can hang.
+	detachRows bool
 }
 
 func (p pool) stmt(ctx context.Context, q string) *sql.Stmt {
@@ -113,6 +121,9 @@ func (p pool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Row
 
 func (p pool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	p.n.Add(1)
+	if p.detachRows {
+		ctx = context.WithoutCancel(ctx)
+	}
 	if s := p.stmt(ctx, q); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
