@@ -170,7 +170,7 @@ func throughput(b *testing.B, r *report) {
 	}))
 	defer bare.Close()
 	var bareN, apiN int64
-	const rounds, each = 3, 2 * time.Second
+	const rounds, each = 5, 2 * time.Second
 	for range rounds {
 		bareN += load(b, bare.URL+path, password, 64, each)
 		apiN += load(b, srv.URL+path, password, 64, each)
