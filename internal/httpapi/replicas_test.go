@@ -131,7 +131,7 @@ func TestVectorSearchAcrossReplicas(t *testing.T) {
 			if ids := found(b); len(ids) != 0 {
 				t.Fatalf("found before any write: %v", ids)
 			}
-			r = a.do("POST", "/api/sources/json", `{"type":"text","content":"Humpback whales sing in the breeding season.","embed":true}`)
+			r = a.do("POST", "/api/sources/json", `{"type":"text","content":"Humpback whales sing in the breeding season.","embed":true,"transformations":[]}`)
 			if r.status != 200 {
 				t.Fatalf("source: %d %s", r.status, r.body)
 			}
