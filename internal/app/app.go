@@ -334,12 +334,10 @@ var (
 // newQueue registers every kind of job and builds the queue.
 func newQueue(cfg *config.Config, o Options, db *store.DB, sources *notebook.Sources, tr *notebook.Transformations,
 	vectors *notebook.Embeddings, podcasts *podcast.Episodes) (*job.Queue, error) {
-	longest := time.Duration(0)
 	limit := func(p job.Policy) job.Policy {
 		if cfg.JobTimeout > 0 {
 			p.Timeout = cfg.JobTimeout
 		}
-		longest = max(longest, p.Timeout)
 		return p
 	}
 	reg := job.NewRegistry()
@@ -350,20 +348,12 @@ func newQueue(cfg *config.Config, o Options, db *store.DB, sources *notebook.Sou
 	job.Register(reg, limit(embedPolicy), adapt(vectors.EmbedInsightJob))
 	job.Register(reg, limit(rebuildPolicy), adapt(vectors.Rebuild))
 	job.Register(reg, limit(podcastPolicy), adapt(podcasts.Run))
-	rescue := cfg.JobRescueAfter
-	if rescue == 0 {
-		rescue = longest + longest/10 + time.Second
-	}
-	if rescue <= longest {
-		return nil, &config.Error{Var: "OPEN_NOTEBOOK_JOB_RESCUE_AFTER",
-			Msg: "must be longer than the longest job may run (" + longest.String() + "), or a running job would be started twice"}
-	}
 	poll := time.Second
 	if o.JobPollInterval > 0 {
 		poll = o.JobPollInterval
 	}
 	return job.New(db.WritePool(), db.Engine() == store.SQLite, db.TxOf, reg,
-		job.Options{Workers: cfg.Workers, RescueAfter: rescue, PollInterval: poll, Logger: o.Logger})
+		job.Options{Workers: cfg.Workers, RescueAfter: cfg.JobRescueAfter, PollInterval: poll, Logger: o.Logger})
 }
 
 // adapt turns a service's job function into the queue's: the service

@@ -68,7 +68,7 @@ type Config struct {
 
 	// Background jobs.
 	Workers        int           // OPEN_NOTEBOOK_WORKERS: jobs this process runs at once; 0: an API-only replica
-	JobRescueAfter time.Duration // OPEN_NOTEBOOK_JOB_RESCUE_AFTER: a job running this long on a dead process runs again; 0: derived
+	JobRescueAfter time.Duration // OPEN_NOTEBOOK_JOB_RESCUE_AFTER: the least time a job of a dead process stays running before it runs again (each kind also waits its own timeout and a tenth); 0: that alone
 	JobTimeout     time.Duration // OPEN_NOTEBOOK_JOB_TIMEOUT: the most one attempt of any job may run; 0: each kind's own
 	// Chunking for embeddings, in tokens: OPEN_NOTEBOOK_CHUNK_SIZE (400,
 	// at least 100), OPEN_NOTEBOOK_CHUNK_OVERLAP (15% of the size),

@@ -12,6 +12,7 @@
 package job
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -47,6 +48,12 @@ type Policy struct {
 	// Timeout bounds one attempt.
 	Timeout time.Duration
 }
+
+// rescueAfter is how long an attempt of this kind may stay running before
+// it is taken to have died with its process and runs again: its timeout
+// and a tenth more, so a live attempt has ended (its context cancelled at
+// the timeout) well before anyone starts it twice.
+func (p Policy) rescueAfter() time.Duration { return p.Timeout + p.Timeout/10 + time.Second }
 
 func (p Policy) backoff(attempt int) time.Duration {
 	d := p.Base
@@ -88,6 +95,17 @@ func NewRegistry() *Registry {
 	return &Registry{workers: river.NewWorkers(), policies: map[string]Policy{}}
 }
 
+// shortestRescue is the rescue wait of the kind with the shortest one.
+func (r *Registry) shortestRescue() time.Duration {
+	var d time.Duration
+	for _, p := range r.policies {
+		if d == 0 || p.rescueAfter() < d {
+			d = p.rescueAfter()
+		}
+	}
+	return d
+}
+
 // Register declares a kind of job: its policy and the function that runs
 // it.
 func Register[T Args](r *Registry, policy Policy, run func(ctx context.Context, args T, rep Reporter) error) {
@@ -103,6 +121,8 @@ type worker[T Args] struct {
 }
 
 func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
+	ctx, cancel := context.WithTimeout(ctx, w.policy.Timeout)
+	defer cancel()
 	rep := &report{job: j.JobRow, client: river.ClientFromContext[*sql.Tx](ctx), ctx: ctx}
 	return w.run(ctx, j.Args, rep)
 }
@@ -111,7 +131,11 @@ func (w *worker[T]) NextRetry(j *river.Job[T]) time.Time {
 	return time.Now().Add(w.policy.backoff(j.Attempt))
 }
 
-func (w *worker[T]) Timeout(*river.Job[T]) time.Duration { return w.policy.Timeout }
+// Timeout is what the queue knows of the kind's time: Work enforces the
+// policy's timeout itself, and the queue's rescuer leaves a running attempt
+// alone until this longer time has passed, so each kind is rescued after
+// its own timeout rather than after the longest of all kinds.
+func (w *worker[T]) Timeout(*river.Job[T]) time.Duration { return w.policy.rescueAfter() }
 
 // output is what a job records on its row: progress while it runs, the
 // result when it is done.
@@ -171,9 +195,10 @@ type Options struct {
 	// Workers is how many jobs this process runs at once; 0 makes it an
 	// API-only replica that inserts jobs and leaves them to others.
 	Workers int
-	// RescueAfter is how long a job may stay running before it is taken to
-	// have died with its process and is run again. It must exceed every
-	// kind's Timeout.
+	// RescueAfter is the least time a job stays running before it is taken
+	// to have died with its process and runs again; each kind waits at
+	// least its timeout and a tenth more in any case. 0: the shortest
+	// kind's.
 	RescueAfter time.Duration
 	// PollInterval is how often an idle worker looks for new jobs.
 	PollInterval time.Duration
@@ -199,7 +224,7 @@ func New(db *sql.DB, sqlite bool, txOf func(ctx context.Context) *sql.Tx, reg *R
 	}
 	cfg := &river.Config{
 		Logger:               o.Logger,
-		RescueStuckJobsAfter: o.RescueAfter,
+		RescueStuckJobsAfter: cmp.Or(o.RescueAfter, reg.shortestRescue()),
 		// Every kind sets its own timeout (Policy.Timeout); none is
 		// assumed for the client as a whole.
 		JobTimeout:        -1,

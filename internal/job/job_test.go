@@ -259,3 +259,87 @@ func TestTwoReplicasRunEachJobExactlyOnce(t *testing.T) {
 	}
 	t.Logf("replica A ran %d jobs, replica B %d", byA.Load(), byB.Load())
 }
+
+type shortArgs struct {
+	Overrun bool `json:"overrun"` // the first attempt ignores its budget until cancelled
+}
+
+func (shortArgs) Kind() string { return "short_test" }
+
+type longArgs struct{}
+
+func (longArgs) Kind() string { return "long_test" }
+
+// A job left running by a process that died is run again once its own
+// kind's timeout (and a tenth more) has passed, not after the longest
+// timeout of all kinds; a job of a longer kind is left alone until its own
+// time. An attempt that runs too long has its context cancelled at its
+// policy's timeout.
+func TestStuckJobsAreRescuedAfterTheirOwnKindsTimeout(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		var longRuns atomic.Int32
+		var overran atomic.Int64 // how long an attempt that ignores its budget ran
+		reg := job.NewRegistry()
+		job.Register(reg, job.Policy{MaxAttempts: 3, Base: 10 * time.Millisecond, Max: 10 * time.Millisecond, Timeout: time.Second},
+			func(ctx context.Context, a shortArgs, rep job.Reporter) error {
+				if a.Overrun && rep.Attempt() == 1 {
+					start := time.Now()
+					<-ctx.Done()
+					overran.Store(int64(time.Since(start)))
+					return ctx.Err()
+				}
+				return nil
+			})
+		job.Register(reg, job.Policy{MaxAttempts: 3, Timeout: time.Hour}, func(context.Context, longArgs, job.Reporter) error {
+			longRuns.Add(1)
+			return nil
+		})
+		q, err := job.New(db.WritePool(), db.Engine() == store.SQLite, db.TxOf, reg,
+			job.Options{Workers: 2, PollInterval: 20 * time.Millisecond, Logger: storetest.Logger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// The first attempt of a fresh job overruns its one-second budget.
+		fresh, err := q.Enqueue(ctx, shortArgs{Overrun: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Two jobs a dead process was running five seconds ago.
+		before := time.Now().Add(-5 * time.Second)
+		short, err := job.InsertStuck(ctx, q, shortArgs{}, before)
+		if err != nil {
+			t.Fatal(err)
+		}
+		long, err := job.InsertStuck(ctx, q, longArgs{}, before)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			stop, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			q.Stop(stop)
+		})
+
+		if s := wait(t, q, short); s.State != "completed" {
+			t.Fatalf("the stuck short job: %+v", s)
+		}
+		if s := wait(t, q, fresh); s.State != "completed" || s.Attempt != 2 {
+			t.Fatalf("the overrunning job: %+v", s)
+		}
+		if d := time.Duration(overran.Load()); d < 900*time.Millisecond || d > 1800*time.Millisecond {
+			t.Errorf("an attempt with a one-second budget was cancelled after %v", d)
+		}
+		s, err := q.Get(ctx, long)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.State != "running" || longRuns.Load() != 0 {
+			t.Fatalf("the stuck job of the hour-long kind was rescued before its time: %+v, %d runs", s, longRuns.Load())
+		}
+	})
+}
