@@ -74,7 +74,11 @@ func TestWebUIChat(t *testing.T) {
 		eval[chromedp.Void](b, "pick the slow model", `document.querySelector('#chat .chat-model').value = `+js(slowModel))
 		b.do("ask", chromedp.SendKeys(chromedp.CSS(`#chat .chat-input`), "Tell me more"),
 			chromedp.Click(chromedp.CSS(`#chat [data-action="send"]`)))
-		b.until("it starts", `document.querySelectorAll('#chat .chat-ai').length === 2`)
+		// Wait for the first piece to be painted, not just its bubble: the
+		// paint grows the log and moves the Stop button, and a click aimed
+		// before that lands where the button was.
+		b.until("it starts", `document.querySelectorAll('#chat .chat-ai').length === 2 && `+
+			`document.querySelectorAll('#chat .chat-ai')[1].textContent.trim() !== ''`)
 		b.do("stop", chromedp.Click(chromedp.CSS(`#chat [data-action="stop"]`)))
 		b.until("stopped", textOf(`#chat .chat-log`)+`.includes('Stopped.')`)
 		eval[chromedp.Void](b, "back to the default model", `document.querySelector('#chat .chat-model').value = ''`)
