@@ -167,6 +167,21 @@ func (b *browser) until(step, cond string) {
 	}
 }
 
+// click clicks the first element matching sel as chromedp.Click does, but
+// only after the page has painted what it had scheduled: a click is aimed
+// at where the element is and sent a moment later, and a paint in between
+// (a streamed answer growing above the element) would send it elsewhere.
+func click[S chromedp.Selectable](sel S, opts ...chromedp.QueryOption) chromedp.Action[chromedp.Void] {
+	settle := chromedp.Evaluate[chromedp.Void](`new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done())))`,
+		chromedp.EvalAwaitPromise)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		if _, err := settle(ctx, t); err != nil {
+			return chromedp.Void{}, err
+		}
+		return chromedp.Click(sel, opts...)(ctx, t)
+	}
+}
+
 // dialogsGone holds once every dialog has run its close handler, which
 // removes the dialog and then gives focus back to what opened it. A dialog
 // that is merely no longer [open] has not done so yet: keys sent at that
@@ -316,31 +331,31 @@ func TestWebUIEndToEnd(t *testing.T) {
 	step("creating a notebook opens it", func(t *testing.T) {
 		b.do("name it", chromedp.SendKeys(chromedp.ID("nb-name"), "Whale research"),
 			chromedp.SendKeys(chromedp.ID("nb-desc"), "Songs and migration"),
-			chromedp.Click(chromedp.CSS(`#new-notebook button[type="submit"]`)))
+			click(chromedp.CSS(`#new-notebook button[type="submit"]`)))
 		b.until("the notebook page", `/^\/ui\/notebooks\/[a-z0-9]+$/.test(location.pathname)`)
 		b.until("its name", textOf("#nb-title")+` === 'Whale research'`)
 		notebookPath = eval[string](b, "the path", `location.pathname`)
 	})
 
 	step("a text source, a file and a note are added to the notebook", func(t *testing.T) {
-		b.do("add a source", chromedp.Click(chromedp.CSS(`#add-source-box summary`)),
+		b.do("add a source", click(chromedp.CSS(`#add-source-box summary`)),
 			chromedp.SendKeys(chromedp.ID("src-title"), "Humpback song structure"),
 			chromedp.SendKeys(chromedp.ID("src-content"), "Humpback whales sing long complex songs in the breeding season."),
-			chromedp.Click(chromedp.CSS(`#add-source button[type="submit"]`)))
+			click(chromedp.CSS(`#add-source button[type="submit"]`)))
 		b.until("the source is listed", textOf("#sources")+`.includes('Humpback song structure')`)
-		b.do("add a note", chromedp.Click(chromedp.CSS(`#add-note-box summary`)),
+		b.do("add a note", click(chromedp.CSS(`#add-note-box summary`)),
 			chromedp.SendKeys(chromedp.ID("note-title"), "Plan"),
 			chromedp.SendKeys(chromedp.ID("note-content"), "Compare the songs of two oceans."),
-			chromedp.Click(chromedp.CSS(`#add-note button[type="submit"]`)))
+			click(chromedp.CSS(`#add-note button[type="submit"]`)))
 		b.until("the note is listed", textOf("#notes")+`.includes('Compare the songs of two oceans.')`)
 
 		file := filepath.Join(t.TempDir(), "field-notes.md")
 		if err := os.WriteFile(file, []byte("# Field notes\n\nTwo humpback songs were recorded near the reef.\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		b.do("upload a file", chromedp.Click(chromedp.CSS(`#add-source input[value="upload"]`)),
+		b.do("upload a file", click(chromedp.CSS(`#add-source input[value="upload"]`)),
 			chromedp.SetUploadFiles(chromedp.ID("src-file"), []string{file}),
-			chromedp.Click(chromedp.CSS(`#add-source button[type="submit"]`)))
+			click(chromedp.CSS(`#add-source button[type="submit"]`)))
 		b.until("the file is listed", textOf("#sources")+`.includes('field-notes.md')`)
 		b.until("the counts", textOf("#sources-count")+` === '2' && `+textOf("#notes-count")+` === '1'`)
 	})
@@ -352,7 +367,7 @@ func TestWebUIEndToEnd(t *testing.T) {
 		if !strings.Contains(marks, "songs") {
 			t.Errorf("highlighted matches = %q", marks)
 		}
-		b.do("open the source from its result", chromedp.Click(chromedp.CSS(`#results li[data-kind="source"] .link-button`)))
+		b.do("open the source from its result", click(chromedp.CSS(`#results li[data-kind="source"] .link-button`)))
 		b.until("its text", textOf("dialog[open] .source-text")+`.includes('breeding season')`)
 		b.screenshot("notebook")
 		b.do("close it with Escape", chromedp.KeyEvent(kb.Escape))
@@ -363,16 +378,16 @@ func TestWebUIEndToEnd(t *testing.T) {
 	step("adding a key shows its last four characters and never the key", func(t *testing.T) {
 		b.visit("/ui/settings")
 		card := `[data-provider="openai_compatible"]`
-		b.do("open the form", chromedp.Click(chromedp.CSS(card+` [data-action="add"]`)))
+		b.do("open the form", click(chromedp.CSS(card+` [data-action="add"]`)))
 		b.do("the form", chromedp.WaitVisible(chromedp.CSS(`dialog[open] input[name="base_url"]`)))
 		b.clear(`dialog[open] input[name="name"]`)
-		b.do("save it nameless", chromedp.Click(chromedp.CSS(`dialog[open] [data-action="save"]`)))
+		b.do("save it nameless", click(chromedp.CSS(`dialog[open] [data-action="save"]`)))
 		b.until("the error is tied to the name field", `(i => i.getAttribute('aria-invalid') === 'true' && (i.getAttribute('aria-describedby') || '').split(' ').some(id => document.getElementById(id) && document.getElementById(id).textContent.includes('name')))(document.querySelector('dialog[open] input[name="name"]'))`)
 		b.do("fill it",
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="name"]`), "Gateway"),
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="base_url"]`), up.BaseURL("")),
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="api_key"]`), providertest.GoodKey),
-			chromedp.Click(chromedp.CSS(`dialog[open] [data-action="save"]`)))
+			click(chromedp.CSS(`dialog[open] [data-action="save"]`)))
 		b.until("the key is listed", textOf(card+` .cred`)+`.includes('Key ends in …'+`+js(providertest.GoodKey[len(providertest.GoodKey)-4:])+`)`)
 		gatewayID = eval[string](b, "its id", `document.querySelector('`+card+` .cred').dataset.credential`)
 		if eval[bool](b, "the key in the page", `document.documentElement.outerHTML.includes(`+js(providertest.GoodKey)+`)`) {
@@ -382,7 +397,7 @@ func TestWebUIEndToEnd(t *testing.T) {
 
 	step("testing the key shows the provider's answer", func(t *testing.T) {
 		up.Reset()
-		b.do("test", chromedp.Click(chromedp.CSS(`[data-credential="`+gatewayID+`"] [data-action="test"]`)))
+		b.do("test", click(chromedp.CSS(`[data-credential="`+gatewayID+`"] [data-action="test"]`)))
 		b.until("success", textOf(`[data-credential="`+gatewayID+`"] [data-test-result="success"]`)+`.includes('Connected')`)
 		reqs := up.Requests()
 		if len(reqs) != 1 || reqs[0].Path != "/v1/models" || reqs[0].Header.Get("Authorization") != "Bearer "+providertest.GoodKey {
@@ -391,16 +406,16 @@ func TestWebUIEndToEnd(t *testing.T) {
 	})
 
 	step("discovered models are registered with their types", func(t *testing.T) {
-		b.do("discover", chromedp.Click(chromedp.CSS(`[data-credential="`+gatewayID+`"] [data-action="discover"]`)))
+		b.do("discover", click(chromedp.CSS(`[data-credential="`+gatewayID+`"] [data-action="discover"]`)))
 		b.until("the listing", `document.querySelector('dialog[open] li[data-model="gpt-4o-mini"]')`)
 		if got := eval[string](b, "a classified type", `document.querySelector('dialog[open] li[data-model="text-embedding-3-small"] select').value`); got != "embedding" {
 			t.Errorf("text-embedding-3-small is offered as %q", got)
 		}
-		b.do("pick two", chromedp.Click(chromedp.CSS(`dialog[open] li[data-model="gpt-4o-mini"] input[type="checkbox"]`)),
-			chromedp.Click(chromedp.CSS(`dialog[open] li[data-model="text-embedding-3-small"] input[type="checkbox"]`)))
+		b.do("pick two", click(chromedp.CSS(`dialog[open] li[data-model="gpt-4o-mini"] input[type="checkbox"]`)),
+			click(chromedp.CSS(`dialog[open] li[data-model="text-embedding-3-small"] input[type="checkbox"]`)))
 		b.until("the button counts them", textOf(`dialog[open] [data-action="register"]`)+` === 'Register 2 models'`)
 		b.screenshot("discover")
-		b.do("register", chromedp.Click(chromedp.CSS(`dialog[open] [data-action="register"]`)))
+		b.do("register", click(chromedp.CSS(`dialog[open] [data-action="register"]`)))
 		b.until("the models are shown on the key", textOf(`[data-credential="`+gatewayID+`"] .model-chips`)+`.includes('gpt-4o-mini')`)
 		models := apiJSON[[]uiModel](t, e, "GET", "/api/models")
 		if len(models) != 2 {
@@ -416,23 +431,23 @@ func TestWebUIEndToEnd(t *testing.T) {
 	var spareID string
 	step("a provider rejecting a key is shown and does not sign the user out", func(t *testing.T) {
 		card := `[data-provider="openai_compatible"]`
-		b.do("add a second key", chromedp.Click(chromedp.CSS(card+` [data-action="add"]`)),
+		b.do("add a second key", click(chromedp.CSS(card+` [data-action="add"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`dialog[open] input[name="base_url"]`)))
 		b.clear(`dialog[open] input[name="name"]`)
 		b.do("fill it",
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="name"]`), "Spare gateway"),
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="base_url"]`), up.BaseURL("")),
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="api_key"]`), "sk-revoked-key-0000"),
-			chromedp.Click(chromedp.CSS(`dialog[open] [data-action="save"]`)))
+			click(chromedp.CSS(`dialog[open] [data-action="save"]`)))
 		b.until("two keys", `document.querySelectorAll('`+card+` .cred').length === 2`)
 		spareID = eval[string](b, "its id", `[...document.querySelectorAll('`+card+` .cred')].map(c => c.dataset.credential).find(id => id !== `+js(gatewayID)+`)`)
-		b.do("discover with it", chromedp.Click(chromedp.CSS(`[data-credential="`+spareID+`"] [data-action="discover"]`)))
+		b.do("discover with it", click(chromedp.CSS(`[data-credential="`+spareID+`"] [data-action="discover"]`)))
 		b.until("the provider's refusal", textOf(`dialog[open] .alert`)+`.includes('Could not list the models')`)
 		if eval[bool](b, "sentences run together", `/[^.!?…] You can still/.test(`+textOf(`dialog[open] .alert`)+`)`) {
 			t.Errorf("the refusal runs into the next sentence: %s", eval[string](b, "the alert", textOf(`dialog[open] .alert`)))
 		}
 		b.do("close", chromedp.KeyEvent(kb.Escape))
-		b.do("test it", chromedp.Click(chromedp.CSS(`[data-credential="`+spareID+`"] [data-action="test"]`)))
+		b.do("test it", click(chromedp.CSS(`[data-credential="`+spareID+`"] [data-action="test"]`)))
 		b.until("a failed test", textOf(`[data-credential="`+spareID+`"] [data-test-result="failure"]`)+`.includes('Key rejected')`)
 		b.path("still on the settings page", "/ui/settings")
 		if eval[bool](b, "the rejected key in the page", `document.documentElement.outerHTML.includes('sk-revoked-key-0000')`) {
@@ -444,11 +459,11 @@ func TestWebUIEndToEnd(t *testing.T) {
 	})
 
 	step("editing a key sends only what changed: a cleared field clears, an empty key field keeps the key", func(t *testing.T) {
-		b.do("edit the spare key", chromedp.Click(chromedp.CSS(`[data-credential="`+spareID+`"] [data-action="edit"]`)),
+		b.do("edit the spare key", click(chromedp.CSS(`[data-credential="`+spareID+`"] [data-action="edit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`dialog[open] input[name="name"]`)))
 		b.clear(`dialog[open] input[name="name"]`)
 		b.do("rename it", chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="name"]`), "Old gateway"),
-			chromedp.Click(chromedp.CSS(`dialog[open] [data-action="save"]`)))
+			click(chromedp.CSS(`dialog[open] [data-action="save"]`)))
 		b.until("the new name", textOf(`[data-credential="`+spareID+`"] .cred-name`)+` === 'Old gateway'`)
 		spare := apiJSON[map[string]any](t, e, "GET", "/api/credentials/"+spareID)
 		if spare["has_api_key"] != true || spare["api_key_hint"] != "0000" {
@@ -456,17 +471,17 @@ func TestWebUIEndToEnd(t *testing.T) {
 		}
 
 		card := `[data-provider="ollama"]`
-		b.do("add an ollama server", chromedp.Click(chromedp.CSS(card+` [data-action="add"]`)),
+		b.do("add an ollama server", click(chromedp.CSS(card+` [data-action="add"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`dialog[open] input[name="num_ctx"]`)),
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="base_url"]`), "http://127.0.0.1:11434"),
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="num_ctx"]`), "8192"),
-			chromedp.Click(chromedp.CSS(`dialog[open] [data-action="save"]`)))
+			click(chromedp.CSS(`dialog[open] [data-action="save"]`)))
 		b.until("it is listed", `document.querySelector('`+card+` .cred')`)
 		ollamaID := eval[string](b, "its id", `document.querySelector('`+card+` .cred').dataset.credential`)
-		b.do("edit it", chromedp.Click(chromedp.CSS(`[data-credential="`+ollamaID+`"] [data-action="edit"]`)))
+		b.do("edit it", click(chromedp.CSS(`[data-credential="`+ollamaID+`"] [data-action="edit"]`)))
 		b.until("the stored context size is shown", `document.querySelector('dialog[open] input[name="num_ctx"]')?.value === '8192'`)
 		b.clear(`dialog[open] input[name="num_ctx"]`)
-		b.do("save", chromedp.Click(chromedp.CSS(`dialog[open] [data-action="save"]`)))
+		b.do("save", click(chromedp.CSS(`dialog[open] [data-action="save"]`)))
 		b.until("closed", dialogsGone)
 		ollama := apiJSON[map[string]any](t, e, "GET", "/api/credentials/"+ollamaID)
 		if ollama["num_ctx"] != nil || ollama["base_url"] != "http://127.0.0.1:11434" {
@@ -475,9 +490,9 @@ func TestWebUIEndToEnd(t *testing.T) {
 	})
 
 	step("auto-assign fills the required default models", func(t *testing.T) {
-		b.do("open the models tab", chromedp.Click(chromedp.CSS(`[data-tab="models"]`)))
+		b.do("open the models tab", click(chromedp.CSS(`[data-tab="models"]`)))
 		b.do("the missing defaults are flagged", chromedp.WaitVisible(chromedp.CSS(`[data-banner="missing-defaults"]`)))
-		b.do("auto-assign", chromedp.Click(chromedp.CSS(`[data-action="auto-assign"]`)))
+		b.do("auto-assign", click(chromedp.CSS(`[data-action="auto-assign"]`)))
 		b.until("the banner goes", `!document.querySelector('[data-banner="missing-defaults"]')`)
 		chat := eval[string](b, "the chat slot", `(s => s.options[s.selectedIndex].text)(document.querySelector('select[data-slot="default_chat_model"]'))`)
 		embed := eval[string](b, "the embedding slot", `(s => s.options[s.selectedIndex].text)(document.querySelector('select[data-slot="default_embedding_model"]'))`)
@@ -494,7 +509,7 @@ func TestWebUIEndToEnd(t *testing.T) {
 		up.Reset()
 		row := `tr[data-model-id]:has(.item-title)`
 		id := eval[string](b, "the chat model's row", `[...document.querySelectorAll('`+row+`')].find(r => r.querySelector('.item-title').textContent === 'gpt-4o-mini').dataset.modelId`)
-		b.do("test it", chromedp.Click(chromedp.CSS(`tr[data-model-id="`+id+`"] [data-action="test-model"]`)))
+		b.do("test it", click(chromedp.CSS(`tr[data-model-id="`+id+`"] [data-action="test-model"]`)))
 		b.until("it works", textOf(`tr[data-model-id="`+id+`"] [data-test-result="success"]`)+`.includes(`+js(providertest.ChatAnswer)+`)`)
 		var chats int
 		for _, r := range up.Requests() {
@@ -508,10 +523,10 @@ func TestWebUIEndToEnd(t *testing.T) {
 	})
 
 	step("deleting a key moves its models to another key of the provider", func(t *testing.T) {
-		b.do("open the keys tab", chromedp.Click(chromedp.CSS(`[data-tab="keys"]`)))
-		b.do("delete the first key", chromedp.Click(chromedp.CSS(`[data-credential="`+gatewayID+`"] [data-action="delete"]`)))
+		b.do("open the keys tab", click(chromedp.CSS(`[data-tab="keys"]`)))
+		b.do("delete the first key", click(chromedp.CSS(`[data-credential="`+gatewayID+`"] [data-action="delete"]`)))
 		b.until("the move is offered", `document.querySelector('dialog[open] input[value="move"]')?.checked && document.querySelector('dialog[open] select').value === `+js(spareID))
-		b.do("confirm", chromedp.Click(chromedp.CSS(`dialog[open] [data-action="confirm"]`)))
+		b.do("confirm", click(chromedp.CSS(`dialog[open] [data-action="confirm"]`)))
 		b.until("the key is gone", `!document.querySelector('[data-credential="`+gatewayID+`"]')`)
 		models := apiJSON[[]uiModel](t, e, "GET", "/api/models")
 		if len(models) != 2 {
@@ -530,11 +545,11 @@ func TestWebUIEndToEnd(t *testing.T) {
 
 	step("an API token is shown once and the audit chain verifies", func(t *testing.T) {
 		tokens := `[data-card="tokens"]`
-		b.do("open the security tab", chromedp.Click(chromedp.CSS(`[data-tab="security"]`)))
+		b.do("open the security tab", click(chromedp.CSS(`[data-tab="security"]`)))
 		b.until("the session is described", textOf(`[data-card="sign-in"]`)+`.includes('Browser session')`)
-		b.do("create a token", chromedp.Click(chromedp.CSS(tokens+` summary`)),
+		b.do("create a token", click(chromedp.CSS(tokens+` summary`)),
 			chromedp.SendKeys(chromedp.CSS(tokens+` input[name="name"]`), "backup script"),
-			chromedp.Click(chromedp.CSS(tokens+` button[type="submit"]`)))
+			click(chromedp.CSS(tokens+` button[type="submit"]`)))
 		b.until("it is shown", textOf(`dialog[open] [data-secret-once]`)+`.startsWith('onb_')`)
 		secret := eval[string](b, "the token", textOf(`dialog[open] [data-secret-once]`))
 		b.do("close", chromedp.KeyEvent(kb.Escape))
@@ -549,13 +564,13 @@ func TestWebUIEndToEnd(t *testing.T) {
 		if r := e.do("GET", "/api/notebooks", "", "Authorization", "Bearer "+secret); r.status != 200 {
 			t.Errorf("the token shown does not work: %d %s", r.status, r.body)
 		}
-		b.do("verify the audit log", chromedp.Click(chromedp.CSS(`[data-action="verify-audit"]`)))
+		b.do("verify the audit log", click(chromedp.CSS(`[data-action="verify-audit"]`)))
 		b.do("it is intact", chromedp.WaitVisible(chromedp.CSS(`[data-audit-verify="ok"]`)))
 		b.screenshot("security")
 	})
 
 	step("dialogs are keyboard operable and give focus back", func(t *testing.T) {
-		b.do("open the keys tab", chromedp.Click(chromedp.CSS(`[data-tab="keys"]`)))
+		b.do("open the keys tab", click(chromedp.CSS(`[data-tab="keys"]`)))
 		add := `[data-provider="openai"] [data-action="add"]`
 		// The tab renders its cards after loading; wait until the button can
 		// take focus before giving it focus.
@@ -600,7 +615,7 @@ func TestWebUIEndToEnd(t *testing.T) {
 		b.base = e.srv.URL
 		b.visit("/ui/settings")
 		b.until("the banner names the provider", textOf(`[data-banner="env-migration"]`)+`.includes('Groq')`)
-		b.do("move them", chromedp.Click(chromedp.CSS(`[data-action="migrate-env"]`)))
+		b.do("move them", click(chromedp.CSS(`[data-action="migrate-env"]`)))
 		b.until("the banner goes", `!document.querySelector('[data-banner="env-migration"]')`)
 		b.until("groq is configured", textOf(`[data-provider="groq"]`)+`.includes('Configured')`)
 	})
@@ -615,8 +630,8 @@ func TestWebUIEndToEnd(t *testing.T) {
 			{"the notebooks", func() { b.visit("/ui/") }, `document.querySelector('#notebooks .nb-card')`},
 			{"a notebook", func() { b.visit(notebookPath) }, `document.querySelector('#sources li')`},
 			{"the keys", func() { b.visit("/ui/settings") }, `document.querySelector('.provider-card .cred')`},
-			{"the models", func() { b.do("tab", chromedp.Click(chromedp.CSS(`[data-tab="models"]`))) }, `document.querySelector('#models-card table')`},
-			{"security", func() { b.do("tab", chromedp.Click(chromedp.CSS(`[data-tab="security"]`))) }, `document.querySelector('#security-body .card')`},
+			{"the models", func() { b.do("tab", click(chromedp.CSS(`[data-tab="models"]`))) }, `document.querySelector('#models-card table')`},
+			{"security", func() { b.do("tab", click(chromedp.CSS(`[data-tab="security"]`))) }, `document.querySelector('#security-body .card')`},
 		}
 		for _, s := range screens {
 			s.open()
@@ -631,7 +646,7 @@ func TestWebUIEndToEnd(t *testing.T) {
 
 	step("signing out ends the session", func(t *testing.T) {
 		b.visit("/ui/")
-		b.do("sign out", chromedp.Click(chromedp.ID("logout")))
+		b.do("sign out", click(chromedp.ID("logout")))
 		b.path("the login page", "/ui/login")
 		b.visit("/ui/settings")
 		b.path("the session is gone", "/ui/login")

@@ -55,7 +55,7 @@ func TestWebUIChat(t *testing.T) {
 
 	step("a message is answered, streamed in", func(t *testing.T) {
 		b.do("ask", chromedp.SendKeys(chromedp.CSS(`#chat .chat-input`), "Why are there two tides?"),
-			chromedp.Click(chromedp.CSS(`#chat [data-action="send"]`)))
+			click(chromedp.CSS(`#chat [data-action="send"]`)))
 		b.until("the question is shown", textOf(`#chat .chat-human`)+` === 'Why are there two tides?'`)
 		b.until("the first piece is shown while the rest is held", `document.querySelector('#chat .chat-ai') && `+
 			textOf(`#chat .chat-ai`)+`.startsWith('Hello!') && !`+textOf(`#chat .chat-ai`)+`.includes('today')`)
@@ -73,13 +73,13 @@ func TestWebUIChat(t *testing.T) {
 	step("Stop cancels an answer and the provider sees it", func(t *testing.T) {
 		eval[chromedp.Void](b, "pick the slow model", `document.querySelector('#chat .chat-model').value = `+js(slowModel))
 		b.do("ask", chromedp.SendKeys(chromedp.CSS(`#chat .chat-input`), "Tell me more"),
-			chromedp.Click(chromedp.CSS(`#chat [data-action="send"]`)))
+			click(chromedp.CSS(`#chat [data-action="send"]`)))
 		// Wait for the first piece to be painted, not just its bubble: the
 		// paint grows the log and moves the Stop button, and a click aimed
 		// before that lands where the button was.
 		b.until("it starts", `document.querySelectorAll('#chat .chat-ai').length === 2 && `+
 			`document.querySelectorAll('#chat .chat-ai')[1].textContent.trim() !== ''`)
-		b.do("stop", chromedp.Click(chromedp.CSS(`#chat [data-action="stop"]`)))
+		b.do("stop", click(chromedp.CSS(`#chat [data-action="stop"]`)))
 		b.until("stopped", textOf(`#chat .chat-log`)+`.includes('Stopped.')`)
 		eval[chromedp.Void](b, "back to the default model", `document.querySelector('#chat .chat-model').value = ''`)
 		select {
@@ -103,9 +103,9 @@ func TestWebUIChat(t *testing.T) {
 
 	step("a source has its own chat", func(t *testing.T) {
 		pause.Release()
-		b.do("open the source", chromedp.Click(chromedp.CSS(`#sources li .link-button`)))
+		b.do("open the source", click(chromedp.CSS(`#sources li .link-button`)))
 		b.do("ask about it", chromedp.SendKeys(chromedp.CSS(`#source-chat .chat-input`), "Summarise it"),
-			chromedp.Click(chromedp.CSS(`#source-chat [data-action="send"]`)))
+			click(chromedp.CSS(`#source-chat [data-action="send"]`)))
 		b.until("the answer", textOf(`#source-chat .chat-ai`)+` === `+js(providertest.ChatAnswer))
 		b.screenshot("source-chat")
 		b.do("close", chromedp.KeyEvent(kb.Escape))

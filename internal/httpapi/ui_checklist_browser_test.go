@@ -64,7 +64,7 @@ func TestWebUIFirstRunChecklist(t *testing.T) {
 			t.Errorf("checklist text %q", got)
 		}
 		b.screenshot("checklist")
-		b.do("follow the first step", chromedp.Click(chromedp.CSS(`#first-run li[data-step="key"] a`)))
+		b.do("follow the first step", click(chromedp.CSS(`#first-run li[data-step="key"] a`)))
 		b.path("Settings", "/ui/settings")
 		b.until("the API keys tab", `location.hash === '#keys' && !document.querySelector('#keys').hidden`)
 	})
@@ -78,7 +78,7 @@ func TestWebUIFirstRunChecklist(t *testing.T) {
 	})
 
 	step("the checklist can be hidden for the visit", func(t *testing.T) {
-		b.do("hide it", chromedp.Click(chromedp.CSS(`#first-run [data-action="hide-checklist"]`)))
+		b.do("hide it", click(chromedp.CSS(`#first-run [data-action="hide-checklist"]`)))
 		b.until("hidden, the focus in the new notebook form", `document.querySelector('#first-run').hidden && document.activeElement.id === 'nb-name'`)
 	})
 

@@ -33,8 +33,8 @@ func TestWebUIAddSourceFiles(t *testing.T) {
 	locked := write("locked.pdf", extracttest.TwoColumnPDF(t, 1, "secret"))
 
 	b.visit("/ui/notebooks/" + strings.TrimPrefix(nb, "notebook:"))
-	b.do("open the dialog", chromedp.Click(chromedp.CSS(`#add-source-box summary`)),
-		chromedp.Click(chromedp.CSS(`#add-source input[value="upload"]`)))
+	b.do("open the dialog", click(chromedp.CSS(`#add-source-box summary`)),
+		click(chromedp.CSS(`#add-source input[value="upload"]`)))
 	b.until("the accepted files are listed", textOf(`#src-accepted`)+`.includes('PDF, Word, PowerPoint, Excel, EPUB')`+
 		` && `+textOf(`#src-accepted`)+`.includes('transcribed by the speech-to-text model')`)
 	if accept := eval[string](b, "accept", `document.querySelector('#src-file').getAttribute('accept')`); !strings.Contains(accept, ".pdf") || !strings.Contains(accept, ".mp3") {
@@ -42,13 +42,13 @@ func TestWebUIAddSourceFiles(t *testing.T) {
 	}
 
 	b.do("upload a PDF", chromedp.SetUploadFiles(chromedp.ID("src-file"), []string{pdf}),
-		chromedp.Click(chromedp.CSS(`#add-source button[type="submit"]`)))
+		click(chromedp.CSS(`#add-source button[type="submit"]`)))
 	b.until("the upload reported its progress", textOf(`#src-upload-text`)+` === 'Uploaded; reading it…'`)
 	b.until("it is read, titled from its metadata", `[...document.querySelectorAll('#sources li[data-status="completed"]')].some((li) => li.textContent.includes('Tide Pools and Their Keepers'))`)
 
-	b.do("upload a locked PDF", chromedp.Click(chromedp.CSS(`#add-source input[value="upload"]`)),
+	b.do("upload a locked PDF", click(chromedp.CSS(`#add-source input[value="upload"]`)),
 		chromedp.SetUploadFiles(chromedp.ID("src-file"), []string{locked}),
-		chromedp.Click(chromedp.CSS(`#add-source button[type="submit"]`)))
+		click(chromedp.CSS(`#add-source button[type="submit"]`)))
 	b.until("it fails with the reason", textOf(`#sources li[data-status="failed"] .source-error`)+`.includes('password-protected')`)
 	b.until("and offers Retry", `document.querySelector('#sources li[data-status="failed"] button[aria-label^="Retry"]')`)
 	b.screenshot("source-locked-pdf")

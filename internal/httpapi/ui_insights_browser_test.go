@@ -50,17 +50,17 @@ func TestWebUITransformationsAndInsights(t *testing.T) {
 	})
 
 	step("a new transformation is created and pre-selected for new sources", func(t *testing.T) {
-		b.do("open the form", chromedp.Click(chromedp.ID("tr-new")),
+		b.do("open the form", click(chromedp.ID("tr-new")),
 			chromedp.WaitVisible(chromedp.CSS(`dialog[open] input[name="name"]`)))
-		b.do("submit it empty", chromedp.Click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
+		b.do("submit it empty", click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
 		b.until("the form says what is missing", textOf(`dialog[open] .form-error`)+`.includes('name')`)
 		b.do("fill it",
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="name"]`), "Glossary"),
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="title"]`), "Glossary"),
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="description"]`), "Terms and their meaning"),
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] textarea[name="prompt"]`), "List every technical term with a one-line definition."),
-			chromedp.Click(chromedp.CSS(`dialog[open] input[name="apply_default"]`)),
-			chromedp.Click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
+			click(chromedp.CSS(`dialog[open] input[name="apply_default"]`)),
+			click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
 		b.until("seven are listed", `document.querySelectorAll('#transformations li').length === 7`)
 		b.until("two are default", `document.querySelectorAll('#transformations .badge-accent').length === 2`)
 		b.screenshot("transformations")
@@ -70,24 +70,24 @@ func TestWebUITransformationsAndInsights(t *testing.T) {
 		b.until("it is offered", `[...document.querySelectorAll('#play-tr option')].some(o => o.textContent === 'Glossary')`)
 		eval[chromedp.Void](b, "choose it", `(s => { s.value = [...s.options].find(o => o.textContent === 'Glossary').value })(document.querySelector('#play-tr'))`)
 		b.do("run it", chromedp.SendKeys(chromedp.ID("play-input"), "Zooxanthellae live inside coral polyps."),
-			chromedp.Click(chromedp.CSS(`#playground button[type="submit"]`)))
+			click(chromedp.CSS(`#playground button[type="submit"]`)))
 		b.until("the output", textOf("#play-result")+` === `+js(providertest.ChatAnswer))
 	})
 
 	step("a source added with transformations is processed and shows its insights", func(t *testing.T) {
 		b.visit("/ui/notebooks/" + strings.TrimPrefix(nb, "notebook:"))
-		b.do("open the form", chromedp.Click(chromedp.CSS(`#add-source-box summary`)))
+		b.do("open the form", click(chromedp.CSS(`#add-source-box summary`)))
 		b.until("the transformations are offered", `document.querySelectorAll('#src-tr-list input').length === 7`)
 		if got := eval[int](b, "pre-selected", `document.querySelectorAll('#src-tr-list input:checked').length`); got != 2 {
 			t.Errorf("%d transformations pre-selected, want the 2 defaults", got)
 		}
 		b.do("add it", chromedp.SendKeys(chromedp.ID("src-title"), "Reef census"),
 			chromedp.SendKeys(chromedp.ID("src-content"), "Coral reefs shelter a quarter of all marine species."),
-			chromedp.Click(chromedp.CSS(`#add-source button[type="submit"]`)))
+			click(chromedp.CSS(`#add-source button[type="submit"]`)))
 		b.until("it is listed", textOf("#sources")+`.includes('Reef census')`)
 		b.until("its insights are counted", textOf(`#sources li`)+`.includes('2 insights')`)
 		b.until("and it is embedded", textOf(`#sources li`)+`.includes('Embedded')`)
-		b.do("open it", chromedp.Click(chromedp.CSS(`#sources li .link-button`)))
+		b.do("open it", click(chromedp.CSS(`#sources li .link-button`)))
 		b.until("two insights", `document.querySelectorAll('dialog[open] .insight').length === 2`)
 		types := eval[string](b, "their types", `[...document.querySelectorAll('dialog[open] .insight .item-title')].map(e => e.textContent).sort().join(',')`)
 		if types != "Dense Summary,Glossary" {
@@ -98,9 +98,9 @@ func TestWebUITransformationsAndInsights(t *testing.T) {
 
 	step("an insight is generated on demand and saved as a note", func(t *testing.T) {
 		eval[chromedp.Void](b, "choose a transformation", `(s => { s.value = [...s.options].find(o => o.textContent === 'Simple Summary').value })(document.querySelector('#insight-tr'))`)
-		b.do("generate", chromedp.Click(chromedp.ID("insight-run")))
+		b.do("generate", click(chromedp.ID("insight-run")))
 		b.until("three insights", `document.querySelectorAll('dialog[open] .insight').length === 3`)
-		b.do("save the first as a note", chromedp.Click(chromedp.CSS(`dialog[open] .insight button`)))
+		b.do("save the first as a note", click(chromedp.CSS(`dialog[open] .insight button`)))
 		b.until("the note is listed", textOf("#notes")+`.includes(' from source Reef census')`)
 		b.do("close", chromedp.KeyEvent(kb.Escape))
 		b.until("the count", textOf(`#sources li`)+`.includes('3 insights')`)
@@ -111,14 +111,14 @@ func TestWebUITransformationsAndInsights(t *testing.T) {
 			t.Fatalf("settings: %d %s", r.status, r.body)
 		}
 		b.visit("/ui/notebooks/" + strings.TrimPrefix(nb, "notebook:"))
-		b.do("open the form", chromedp.Click(chromedp.CSS(`#add-source-box summary`)))
+		b.do("open the form", click(chromedp.CSS(`#add-source-box summary`)))
 		b.until("the checkbox follows the setting", `document.querySelector('#src-embed').disabled && !document.querySelector('#src-embed').checked`)
 		b.do("add it", chromedp.SendKeys(chromedp.ID("src-title"), "Mangrove notes"),
 			chromedp.SendKeys(chromedp.ID("src-content"), "Mangroves store carbon in their roots."),
-			chromedp.Click(chromedp.CSS(`#add-source button[type="submit"]`)))
+			click(chromedp.CSS(`#add-source button[type="submit"]`)))
 		row := `[...document.querySelectorAll('#sources li')].find(li => li.textContent.includes('Mangrove notes'))`
 		b.until("it is listed as not embedded", `(li => li && li.textContent.includes('Not embedded') && li.querySelector('[data-action="embed"]'))(`+row+`)`)
-		b.do("embed it", chromedp.Click(chromedp.CSS(`#sources li [data-action="embed"]`)))
+		b.do("embed it", click(chromedp.CSS(`#sources li [data-action="embed"]`)))
 		b.until("it shows embedded", `(li => li && li.textContent.includes('Embedded') && !li.querySelector('[data-action="embed"]'))(`+row+`)`)
 		if r := e.do("PUT", "/api/settings", `{"default_embedding_option":"ask"}`); r.status != 200 {
 			t.Fatalf("settings: %d %s", r.status, r.body)
@@ -127,11 +127,11 @@ func TestWebUITransformationsAndInsights(t *testing.T) {
 
 	step("adding a link says what it is doing while it waits", func(t *testing.T) {
 		b.visit("/ui/notebooks/" + strings.TrimPrefix(nb, "notebook:"))
-		b.do("open the form", chromedp.Click(chromedp.CSS(`#add-source-box summary`)),
-			chromedp.Click(chromedp.CSS(`#add-source input[value="link"]`)),
+		b.do("open the form", click(chromedp.CSS(`#add-source-box summary`)),
+			click(chromedp.CSS(`#add-source input[value="link"]`)),
 			chromedp.SendKeys(chromedp.ID("src-url"), "https://slow.example.org/article"))
 		eval[chromedp.Void](b, "watch the button", `(btn => { window.labels = []; new MutationObserver(() => window.labels.push(btn.textContent)).observe(btn, {childList: true, characterData: true, subtree: true}) })(document.querySelector('#add-source button[type="submit"]'))`)
-		b.do("add it", chromedp.Click(chromedp.CSS(`#add-source button[type="submit"]`)))
+		b.do("add it", click(chromedp.CSS(`#add-source button[type="submit"]`)))
 		b.until("the button said what was happening, then went back", `window.labels.includes('Adding the link…') && document.querySelector('#add-source button[type="submit"]').textContent === 'Add source'`)
 		// The link leads nowhere; it is removed so the next step sees only
 		// its own failure.
@@ -153,14 +153,14 @@ func TestWebUITransformationsAndInsights(t *testing.T) {
 		if err := os.WriteFile(file, []byte("   \n\n   "), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		b.do("upload it", chromedp.Click(chromedp.CSS(`#add-source input[value="upload"]`)),
+		b.do("upload it", click(chromedp.CSS(`#add-source input[value="upload"]`)),
 			chromedp.SetUploadFiles(chromedp.ID("src-file"), []string{file}),
-			chromedp.Click(chromedp.CSS(`#add-source button[type="submit"]`)))
+			click(chromedp.CSS(`#add-source button[type="submit"]`)))
 		b.until("it fails", `document.querySelector('#sources li[data-status="failed"] .source-error')`)
 		b.until("with the reason, under its file name", textOf(`#sources li[data-status="failed"]`)+`.includes('no text') && `+
 			textOf(`#sources li[data-status="failed"]`)+`.includes('blank.txt')`)
 		b.screenshot("source-failed")
-		b.do("retry", chromedp.Click(chromedp.CSS(`#sources li[data-status="failed"] button[aria-label^="Retry"]`)))
+		b.do("retry", click(chromedp.CSS(`#sources li[data-status="failed"] button[aria-label^="Retry"]`)))
 		b.until("it is processed again and fails again", `document.querySelector('#sources li[data-status="failed"]') && `+
 			textOf(`#toasts`)+`.includes('Processing the source again')`)
 	})
@@ -168,7 +168,7 @@ func TestWebUITransformationsAndInsights(t *testing.T) {
 	step("search finds the insights and opens their source", func(t *testing.T) {
 		b.do("search", chromedp.SendKeys(chromedp.ID("q"), "help\n"))
 		b.until("insights are found", `document.querySelector('#results li[data-kind="insight"]')`)
-		b.do("open one", chromedp.Click(chromedp.CSS(`#results li[data-kind="insight"] .link-button`)))
+		b.do("open one", click(chromedp.CSS(`#results li[data-kind="insight"] .link-button`)))
 		b.until("its source opens", textOf(`dialog[open] h2`)+` === 'Reef census'`)
 	})
 

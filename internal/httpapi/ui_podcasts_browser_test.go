@@ -44,7 +44,7 @@ func TestWebUIPodcasts(t *testing.T) {
 	})
 
 	step("a speaker profile is made with the voices its model offers", func(t *testing.T) {
-		b.do("open the form", chromedp.Click(chromedp.ID("sprof-new")),
+		b.do("open the form", click(chromedp.ID("sprof-new")),
 			chromedp.WaitVisible(chromedp.CSS(`dialog[open] input[name="name"]`)))
 		eval[chromedp.Void](b, "choose the speech model", `(s => { s.value = s.options[1].value; s.dispatchEvent(new Event('change')) })(document.querySelector('dialog[open] select[name="voice_model"]'))`)
 		b.until("its voices are offered", `document.querySelectorAll('#voice-options option').length === 11`)
@@ -52,12 +52,12 @@ func TestWebUIPodcasts(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="name"]`), "narrator"),
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="speaker_name"]`), "Nadia"),
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="voice_id"]`), "coral"),
-			chromedp.Click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
+			click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
 		b.until("four speaker profiles", `document.querySelectorAll('#speaker-profiles li').length === 4`)
 	})
 
 	step("an episode is generated from a notebook and plays", func(t *testing.T) {
-		b.do("open the dialog", chromedp.Click(chromedp.ID("pod-generate")),
+		b.do("open the dialog", click(chromedp.ID("pod-generate")),
 			chromedp.WaitVisible(chromedp.CSS(`dialog[open] select[name="notebook_id"]`)))
 		b.until("the notebook is offered", `document.querySelectorAll('dialog[open] select[name="notebook_id"] option').length === 2`)
 		eval[chromedp.Void](b, "choose", `(d => {
@@ -66,7 +66,7 @@ func TestWebUIPodcasts(t *testing.T) {
 		})(document.querySelector('dialog[open]'))`)
 		b.do("name it and generate",
 			chromedp.SendKeys(chromedp.CSS(`dialog[open] input[name="episode_name"]`), "Reef talk"),
-			chromedp.Click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
+			click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
 		b.until("the episode is listed", textOf("#episodes")+`.includes('Reef talk')`)
 		b.until("it completes with a player", `!!document.querySelector('#episodes audio') && !!document.querySelector('#episodes [data-status="completed"]')`)
 		eval[chromedp.Void](b, "play it", `(a => { a.muted = true; a.play() })(document.querySelector('#episodes audio'))`)
@@ -74,7 +74,7 @@ func TestWebUIPodcasts(t *testing.T) {
 		if d := eval[float64](b, "duration", `document.querySelector('#episodes audio').duration`); d < 4.7 || d > 4.9 {
 			t.Errorf("the player says the episode lasts %.2f s, want 4.8", d)
 		}
-		b.do("show the transcript", chromedp.Click(chromedp.CSS(`#episodes details summary`)))
+		b.do("show the transcript", click(chromedp.CSS(`#episodes details summary`)))
 		b.until("the transcript", textOf("#episodes .transcript")+`.includes('Dr. Alex Chen')`)
 		b.screenshot("podcasts")
 	})

@@ -126,7 +126,7 @@ func TestWebUIAskAndSearch(t *testing.T) {
 			t.Error("no link to Settings → Models, or Ask is not disabled")
 		}
 		b.screenshot("ask-no-embedding")
-		b.do("the Search tab", chromedp.Click(chromedp.CSS(`a[data-tab="search"]`)))
+		b.do("the Search tab", click(chromedp.CSS(`a[data-tab="search"]`)))
 		b.until("search by meaning is off, with why", `document.querySelector('#sq-vector').disabled && !document.querySelector('#sq-vector-hint').hidden`)
 	})
 
@@ -156,7 +156,7 @@ func TestWebUIAskAndSearch(t *testing.T) {
 			t.Errorf("highlighted %q", got)
 		}
 		b.screenshot("search")
-		b.do("open it", chromedp.Click(chromedp.CSS(`#search-results li[data-kind="note"] .link-button`)))
+		b.do("open it", click(chromedp.CSS(`#search-results li[data-kind="note"] .link-button`)))
 		b.until("the note opens", textOf(`dialog[open] h2`)+` === 'Field notes' && `+textOf(`dialog[open] .note-view`)+`.includes('krill bloom')`)
 		if got := eval[string](b, "its Markdown", textOf(`dialog[open] .note-view em`)); got != "whales" {
 			t.Errorf("the note's Markdown is not rendered: <em> is %q", got)
@@ -169,16 +169,16 @@ func TestWebUIAskAndSearch(t *testing.T) {
 		b.clear("#sq")
 		b.do("search", chromedp.SendKeys(chromedp.ID("sq"), "reasoning\n"))
 		b.until("the insight is found", `document.querySelector('#search-results li[data-kind="insight"]')`)
-		b.do("open it", chromedp.Click(chromedp.CSS(`#search-results li[data-kind="insight"] .link-button`)))
+		b.do("open it", click(chromedp.CSS(`#search-results li[data-kind="insight"] .link-button`)))
 		b.until("the insight opens", textOf(`dialog[open] h2`)+` === `+js(tr["title"].(string))+` && `+textOf(`dialog[open] .insight-body`)+`.includes('Whale song is described')`)
-		b.do("open its source", chromedp.Click(chromedp.CSS(`dialog[open] .item-meta .link-button`)))
+		b.do("open its source", click(chromedp.CSS(`dialog[open] .item-meta .link-button`)))
 		b.until("the source opens over it", `[...document.querySelectorAll('dialog[open] h2')].some(e => e.textContent === 'Whale song')`)
 		b.do("close both", chromedp.KeyEvent(kb.Escape), chromedp.KeyEvent(kb.Escape))
 		b.until("closed", dialogsGone)
 	})
 
 	step("search by meaning finds the embedded source", func(t *testing.T) {
-		b.do("by meaning", chromedp.Click(chromedp.CSS(`input[name="type"][value="vector"]`)))
+		b.do("by meaning", click(chromedp.CSS(`input[name="type"][value="vector"]`)))
 		b.clear("#sq")
 		b.do("search", chromedp.SendKeys(chromedp.ID("sq"), "singing whales\n"))
 		b.until("the source is found", `document.querySelector('#search-results li[data-id=`+js(srcID)+`]')`)
@@ -192,10 +192,10 @@ func TestWebUIAskAndSearch(t *testing.T) {
 		if got := eval[string](b, "the models' summary", textOf("#ask-models summary")); got != "Models · gpt-4o-mini for every step" {
 			t.Errorf("models summary %q", got)
 		}
-		b.do("ask nothing", chromedp.Click(chromedp.ID("ask-go")))
+		b.do("ask nothing", click(chromedp.ID("ask-go")))
 		b.until("the form asks for a question", textOf("#ask-error")+`.includes('Type a question') && document.activeElement.id === 'ask-q'`)
 		b.do("ask", chromedp.SendKeys(chromedp.ID("ask-q"), "When do whales sing?"),
-			chromedp.Click(chromedp.ID("ask-go")))
+			click(chromedp.ID("ask-go")))
 		b.until("the strategy", textOf("#ask-strategy")+`.includes('humpback song') && `+textOf("#ask-strategy")+`.includes('Whale song is described')`)
 		b.until("the partial answer, citing the source", `document.querySelector('#ask-answers .cite[data-cite=`+js(srcID)+`]')`)
 		b.until("the final answer is awaited", textOf("#ask-progress")+`.includes('Writing the final answer') && !document.querySelector('#ask-final')`)
@@ -212,9 +212,9 @@ func TestWebUIAskAndSearch(t *testing.T) {
 	})
 
 	step("save as note puts the final answer in the chosen notebook", func(t *testing.T) {
-		b.do("save", chromedp.Click(chromedp.ID("ask-save")))
+		b.do("save", click(chromedp.ID("ask-save")))
 		b.until("the notebook is offered", textOf(`dialog[open] select`)+` === 'Whales'`)
-		b.do("confirm", chromedp.Click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
+		b.do("confirm", click(chromedp.CSS(`dialog[open] button[type="submit"]`)))
 		b.until("it says where", textOf("#ask-saved")+`.includes('Saved as a note in Whales')`)
 		var notes []struct {
 			Title, Content string
@@ -235,9 +235,9 @@ func TestWebUIAskAndSearch(t *testing.T) {
 	})
 
 	step("the citation opens the source, and the source opens in its notebook", func(t *testing.T) {
-		b.do("follow the citation", chromedp.Click(chromedp.CSS(`#ask-final-body .cite`)))
+		b.do("follow the citation", click(chromedp.CSS(`#ask-final-body .cite`)))
 		b.until("the source opens", textOf(`dialog[open] h2`)+` === 'Whale song' && `+textOf(`dialog[open] .source-text`)+`.includes('breeding season')`)
-		b.do("open it in its notebook", chromedp.Click(chromedp.CSS(`dialog[open] a[data-notebook]`)))
+		b.do("open it in its notebook", click(chromedp.CSS(`dialog[open] a[data-notebook]`)))
 		b.path("the notebook", "/ui/notebooks/"+strings.TrimPrefix(nb, "notebook:"))
 		b.until("with the source open", textOf(`dialog[open] h2`)+` === 'Whale song' && document.querySelector('dialog[open] #insights')`)
 		b.do("close it", chromedp.KeyEvent(kb.Escape))
