@@ -156,13 +156,20 @@ func (c *countingStore) AuthFailures(ctx context.Context, client string) (int, t
 	return c.FailureStore.AuthFailures(ctx, client)
 }
 
-func TestACleanClientCostsOneReadPerSecond(t *testing.T) {
+// openSQLite opens a fresh SQLite database, closed when the test ends.
+func openSQLite(t *testing.T) *store.DB {
+	t.Helper()
 	url, dir := storetest.URL(t, store.SQLite)
 	db, err := store.Open(t.Context(), url, dir, storetest.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestACleanClientCostsOneReadPerSecond(t *testing.T) {
+	db := openSQLite(t)
 	ctx := t.Context()
 	clk := &clock{t: time.Unix(1_700_000_000, 0)}
 	here := &countingStore{FailureStore: db}
@@ -201,12 +208,7 @@ func TestACleanClientCostsOneReadPerSecond(t *testing.T) {
 // and gone; pruning must never drop the gate of an attempt in flight, or a
 // second attempt of that client would be checked beside it.
 func TestFailuresPruneOnlyIdleGates(t *testing.T) {
-	url, dir := storetest.URL(t, store.SQLite)
-	db, err := store.Open(t.Context(), url, dir, storetest.Logger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openSQLite(t)
 	ctx := t.Context()
 	clk := &clock{t: time.Unix(1_700_000_000, 0)}
 	f := ratelimit.NewFailures(db, 5, time.Minute, clk.Now)
