@@ -10,6 +10,7 @@ import (
 	"github.com/open-notebook/open-notebook/internal/apperr"
 	"github.com/open-notebook/open-notebook/internal/job"
 	"github.com/open-notebook/open-notebook/internal/notebook"
+	"github.com/open-notebook/open-notebook/internal/podcast"
 )
 
 // commandApp is the only app the original's commands belong to.
@@ -118,6 +119,26 @@ func (s *Server) submitters() map[string]func(ctx context.Context, input json.Ra
 			}
 			_, _, id, err := a.Insights.Generate(ctx, src, tr)
 			return id, err
+		},
+		// The original's command: episode profile and name required, the
+		// speaker profile taken from the episode profile when absent.
+		podcast.Generate{}.Kind(): func(ctx context.Context, raw json.RawMessage) (string, error) {
+			var in generateIn
+			if err := strictJSON(raw, &in); err != nil {
+				return "", err
+			}
+			switch {
+			case in.EpisodeProfile == nil:
+				return "", missingInput("episode_profile")
+			case in.EpisodeName == nil:
+				return "", missingInput("episode_name")
+			}
+			ep, err := a.Podcasts.Submit(ctx, podcast.Request{EpisodeProfile: *in.EpisodeProfile, SpeakerProfile: deref(in.SpeakerProfile),
+				EpisodeName: *in.EpisodeName, Content: deref(in.Content), NotebookID: deref(in.NotebookID), BriefingSuffix: deref(in.BriefingSuffix)})
+			if err != nil {
+				return "", err
+			}
+			return ep.CommandID, nil
 		},
 		notebook.RebuildEmbeddings{}.Kind(): func(ctx context.Context, raw json.RawMessage) (string, error) {
 			var in rebuildIn

@@ -399,3 +399,41 @@ func TestPodcastDeletedDuringGeneration(t *testing.T) {
 		})
 	}
 }
+
+// The original's generate_podcast command is submitted through the commands
+// API too: the speaker profile comes from the episode profile when absent,
+// and the job makes the episode as the podcasts endpoint does.
+func TestPodcastThroughTheCommandsAPI(t *testing.T) {
+	e := newEnv(t, store.SQLite, withKey("podcast-test-key"))
+	e.withPodcastModels()
+	for _, tc := range []struct{ name, input, want string }{
+		{"the episode name is required", `{"episode_profile":"tech_discussion","content":"x"}`, `"loc":["body","input","episode_name"]`},
+		{"an unknown field is refused", `{"episode_profile":"tech_discussion","episode_name":"E","content":"x","speakers":2}`, "Invalid input"},
+		{"an unknown episode profile is named", `{"episode_profile":"nope","episode_name":"E","content":"x"}`, "nope"},
+	} {
+		r := e.do("POST", "/api/commands/jobs", `{"command":"generate_podcast","app":"open_notebook","input":`+tc.input+`}`)
+		if r.status < 400 || r.status >= 500 || !strings.Contains(r.body, tc.want) {
+			t.Errorf("%s: %d %s", tc.name, r.status, r.body)
+		}
+	}
+	r := e.do("POST", "/api/commands/jobs", `{"command":"generate_podcast","app":"open_notebook","input":`+
+		`{"episode_profile":"tech_discussion","episode_name":"Reefs by command","content":"Coral reefs shelter a quarter of marine species."}}`)
+	if r.status != 200 {
+		t.Fatalf("submit: %d %s", r.status, r.body)
+	}
+	sub := obj(t, r)
+	if sub["status"] != "submitted" || sub["message"] != "Command 'generate_podcast' submitted successfully" {
+		t.Fatalf("submit: %v", sub)
+	}
+	if job, _ := e.waitPodcast(sub["job_id"].(string)); job["status"] != "completed" {
+		t.Fatalf("job: %v", job)
+	}
+	eps := list(t, e.do("GET", "/api/podcasts/episodes", ""))
+	if len(eps) != 1 {
+		t.Fatalf("episodes: %v", eps)
+	}
+	ep := eps[0].(map[string]any)
+	if ep["name"] != "Reefs by command" || ep["speaker_profile"].(map[string]any)["name"] != "tech_experts" || ep["audio_url"] == nil {
+		t.Fatalf("episode: %v", ep)
+	}
+}
