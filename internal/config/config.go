@@ -71,7 +71,7 @@ type Config struct {
 	JobRescueAfter time.Duration // OPEN_NOTEBOOK_JOB_RESCUE_AFTER: the least time a job of a dead process stays running before it runs again (each kind also waits its own timeout and a tenth); 0: that alone
 	JobTimeout     time.Duration // OPEN_NOTEBOOK_JOB_TIMEOUT: the most one attempt of any job may run; 0: each kind's own
 	// Chunking for embeddings, in tokens: OPEN_NOTEBOOK_CHUNK_SIZE (400,
-	// at least 100), OPEN_NOTEBOOK_CHUNK_OVERLAP (15% of the size),
+	// 100 to 1,000,000), OPEN_NOTEBOOK_CHUNK_OVERLAP (15% of the size),
 	// OPEN_NOTEBOOK_MIN_CHUNK_SIZE (5).
 	ChunkSize, ChunkOverlap, MinChunkSize int
 
@@ -357,8 +357,11 @@ func orDefault(v, def string) string {
 	return v
 }
 
+// maxChunkSize is the largest chunk size taken, in tokens.
+const maxChunkSize = 1_000_000
+
 // parseChunking reads the chunking variables as the original does: a size
-// under 100 is raised to 100, an overlap outside [0, size) falls back to
+// under 100 is raised to 100 (and one over maxChunkSize lowered to it), an overlap outside [0, size) falls back to
 // 15% of the size; an unreadable value is logged and the default used.
 func parseChunking(get func(string) string, logger *slog.Logger) (size, overlap, minimum int) {
 	num := func(name string, def int) int {
@@ -373,7 +376,9 @@ func parseChunking(get func(string) string, logger *slog.Logger) (size, overlap,
 		}
 		return n
 	}
-	size = max(num("OPEN_NOTEBOOK_CHUNK_SIZE", 400), 100)
+	// The ceiling is far above any embedding model's input; it keeps the
+	// arithmetic on sizes (15% of one, for a start) from overflowing.
+	size = min(max(num("OPEN_NOTEBOOK_CHUNK_SIZE", 400), 100), maxChunkSize)
 	overlap = num("OPEN_NOTEBOOK_CHUNK_OVERLAP", size*15/100)
 	if overlap < 0 || overlap >= size {
 		overlap = size * 15 / 100
