@@ -38,16 +38,13 @@ func setSessionCookies(w http.ResponseWriter, r *http.Request, secret string, ma
 
 const loginPath = "/api/auth/login"
 
-type principalKey struct{}
-
 // principalFrom returns who the request was authenticated as; ok is false
 // when authentication is off or the endpoint is public.
 func principalFrom(ctx context.Context) (auth.Principal, bool) {
 	if i := infoFrom(ctx); i != nil && i.principal != nil {
 		return *i.principal, true
 	}
-	p, ok := ctx.Value(principalKey{}).(auth.Principal)
-	return p, ok
+	return auth.Principal{}, false
 }
 
 // withPrincipal records who is asking (nil: nobody authenticated) in the
@@ -59,8 +56,6 @@ func (s *Server) withPrincipal(r *http.Request, p *auth.Principal) *http.Request
 	if p != nil {
 		if i := infoFrom(ctx); i != nil {
 			i.principal = p
-		} else {
-			ctx = context.WithValue(ctx, principalKey{}, *p)
 		}
 		actor = p.Actor()
 	}

@@ -133,8 +133,7 @@ func (s *Server) submitters() map[string]func(ctx context.Context, input json.Ra
 			case in.EpisodeName == nil:
 				return "", missingInput("episode_name")
 			}
-			ep, err := a.Podcasts.Submit(ctx, podcast.Request{EpisodeProfile: *in.EpisodeProfile, SpeakerProfile: deref(in.SpeakerProfile),
-				EpisodeName: *in.EpisodeName, Content: deref(in.Content), NotebookID: deref(in.NotebookID), BriefingSuffix: deref(in.BriefingSuffix)})
+			ep, err := a.Podcasts.Submit(ctx, in.request())
 			if err != nil {
 				return "", err
 			}

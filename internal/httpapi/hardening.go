@@ -35,28 +35,20 @@ func (c client) key() string {
 	return ratelimit.ClientKey(c.addr)
 }
 
-type clientKey struct{}
-
 // clientFrom returns the client identifyClient found in a request's
 // context.
 func clientFrom(ctx context.Context) client {
-	c, _ := clientIn(ctx)
-	return c
-}
-
-func clientIn(ctx context.Context) (client, bool) {
-	if i := infoFrom(ctx); i != nil && i.hasClient {
-		return i.client, true
+	if i := infoFrom(ctx); i != nil {
+		return i.client
 	}
-	c, ok := ctx.Value(clientKey{}).(client)
-	return c, ok
+	return client{}
 }
 
 // clientOf returns the client identifyClient found. Outside that middleware
 // (tests of single handlers) it falls back to the peer address.
 func clientOf(r *http.Request) client {
-	if c, ok := clientIn(r.Context()); ok {
-		return c
+	if i := infoFrom(r.Context()); i != nil && i.hasClient {
+		return i.client
 	}
 	return resolveClient(r, nil)
 }
@@ -76,12 +68,12 @@ func identifyClient(trusted []netip.Prefix) func(http.Handler) http.Handler {
 			if c.https {
 				w.Header().Set("Strict-Transport-Security", hstsHeader)
 			}
+			// The server's chain runs this inside requestLog, whose
+			// requestInfo carries the client to every later layer.
 			if i := infoFrom(r.Context()); i != nil {
 				i.client, i.hasClient = c, true
-				next.ServeHTTP(w, r)
-				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, c)))
+			next.ServeHTTP(w, r)
 		})
 	}
 }

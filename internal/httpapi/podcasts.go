@@ -169,6 +169,11 @@ type generateIn struct {
 	BriefingSuffix *string `json:"briefing_suffix"`
 }
 
+func (in generateIn) request() podcast.Request {
+	return podcast.Request{EpisodeProfile: deref(in.EpisodeProfile), SpeakerProfile: deref(in.SpeakerProfile),
+		EpisodeName: deref(in.EpisodeName), Content: deref(in.Content), NotebookID: deref(in.NotebookID), BriefingSuffix: deref(in.BriefingSuffix)}
+}
+
 type generateOut struct {
 	JobID          string `json:"job_id"`
 	Status         string `json:"status"`
@@ -368,8 +373,7 @@ func (s *Server) podcastRoutes() []route {
 
 		endpoint(op{Method: "POST", Path: "/api/podcasts/generate", Summary: "Make an episode in the background; poll its job or the episode list", Tag: "podcasts", Access: Write, Failure: "Failed to submit podcast generation job"},
 			func(ctx context.Context, in generateIn) (generateOut, error) {
-				ep, err := eps.Submit(ctx, podcast.Request{EpisodeProfile: *in.EpisodeProfile, SpeakerProfile: *in.SpeakerProfile,
-					EpisodeName: *in.EpisodeName, Content: deref(in.Content), NotebookID: deref(in.NotebookID), BriefingSuffix: deref(in.BriefingSuffix)})
+				ep, err := eps.Submit(ctx, in.request())
 				if err != nil {
 					return generateOut{}, err
 				}
